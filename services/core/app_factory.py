@@ -1,0 +1,102 @@
+"""Builds an ASGI app: lifespan (engine, sessions, token keys), middleware, errors, health."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from joserfc.jwk import KeySet
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.core.auth import TokenVerifier
+from services.core.database import create_engine, create_sessionmaker, database_url
+from services.core.errors import install_problem_handlers, problem
+from services.core.settings import Settings
+
+# Loads the public keys that verify access tokens, given a session on the register's database.
+KeySource = Callable[[async_sessionmaker[AsyncSession]], Awaitable[KeySet]]
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the configured size before the app reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "request-too-large", "Request too large",
+                           f"Request bodies are limited to {self.max_bytes} bytes.", scope.get("path"))
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def build_app(*, title: str, description: str, settings: Settings, routers: Sequence[APIRouter],
+              key_source: KeySource, database: str | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(database or database_url(settings), settings)
+        sessionmaker = create_sessionmaker(engine)
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.settings = settings
+
+        async def load_keys() -> KeySet:
+            return await key_source(sessionmaker)
+
+        app.state.token_verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
+                                                 load_keys=load_keys)
+        await app.state.token_verifier.refresh()
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
+
+    @app.get("/healthz", tags=["health"], include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready", never a crash
+            return problem(503, "service-unavailable", "Not ready", "The database is not reachable.")
+        return JSONResponse({"status": "ready"})
+
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,162 @@
+"""Bearer-token verification, scopes and the principal every endpoint receives.
+
+Every route declares what it needs as `Security(authenticate, scopes=[Scope.X])`, so the
+OpenAPI document lists the scopes. Tokens are RFC 9068 JWT access tokens signed with an
+asymmetric key; the verifier only ever accepts the algorithms in `ALLOWED_ALGORITHMS`.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+
+from services.core.errors import Forbidden, Unauthorized
+
+# Asymmetric only: never "none", never an HMAC algorithm that a public key could be
+# confused with.
+ALLOWED_ALGORITHMS = ("ES256", "RS256")
+ACCESS_TOKEN_TYPE = "at+jwt"
+
+
+class Scope(StrEnum):
+    """Every scope the service knows, in `resource:action` form."""
+
+    AGENCIES_READ = "agencies:read"
+    AGENCIES_WRITE = "agencies:write"
+    CHILDREN_READ = "children:read"
+    CHILDREN_WRITE = "children:write"
+    HOUSEHOLDS_READ = "households:read"
+    HOUSEHOLDS_WRITE = "households:write"
+    PLACEMENTS_WRITE = "placements:write"
+    PROFILES_READ = "profiles:read"
+    INTERESTS_WRITE = "interests:write"
+    MATCHING_READ = "matching:read"
+    MATCHING_RUN = "matching:run"
+    FEES_READ = "fees:read"
+    FEES_WRITE = "fees:write"
+    AUDIT_READ = "audit:read"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling. `agency_ref` binds staff and systems to one agency; a principal
+    without one (a national lead) may act for any agency where its scopes allow."""
+
+    subject: str
+    scopes: frozenset[str]
+    client_id: str | None = None
+    agency_ref: str | None = None
+    household_ref: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def audit_name(self) -> str:
+        return f"{self.client_id or 'user'}:{self.subject}"
+
+
+KeyLoader = Callable[[], Awaitable[KeySet]]
+
+
+class TokenVerifier:
+    """Checks signature (against a cached JWKS), algorithm, type, issuer, audience and times.
+
+    Keys are loaded outside the request path at start-up; an unknown `kid` (a key rotated in
+    since) triggers at most one reload per `reload_interval` seconds.
+    """
+
+    def __init__(self, *, issuer: str, audience: str, load_keys: KeyLoader,
+                 leeway_seconds: int = 30, reload_interval: float = 30.0) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self._load_keys = load_keys
+        self._keys = KeySet([])
+        self._loaded_at = 0.0
+        self._leeway = leeway_seconds
+        self._reload_interval = reload_interval
+
+    async def refresh(self) -> None:
+        self._keys = await self._load_keys()
+        self._loaded_at = time.monotonic()
+
+    def _knows(self, kid: str | None) -> bool:
+        return kid is not None and any(k.kid == kid for k in self._keys.keys)
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jws.extract_compact(token.encode()).headers()
+        except (JoseError, ValueError) as exc:
+            raise Unauthorized("The access token is malformed.", headers=_challenge("invalid_token")) from exc
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise Unauthorized("The access token's algorithm is not accepted.", headers=_challenge("invalid_token"))
+        if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
+            raise Unauthorized("Not an access token (typ must be at+jwt).", headers=_challenge("invalid_token"))
+        kid = header.get("kid")
+        if not self._knows(kid) and time.monotonic() - self._loaded_at > self._reload_interval:
+            await self.refresh()
+        if not self._knows(kid):
+            raise Unauthorized("The access token was signed by an unknown key.", headers=_challenge("invalid_token"))
+        try:
+            decoded = jwt.decode(token, self._keys, algorithms=list(ALLOWED_ALGORITHMS))
+            registry = JWTClaimsRegistry(
+                leeway=self._leeway,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.audience},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise Unauthorized("The access token is not valid.", headers=_challenge("invalid_token")) from exc
+        return decoded.claims
+
+
+def _challenge(error: str | None = None, scope: str | None = None) -> dict[str, str]:
+    parts = ['Bearer realm="adoption-register"']
+    if error:
+        parts.append(f'error="{error}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return {"WWW-Authenticate": ", ".join(parts)}
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    return Principal(
+        subject=str(claims["sub"]),
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+        client_id=claims.get("client_id"),
+        agency_ref=claims.get("agency"),
+        household_ref=claims.get("household"),
+        claims=claims,
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="OAuth 2 access token (RFC 9068 JWT)")
+
+
+async def authenticate(
+    request: Request,
+    security_scopes: SecurityScopes,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer access token is required.", headers=_challenge())
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = principal_from_claims(await verifier.verify(credentials.credentials))
+    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+    if missing:
+        raise Forbidden(
+            f"The access token lacks the scope(s): {' '.join(missing)}.",
+            extra={"error": "insufficient_scope", "required_scopes": missing},
+            headers=_challenge("insufficient_scope", security_scopes.scope_str),
+        )
+    request.state.principal = principal
+    return principal

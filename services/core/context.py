@@ -1,0 +1,56 @@
+"""The unit of work of one request: who calls, under which request id, in which transaction.
+
+Routes ask for `Security(request_context, scopes=[...])`: that one dependency checks the
+token and scopes, opens the request's single transaction and commits it before the
+response is sent (so a failed commit can never follow a 2xx).
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Request, Security
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.audit import AuditAction, record_audit
+from services.core.auth import Principal, authenticate
+from services.core.database import set_request_context
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    session: AsyncSession
+    principal: Principal
+    request_id: str
+    route: str
+
+    def audit(self, action: AuditAction, resource_type: str, resource_ref: str) -> None:
+        record_audit(self.session, principal=self.principal.audit_name, action=action,
+                     resource_type=resource_type, resource_ref=resource_ref,
+                     request_id=self.request_id, route=self.route)
+
+
+def request_id_of(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid is None:
+        supplied = request.headers.get(REQUEST_ID_HEADER, "")
+        # Accept a caller's id only if it is short and plain, so it is safe to log and store.
+        rid = supplied if 0 < len(supplied) <= 64 and supplied.replace("-", "").isalnum() else str(uuid.uuid4())
+        request.state.request_id = rid
+    return rid
+
+
+async def request_context(
+    request: Request, principal: Annotated[Principal, Security(authenticate)]
+) -> AsyncIterator[RequestContext]:
+    route = request.scope.get("route")
+    route_path = getattr(route, "path", request.url.path)
+    async with request.app.state.sessionmaker() as session:
+        async with session.begin():
+            rid = request_id_of(request)
+            await set_request_context(session, principal=principal.audit_name, request_id=rid)
+            yield RequestContext(session=session, principal=principal, request_id=rid,
+                                 route=f"{request.method} {route_path}")

@@ -1,0 +1,104 @@
+"""Database engine, sessions and the embedded PostgreSQL.
+
+The engine is made per application (in its lifespan) or per command, never at import time.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from services.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Stable constraint names, so migrations can refer to them and error mapping can read them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept any PostgreSQL URL spelling and return the asyncpg one SQLAlchemy needs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got {parsed.get_backend_name()!r}")
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+# Held for the life of the process: pgserver stops the server when the last process using
+# its data folder exits, so a second process on the same folder shares the running server.
+_embedded_servers: dict[Path, object] = {}
+
+
+def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:
+    """Start (or join) the embedded PostgreSQL in `data_dir` and return its asyncpg URL."""
+    import pgserver  # imported late: only the embedded mode needs it
+
+    data_dir = data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = _embedded_servers.get(data_dir)
+    if server is None:
+        log.info("starting embedded PostgreSQL in %s", data_dir)
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        _embedded_servers[data_dir] = server
+    if database != "postgres":
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "1 row" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+    return asyncpg_url(server.get_uri(database))
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return asyncpg_url(settings.database_url.get_secret_value())
+    return start_embedded_postgres(settings.embedded_data_dir)
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {
+                "statement_timeout": str(settings.database_statement_timeout_ms),
+                "application_name": "adoption-register",
+            }
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def set_request_context(session: AsyncSession, *, principal: str, request_id: str) -> None:
+    """Tell the database who is writing: the history triggers copy these into every version."""
+    await session.execute(
+        text("SELECT set_config('app.principal', :p, true), set_config('app.request_id', :r, true)"),
+        {"p": principal, "r": request_id},
+    )
+
+
+@asynccontextmanager
+async def transaction(
+    sessionmaker: async_sessionmaker[AsyncSession], *, principal: str, request_id: str
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits when the block ends normally, rolls back otherwise."""
+    async with sessionmaker() as session, session.begin():
+        await set_request_context(session, principal=principal, request_id=request_id)
+        yield session

@@ -1,0 +1,144 @@
+"""Every error leaves the service as `application/problem+json` (RFC 9457).
+
+Domain code raises a `ProblemError` subclass that carries its status and a stable `type`;
+the handlers here are the only place an error becomes an HTTP response.
+"""
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://adoption-register.example/problems/"
+
+
+class ProblemError(Exception):
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(ProblemError):
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+
+class IllegalTransition(ProblemError):
+    status, slug, title = 409, "illegal-status-transition", "That status change is not allowed"
+
+
+class SiblingGroupSplit(ProblemError):
+    status, slug, title = 409, "sibling-group-split", "Siblings placed together cannot be separated here"
+
+
+class PreconditionFailed(ProblemError):
+    status, slug, title = 412, "stale-version", "The record has changed since you read it"
+
+
+class PreconditionRequired(ProblemError):
+    status, slug, title = 428, "if-match-required", "Updates need an If-Match header"
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Authentication is required"
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "service-unavailable", "The service is temporarily unavailable"
+
+
+def problem(status: int, slug: str, title: str, detail: str, instance: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"], "code": error["type"]}
+        for error in exc.errors()
+    ]
+
+
+_HTTP_SLUGS = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+               413: "request-too-large", 415: "unsupported-media-type", 429: "too-many-requests"}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _domain(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem(exc.status, exc.slug, exc.title, exc.detail, request.url.path, exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, InvalidInput.slug, InvalidInput.title,
+                       "One or more fields are missing or not valid.", request.url.path, errors=_field_errors(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
+        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path,
+                       dict(exc.headers or {}))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # Another request changed the row between our read and our write.
+        return problem(412, PreconditionFailed.slug, PreconditionFailed.title,
+                       "The record was changed by someone else meanwhile; read it again.", request.url.path)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # The API validates first; a constraint that still fires is a conflict with stored data.
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        log.warning("integrity error on %s: constraint %s", request.url.path, constraint)
+        return problem(409, Conflict.slug, Conflict.title,
+                       "The change conflicts with data already stored and was not saved.",
+                       request.url.path, constraint=constraint)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
+        return problem(503, ServiceUnavailable.slug, ServiceUnavailable.title,
+                       "The database is not reachable; nothing was changed. Try again shortly.",
+                       request.url.path, {"Retry-After": "5"})
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error on %s: %s", request.url.path, type(exc.orig).__name__)
+        return problem(500, "internal-error", "Internal error", "The request failed and nothing was changed.",
+                       request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "internal-error", "Internal error", "The request failed and nothing was changed.",
+                       request.url.path)

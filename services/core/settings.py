@@ -1,0 +1,48 @@
+"""All configuration, read once from the environment (prefix-free names, `.env` allowed)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # Storage: an external PostgreSQL when set, otherwise an embedded one in data_dir.
+    database_url: SecretStr | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_pool_size: int = Field(default=10, ge=1)
+    database_statement_timeout_ms: int = Field(default=15_000, ge=100)
+
+    # Access tokens (RFC 9068). The issuer is this service unless an agency brings its own.
+    token_issuer: str = "http://localhost:8000"
+    token_audience: str = "adoption-register"
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
+
+    # HTTP
+    request_max_bytes: int = Field(default=1_000_000, ge=1_024)
+    page_size_default: int = Field(default=50, ge=1, le=500)
+    page_size_max: int = Field(default=200, ge=1, le=1_000)
+
+    @model_validator(mode="after")
+    def _refuse_embedded_in_production(self) -> "Settings":
+        # Production data must live on a managed, backed-up server, never in a local folder.
+        if self.environment == "production" and self.database_url is None:
+            raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
+        return self
+
+    @property
+    def embedded_data_dir(self) -> Path:
+        return (self.data_dir / "postgres").resolve()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

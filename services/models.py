@@ -1,0 +1,7 @@
+"""Every ORM model, importable from one place so Alembic sees every table."""
+
+from services.core import audit  # noqa: F401
+from services.core.database import Base
+from services.register import models as register_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,24 @@
+"""Which agency's records a principal may change: the one place this rule lives.
+
+Staff and systems of an agency read the national pool but write only their own agency's
+records. An RAA acts for its local authorities. A principal bound to no agency is a
+national lead and may write for any agency its scopes allow.
+"""
+
+from services.core.auth import Principal
+from services.core.errors import Forbidden
+from services.register.models import Agency
+
+
+def may_write_for(principal: Principal, agency: Agency, parent_raa_ref: str | None) -> bool:
+    if principal.household_ref is not None:
+        return False  # adopters never write register records
+    if principal.agency_ref is None:
+        return True
+    return principal.agency_ref in (agency.ref, parent_raa_ref)
+
+
+def ensure_may_write_for(principal: Principal, agency: Agency, parent_raa_ref: str | None) -> None:
+    if not may_write_for(principal, agency, parent_raa_ref):
+        raise Forbidden(f"Only {agency.ref} (or its regional adoption agency) may change this record.",
+                        extra={"error": "agency_mismatch"})

@@ -1,0 +1,47 @@
+"""All SQL for agencies."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.core.errors import InvalidInput, NotFound
+from services.register.models import Agency
+from services.register.vocabulary import AgencyKind, Region
+
+Parent = aliased(Agency)
+
+
+async def get_with_parent_ref(session: AsyncSession, ref: str) -> tuple[Agency, str | None]:
+    row = (await session.execute(
+        select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id).where(Agency.ref == ref)
+    )).one_or_none()
+    if row is None:
+        raise NotFound(f"No agency {ref}.")
+    return row[0], row[1]
+
+
+async def exists(session: AsyncSession, ref: str) -> bool:
+    return await session.scalar(select(Agency.id).where(Agency.ref == ref)) is not None
+
+
+async def find(session: AsyncSession, ref: str, *, field: str, kinds: tuple[AgencyKind, ...] = ()) -> Agency:
+    """Resolve an agency named in a request body; unknown refs are the caller's input error."""
+    agency = await session.scalar(select(Agency).where(Agency.ref == ref))
+    if agency is None or (kinds and agency.kind not in kinds):
+        wanted = " or ".join(k.value.upper() for k in kinds) or "agency"
+        raise InvalidInput(f"{ref} is not a known {wanted}.", extra={"errors": [{"field": field,
+                           "message": f"unknown {wanted}", "code": "unknown_reference"}]})
+    return agency
+
+
+async def list_agencies(session: AsyncSession, *, kind: AgencyKind | None, region: Region | None,
+                        after_ref: str | None, limit: int) -> list[tuple[Agency, str | None]]:
+    query = select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id)
+    if kind:
+        query = query.where(Agency.kind == kind)
+    if region:
+        query = query.where(Agency.region == region)
+    if after_ref:
+        query = query.where(Agency.ref > after_ref)
+    rows = await session.execute(query.order_by(Agency.ref).limit(limit))
+    return [(a, p) for a, p in rows.all()]

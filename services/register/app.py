@@ -1,0 +1,31 @@
+"""The register service's ASGI app."""
+
+from fastapi import APIRouter
+from joserfc.jwk import KeySet
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.core.app_factory import build_app
+from services.core.settings import Settings
+from services.register.agencies.router import router as agencies_router
+from services.register.audit.router import router as audit_router
+from services.register.children.router import router as children_router
+from services.register.households.router import router as households_router
+from services.register.oauth import keys
+from services.register.placements.router import router as placements_router
+
+ROUTERS: tuple[APIRouter, ...] = (agencies_router, children_router, households_router, placements_router,
+                                  audit_router)
+
+DESCRIPTION = """System of record of the national adoption matching register: agencies, children and
+sibling groups, approved adopter households, placements, and the audit trail.
+Every error is `application/problem+json`; updates need `If-Match` with the record's `ETag`."""
+
+
+async def local_public_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> KeySet:
+    async with sessionmaker() as session:
+        return keys.public_keyset(await keys.active_keys(session))
+
+
+def create_app(settings: Settings, *, database: str | None = None, extra_routers: tuple[APIRouter, ...] = ()):
+    return build_app(title="Adoption register", description=DESCRIPTION, settings=settings,
+                     routers=(*ROUTERS, *extra_routers), key_source=local_public_keys, database=database)

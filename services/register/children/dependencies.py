@@ -1,0 +1,51 @@
+"""Typed dependencies for children routes: the scopes that guard them, and list filters."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Security
+
+from services.core.auth import Scope
+from services.core.context import RequestContext, request_context
+from services.core.errors import InvalidInput
+from services.register.children.repository import ChildFilters
+from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
+
+ChildReader = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_READ])]
+ChildWriter = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_WRITE])]
+
+
+def today() -> date:
+    return date.today()
+
+
+Today = Annotated[date, Depends(today)]
+
+NEED_FILTER_HELP = ("Repeatable: `need=<need>:<level>` keeps children whose level of that need is at most "
+                    f"<level>. Needs: {', '.join(NEEDS)}; levels: none, low, medium, high.")
+
+
+def child_filters(
+    region: Region | None = None,
+    la_ref: Annotated[str | None, Query(max_length=32)] = None,
+    raa_ref: Annotated[str | None, Query(max_length=32)] = None,
+    status: SiblingGroupStatus | None = None,
+    age_min: Annotated[int | None, Query(ge=0, le=17)] = None,
+    age_max: Annotated[int | None, Query(ge=0, le=17)] = None,
+    min_days_waiting: Annotated[int | None, Query(ge=0)] = None,
+    max_days_waiting: Annotated[int | None, Query(ge=0)] = None,
+    sibling_group_size_min: Annotated[int | None, Query(ge=1, le=10)] = None,
+    sibling_group_size_max: Annotated[int | None, Query(ge=1, le=10)] = None,
+    need: Annotated[list[str], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006
+) -> ChildFilters:
+    parsed = []
+    for item in need:
+        name, _, level = item.partition(":")
+        if name not in NEEDS or level.upper() not in NeedLevel.__members__:
+            raise InvalidInput(f"need filter {item!r} is not <need>:<level>.", extra={"errors": [
+                {"field": "query.need", "message": NEED_FILTER_HELP, "code": "bad_filter"}]})
+        parsed.append((name, NeedLevel[level.upper()]))
+    return ChildFilters(region=region, la_ref=la_ref, raa_ref=raa_ref, status=status, age_min=age_min,
+                        age_max=age_max, min_days_waiting=min_days_waiting, max_days_waiting=max_days_waiting,
+                        sibling_group_size_min=sibling_group_size_min,
+                        sibling_group_size_max=sibling_group_size_max, needs_at_most=tuple(parsed))

@@ -1,0 +1,69 @@
+"""Signing keys and access-token minting for the register's authorisation server."""
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.auth import ACCESS_TOKEN_TYPE
+from services.core.settings import Settings
+from services.register.models import SigningKey
+
+SIGNING_ALGORITHM = "ES256"
+
+
+async def rotate_signing_key(session: AsyncSession) -> str:
+    """Add a new signing key; it signs from now on, older keys keep verifying."""
+    kid = f"k-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"},
+                             private=True)
+    session.add(SigningKey(kid=kid, algorithm=SIGNING_ALGORITHM, private_jwk=key.as_dict(private=True)))
+    await session.flush()
+    return kid
+
+
+async def active_keys(session: AsyncSession) -> list[SigningKey]:
+    rows = await session.scalars(
+        select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at, SigningKey.kid)
+    )
+    return list(rows)
+
+
+def public_keyset(keys: Iterable[SigningKey]) -> KeySet:
+    return KeySet([ECKey.import_key({k: v for k, v in key.private_jwk.items() if k != "d"}) for key in keys])
+
+
+async def signing_key(session: AsyncSession) -> ECKey:
+    keys = await active_keys(session)
+    if not keys:
+        raise LookupError("no signing key: run `adoption-register keys rotate`")
+    return ECKey.import_key(keys[-1].private_jwk)
+
+
+def mint_access_token(key: ECKey, settings: Settings, *, subject: str, scopes: Iterable[str],
+                      client_id: str, agency_ref: str | None = None, household_ref: str | None = None,
+                      lifetime_seconds: int | None = None) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": settings.token_issuer,
+        "aud": settings.token_audience,
+        "sub": subject,
+        "client_id": client_id,
+        "scope": " ".join(sorted(set(scopes))),
+        "iat": now,
+        "nbf": now,
+        "exp": now + (lifetime_seconds or settings.access_token_minutes * 60),
+        "jti": str(uuid.uuid4()),
+    }
+    if agency_ref:
+        claims["agency"] = agency_ref
+    if household_ref:
+        claims["household"] = household_ref
+    header = {"alg": SIGNING_ALGORITHM, "kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
+    return jwt.encode(header, claims, key, algorithms=[SIGNING_ALGORITHM])

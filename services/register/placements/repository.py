@@ -1,0 +1,56 @@
+"""All SQL for placements."""
+
+from datetime import date
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.core.errors import NotFound
+from services.register.models import Agency, Household, Placement, SiblingGroup
+
+ChildAgency = aliased(Agency, name="child_agency")
+HouseholdAgency = aliased(Agency, name="household_agency")
+
+PlacementRow = tuple[Placement, str, str, str, str]
+
+
+def _rows() -> Select:
+    return (select(Placement, SiblingGroup.ref, Household.ref, ChildAgency.ref, HouseholdAgency.ref)
+            .join(SiblingGroup, Placement.sibling_group_id == SiblingGroup.id)
+            .join(Household, Placement.household_id == Household.id)
+            .join(ChildAgency, Placement.child_agency_id == ChildAgency.id)
+            .join(HouseholdAgency, Placement.household_agency_id == HouseholdAgency.id))
+
+
+async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> PlacementRow:
+    query = _rows().where(Placement.ref == ref)
+    if for_update:
+        query = query.with_for_update(of=Placement)
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(f"No placement {ref}.")
+    return tuple(row)  # type: ignore[return-value]
+
+
+async def list_placements(session: AsyncSession, *, agency_ref: str | None, placed_from: date | None,
+                          placed_to: date | None, after_id: int | None, limit: int) -> list[PlacementRow]:
+    query = _rows()
+    if agency_ref:
+        query = query.where(or_(ChildAgency.ref == agency_ref, HouseholdAgency.ref == agency_ref))
+    if placed_from:
+        query = query.where(Placement.placed_on >= placed_from)
+    if placed_to:
+        query = query.where(Placement.placed_on <= placed_to)
+    if after_id is not None:
+        query = query.where(Placement.id > after_id)
+    rows = await session.execute(query.order_by(Placement.id).limit(limit))
+    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def accountable_agency(session: AsyncSession, agency: Agency) -> Agency:
+    """The agency that pays or is paid for a placement: a local authority's RAA, otherwise
+    the agency itself (an RAA or a voluntary adoption agency)."""
+    if agency.parent_raa_id is None:
+        return agency
+    return (await session.scalars(select(Agency).where(Agency.id == agency.parent_raa_id))).one()

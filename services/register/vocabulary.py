@@ -1,0 +1,130 @@
+"""The register's fixed vocabularies.
+
+Every enum here is also a PostgreSQL enum type (see the migrations), so the database
+refuses a value the code does not know. Order matters where it says so: `NeedLevel` and
+the `Need` taxonomy are read positionally by the matching engine.
+"""
+
+from enum import IntEnum, StrEnum
+
+
+class Region(StrEnum):
+    """England's nine regions (ITL1)."""
+
+    NORTH_EAST = "north_east"
+    NORTH_WEST = "north_west"
+    YORKSHIRE_AND_THE_HUMBER = "yorkshire_and_the_humber"
+    EAST_MIDLANDS = "east_midlands"
+    WEST_MIDLANDS = "west_midlands"
+    EAST_OF_ENGLAND = "east_of_england"
+    LONDON = "london"
+    SOUTH_EAST = "south_east"
+    SOUTH_WEST = "south_west"
+
+
+class AgencyKind(StrEnum):
+    RAA = "raa"  # regional adoption agency
+    LA = "la"  # local authority, always part of one RAA
+    VAA = "vaa"  # voluntary adoption agency
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class Ethnicity(StrEnum):
+    """ONS top-level ethnic groups, with White British apart because the published
+    'minority ethnic' share counts every group except White British."""
+
+    WHITE_BRITISH = "white_british"
+    WHITE_OTHER = "white_other"
+    MIXED = "mixed"
+    ASIAN = "asian"
+    BLACK = "black"
+    OTHER = "other"
+
+    @property
+    def is_minority(self) -> bool:
+        return self is not Ethnicity.WHITE_BRITISH
+
+
+class Religion(StrEnum):
+    NONE = "none"
+    CHRISTIAN = "christian"
+    MUSLIM = "muslim"
+    HINDU = "hindu"
+    SIKH = "sikh"
+    JEWISH = "jewish"
+    BUDDHIST = "buddhist"
+    OTHER = "other"
+
+
+class NeedLevel(IntEnum):
+    """Ordered: a household that can meet `MEDIUM` can meet `LOW` and `NONE` too."""
+
+    NONE = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> "NeedLevel":
+        return cls[label.upper()]
+
+
+class Need(StrEnum):
+    """The needs taxonomy, in a fixed order (column order of the engine's need arrays)."""
+
+    PHYSICAL_DISABILITY = "physical_disability"
+    LEARNING_DISABILITY = "learning_disability"
+    DEVELOPMENTAL_UNCERTAINTY = "developmental_uncertainty"
+    HEALTH_CONDITION = "health_condition"
+    EMOTIONAL_BEHAVIOURAL = "emotional_behavioural"
+    FOETAL_ALCOHOL_EXPOSURE = "foetal_alcohol_exposure"
+    BIRTH_FAMILY_HISTORY = "birth_family_history"
+    CONTACT = "contact"
+
+
+NEEDS: tuple[Need, ...] = tuple(Need)
+
+# A child counts as disabled (a published priority group) when either disability need is
+# at least this level.
+DISABILITY_NEEDS: tuple[Need, ...] = (Need.PHYSICAL_DISABILITY, Need.LEARNING_DISABILITY)
+DISABILITY_THRESHOLD = NeedLevel.MEDIUM
+
+
+class ContactPlan(IntEnum):
+    """Ordered by how much the adoptive family takes on; a household states the most it
+    is open to."""
+
+    NONE = 0
+    LETTERBOX = 1  # indirect, letters through the agency
+    DIRECT_SIBLINGS = 2  # direct contact with siblings placed elsewhere
+    DIRECT_BIRTH_FAMILY = 3  # direct contact with birth parents or relatives
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class SiblingGroupStatus(StrEnum):
+    """Status of the unit of matching; every child of a group shares it."""
+
+    WAITING = "waiting"
+    LINKED = "linked"
+    MATCHED = "matched"
+    PLACED = "placed"
+    WITHDRAWN = "withdrawn"
+
+
+class HouseholdStatus(StrEnum):
+    APPROVED = "approved"
+    ON_HOLD = "on_hold"
+    LINKED = "linked"
+    MATCHED = "matched"
+    WITHDRAWN = "withdrawn"

@@ -69,6 +69,17 @@ def database_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def committed_database_url(server_url: str) -> Iterator[str]:
+    """A second database for tests whose writes must really commit (concurrency, faults),
+    so they never leak rows into the rolled-back tests' database."""
+    name = f"adoption_committed_{uuid.uuid4().hex[:10]}"
+    url = _create_database(server_url, name)
+    upgrade(url)
+    yield url
+    _drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings(environment="test", token_issuer="https://register.test", token_audience="adoption-register")
 

@@ -11,22 +11,22 @@ from services.register.vocabulary import NEEDS, AgencyKind, Region
 TODAY = date.today()
 
 
-async def add_agencies(conn: AsyncConnection) -> dict[str, int]:
-    """Two RAAs in different regions, an LA in each, and a VAA."""
+async def add_agencies(conn: AsyncConnection, prefix: str = "") -> dict[str, int]:
+    """Two RAAs in different regions, an LA in each, and a VAA (refs prefixed by `prefix`)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
-        north = Agency(ref="RAA-N", name="North RAA (test)", kind=AgencyKind.RAA, region=Region.NORTH_WEST,
+        north = Agency(ref=prefix + "RAA-N", name="North RAA (test)", kind=AgencyKind.RAA, region=Region.NORTH_WEST,
                        latitude=53.5, longitude=-2.5)
-        south = Agency(ref="RAA-S", name="South RAA (test)", kind=AgencyKind.RAA, region=Region.SOUTH_WEST,
+        south = Agency(ref=prefix + "RAA-S", name="South RAA (test)", kind=AgencyKind.RAA, region=Region.SOUTH_WEST,
                        latitude=51.0, longitude=-3.0)
-        vaa = Agency(ref="VAA-1", name="Voluntary agency (test)", kind=AgencyKind.VAA, region=Region.LONDON,
+        vaa = Agency(ref=prefix + "VAA-1", name="Voluntary agency (test)", kind=AgencyKind.VAA, region=Region.LONDON,
                      latitude=51.5, longitude=-0.1)
         session.add_all([north, south, vaa])
         await session.flush()
-        la_n = Agency(ref="LA-N1", name="North LA (test)", kind=AgencyKind.LA, region=Region.NORTH_WEST,
+        la_n = Agency(ref=prefix + "LA-N1", name="North LA (test)", kind=AgencyKind.LA, region=Region.NORTH_WEST,
                       parent_raa_id=north.id, latitude=53.4, longitude=-2.2)
-        la_s = Agency(ref="LA-S1", name="South LA (test)", kind=AgencyKind.LA, region=Region.SOUTH_WEST,
+        la_s = Agency(ref=prefix + "LA-S1", name="South LA (test)", kind=AgencyKind.LA, region=Region.SOUTH_WEST,
                       parent_raa_id=south.id, latitude=50.9, longitude=-3.1)
         session.add_all([la_n, la_s])
         await session.commit()

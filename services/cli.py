@@ -1,0 +1,133 @@
+"""The `adoption-register` command line."""
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from services.core.database import create_engine, create_sessionmaker, database_url, transaction
+from services.core.settings import Settings, get_settings
+
+app = typer.Typer(help="National adoption matching register.", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Access tokens for operators and scripts.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(tokens_app, name="tokens")
+
+CLI_PRINCIPAL = "cli:operator"
+
+Host = Annotated[str, typer.Option(help="Interface to listen on")]
+Port = Annotated[int, typer.Option(help="Port to listen on")]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+async def _run_in_transaction(url: str, settings: Settings, work, request_id: str):  # noqa: ANN001, ANN202
+    engine = create_engine(url, settings)
+    try:
+        async with transaction(create_sessionmaker(engine), principal=CLI_PRINCIPAL, request_id=request_id) as s:
+            return await work(s)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every database migration (alembic upgrade head)."""
+    from services.core.migrate import upgrade
+
+    url = database_url(_settings())
+    upgrade(url)
+    typer.echo("database migrated to head")
+
+
+@app.command()
+def seed(
+    synthetic: Annotated[bool, typer.Option("--synthetic", help="Load the synthetic national register")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same register")] = 1,
+) -> None:
+    """Load data into an empty register."""
+    if not synthetic:
+        raise typer.BadParameter("only --synthetic is available: real agencies load their own data over the API")
+    from services.register.synthetic.load import load_synthetic_register
+
+    settings = _settings()
+    report = asyncio.run(_run_in_transaction(database_url(settings), settings,
+                                             lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"))
+    typer.echo(report)
+
+
+@keys_app.command("rotate")
+def rotate_keys() -> None:
+    """Add a new signing key; tokens signed by older keys stay valid until they expire."""
+    from services.register.oauth.keys import rotate_signing_key
+
+    settings = _settings()
+    kid = asyncio.run(_run_in_transaction(database_url(settings), settings, rotate_signing_key, "keys-rotate"))
+    typer.echo(f"new signing key {kid}")
+
+
+@tokens_app.command("issue")
+def issue_token(
+    subject: Annotated[str, typer.Option(help="Who the token is for")],
+    scopes: Annotated[str, typer.Option(help="Space-separated scopes, e.g. 'children:read households:read'")],
+    agency: Annotated[str | None, typer.Option(help="Bind the token to this agency's ref")] = None,
+    minutes: Annotated[int | None, typer.Option(help="Lifetime (default: ACCESS_TOKEN_MINUTES)")] = None,
+) -> None:
+    """Mint an access token directly (operators, scripts, the demo). Audited as its subject."""
+    typer.echo(asyncio.run(_issue(_settings(), subject, scopes.split(), agency, minutes)))
+
+
+async def _issue(settings: Settings, subject: str, scopes: list[str], agency: str | None,
+                 minutes: int | None) -> str:
+    from services.core.auth import Scope
+    from services.register.oauth.keys import mint_access_token, signing_key
+
+    unknown = sorted(set(scopes) - {s.value for s in Scope})
+    if unknown:
+        raise typer.BadParameter(f"unknown scopes: {' '.join(unknown)}")
+    key = await _run_in_transaction(database_url(settings), settings, signing_key, "tokens-issue")
+    return mint_access_token(key, settings, subject=subject, scopes=scopes, client_id="cli", agency_ref=agency,
+                             lifetime_seconds=minutes * 60 if minutes else None)
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the register and matching APIs in one process."""
+    _serve(_settings(), host, port)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from services.combined import create_combined_app
+
+    application = create_combined_app(settings, database=database_url(settings))
+    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=20)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000,
+         seed: Annotated[int, typer.Option(help="Seed of the synthetic register")] = 1) -> None:
+    """Migrate, load the synthetic national register (once), and serve, printing where to look."""
+    from services.core.migrate import upgrade
+    from services.demo import prepare_demo
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = _settings()
+    url = database_url(settings)
+    upgrade(url)
+    summary = asyncio.run(prepare_demo(url, settings, seed=seed, base_url=f"http://{host}:{port}"))
+    typer.echo(summary)
+    _serve(settings, host, port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

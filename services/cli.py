@@ -12,6 +12,11 @@ from services.core.settings import Settings, get_settings
 app = typer.Typer(help="National adoption matching register.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Access tokens for operators and scripts.", no_args_is_help=True)
+clients_app = typer.Typer(help="OAuth clients (agency systems, finance systems, the adopters' app).",
+                          no_args_is_help=True)
+adopters_app = typer.Typer(help="Adopter accounts.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+app.add_typer(adopters_app, name="adopters")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 
@@ -58,6 +63,53 @@ def seed(
     report = asyncio.run(_run_in_transaction(database_url(settings), settings,
                                              lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"))
     typer.echo(report)
+
+
+@clients_app.command("create")
+def create_client(
+    name: Annotated[str, typer.Option(help="What the client is, e.g. 'North RAA case system'")],
+    scopes: Annotated[str, typer.Option(help="Space-separated scopes the client may ask for")],
+    agency: Annotated[str | None, typer.Option(help="Bind the client's tokens to this agency's ref")] = None,
+    public: Annotated[bool, typer.Option(help="A public client (the adopters' app): PKCE, no secret")] = False,
+    redirect_uri: Annotated[list[str] | None, typer.Option(help="Allowed redirect URI (public clients)")] = None,
+) -> None:
+    """Register a client; its secret is printed once and stored only as a hash."""
+    from services.register.oauth.accounts import create_client as create
+
+    settings = _settings()
+
+    async def work(session):  # noqa: ANN001, ANN202
+        return await create(session, name=name, scopes=scopes.split(), agency_ref=agency,
+                            redirect_uris=redirect_uri or [], public=public)
+
+    try:
+        client, secret = asyncio.run(_run_in_transaction(database_url(settings), settings, work, "clients-create"))
+    except (ValueError, LookupError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"client_id: {client.client_id}")
+    typer.echo(f"client_secret: {secret}  (shown once; store it now)" if secret else "public client: no secret")
+
+
+@adopters_app.command("invite")
+def invite_adopter(
+    household: Annotated[str, typer.Option(help="The approved household's ref")],
+    email: Annotated[str, typer.Option(help="The adopter's sign-in email")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="Initial password (at least 12 characters)")],
+) -> None:
+    """Create an adopter account bound to one household."""
+    from services.register.oauth.accounts import invite_adopter as invite
+
+    settings = _settings()
+
+    async def work(session):  # noqa: ANN001, ANN202
+        return await invite(session, household_ref=household, email=email, password=password)
+
+    try:
+        account = asyncio.run(_run_in_transaction(database_url(settings), settings, work, "adopters-invite"))
+    except (ValueError, LookupError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"adopter account {account.ref} for household {account.household_ref}")
 
 
 @keys_app.command("rotate")

@@ -3,5 +3,6 @@
 from services.core import audit  # noqa: F401
 from services.core.database import Base
 from services.register import models as register_models  # noqa: F401
+from services.register.oauth import models as oauth_models  # noqa: F401
 
 metadata = Base.metadata

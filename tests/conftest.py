@@ -23,7 +23,7 @@ from services.core.auth import Scope, TokenVerifier
 from services.core.database import asyncpg_url, start_embedded_postgres
 from services.core.migrate import upgrade
 from services.core.settings import Settings
-from services.register.app import create_app
+from services.register.app import create_app, local_public_keys
 from services.register.oauth.keys import mint_access_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +117,9 @@ def make_app(connection: AsyncConnection, settings: Settings, signing_key: ECKey
             bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint")
 
         async def load_keys() -> KeySet:
-            return KeySet([ECKey.import_key(signing_key.as_dict(private=False))])
+            # The test's own key, plus any the register's authorisation server made.
+            stored = await local_public_keys(app.state.sessionmaker)
+            return KeySet([ECKey.import_key(signing_key.as_dict(private=False)), *stored.keys])
 
         verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
                                  load_keys=load_keys)

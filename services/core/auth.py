@@ -45,6 +45,10 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
 
 
+# All an adopter's token may ever carry: anonymised profiles and their own interests.
+ADOPTER_SCOPES = frozenset({Scope.PROFILES_READ.value, Scope.INTERESTS_WRITE.value})
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling. `agency_ref` binds staff and systems to one agency; a principal

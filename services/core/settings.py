@@ -25,6 +25,19 @@ class Settings(BaseSettings):
     token_issuer: str = "http://localhost:8000"
     token_audience: str = "adoption-register"
     access_token_minutes: int = Field(default=10, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    # An agency may bring its own identity provider: tokens from it are accepted too.
+    external_issuer: str | None = None
+    external_audience: str | None = None
+    external_jwks_url: str | None = None
+
+    # Failed logins and token requests allowed per window before 429.
+    auth_failure_window_minutes: int = Field(default=15, ge=1)
+    auth_max_failures_per_account: int = Field(default=5, ge=1)
+    auth_max_failures_per_address: int = Field(default=30, ge=1)
+
+    # Adopters' expressions of interest open at once (one agency used 6).
+    interests_open_max: int = Field(default=6, ge=1, le=50)
 
     # HTTP
     request_max_bytes: int = Field(default=1_000_000, ge=1_024)

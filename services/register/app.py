@@ -11,9 +11,10 @@ from services.register.audit.router import router as audit_router
 from services.register.children.router import router as children_router
 from services.register.households.router import router as households_router
 from services.register.oauth import keys
+from services.register.oauth.router import router as oauth_router
 from services.register.placements.router import router as placements_router
 
-ROUTERS: tuple[APIRouter, ...] = (agencies_router, children_router, households_router, placements_router,
+ROUTERS: tuple[APIRouter, ...] = (oauth_router, agencies_router, children_router, households_router, placements_router,
                                   audit_router)
 
 DESCRIPTION = """System of record of the national adoption matching register: agencies, children and

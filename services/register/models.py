@@ -40,6 +40,7 @@ from services.register.vocabulary import (
     ContactPlan,
     Ethnicity,
     HouseholdStatus,
+    InterestStatus,
     NeedLevel,
     Region,
     Religion,
@@ -253,17 +254,30 @@ class Placement(Record):
     household_agency: Mapped[Agency] = relationship(foreign_keys=[household_agency_id], lazy="raise")
 
 
-VERSIONED_TABLES = ("agencies", "sibling_groups", "children", "households", "placements")
 
 
-class SigningKey(Base):
-    """Asymmetric keys that sign access tokens. The newest unretired key signs; every key
-    not yet retired stays in the published JWKS so tokens it signed verify until expiry."""
 
-    __tablename__ = "signing_keys"
+class ExpressionOfInterest(Record):
+    """An adopter household's interest in a child's (anonymised) profile. Answered by the
+    child's agency; visible to the household's own agency too."""
 
-    kid: Mapped[str] = mapped_column(Text, primary_key=True)
-    algorithm: Mapped[str] = mapped_column(Text)
-    private_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __tablename__ = "expressions_of_interest"
+    __table_args__ = (
+        # One open expression of interest per household and sibling group.
+        Index("uq_expressions_of_interest_open", "household_id", "sibling_group_id", unique=True,
+              postgresql_where=text("status = 'open'")),
+        CheckConstraint("length(message) <= 2000", name="message_length"),
+    )
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    sibling_group_id: Mapped[int] = mapped_column(ForeignKey("sibling_groups.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))  # the profile it was made on
+    status: Mapped[InterestStatus] = mapped_column(pg_enum(InterestStatus, "interest_status"),
+                                                   server_default=InterestStatus.OPEN.value)
+    message: Mapped[str] = mapped_column(Text, server_default="")
+    answer_reason: Mapped[str] = mapped_column(Text, server_default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+VERSIONED_TABLES = ("agencies", "sibling_groups", "children", "households", "placements",
+                    "expressions_of_interest")

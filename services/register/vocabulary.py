@@ -128,3 +128,10 @@ class HouseholdStatus(StrEnum):
     LINKED = "linked"
     MATCHED = "matched"
     WITHDRAWN = "withdrawn"
+
+
+class InterestStatus(StrEnum):
+    OPEN = "open"
+    WITHDRAWN = "withdrawn"  # by the adopters
+    ACCEPTED = "accepted"  # the child's agency will consider the household
+    DECLINED = "declined"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import ACCESS_TOKEN_TYPE
 from services.core.settings import Settings
-from services.register.models import SigningKey
+from services.register.oauth.models import SigningKey
 
 SIGNING_ALGORITHM = "ES256"
 

@@ -1,0 +1,82 @@
+"""Adopter accounts and client registrations: creation and password checks."""
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.auth import ADOPTER_SCOPES, Scope
+from services.core.refs import new_ref
+from services.register.models import Agency, Household
+from services.register.oauth.models import AdopterAccount, OAuthClient, new_secret, token_hash
+
+_hasher = PasswordHasher()
+# Checked when no account matches, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"passwords have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def authenticate_adopter(session: AsyncSession, email: str, password: str) -> AdopterAccount | None:
+    account = await session.scalar(select(AdopterAccount).where(
+        func.lower(AdopterAccount.email) == email.strip().lower(), AdopterAccount.disabled_at.is_(None)))
+    # argon2 is deliberately slow: keep it off the event loop.
+    ok = await asyncio.to_thread(_verify, account.password_hash if account else _DUMMY_HASH, password)
+    return account if account and ok else None
+
+
+async def invite_adopter(session: AsyncSession, *, household_ref: str, email: str, password: str) -> AdopterAccount:
+    row = (await session.execute(select(Household, Agency.ref).join(Agency, Household.approving_agency_id == Agency.id)
+                                 .where(Household.ref == household_ref))).one_or_none()
+    if row is None:
+        raise LookupError(f"no household {household_ref}")
+    household, agency_ref = row
+    account = AdopterAccount(ref=new_ref("A"), email=email.strip(), password_hash=hash_password(password),
+                             household_id=household.id, household_ref=household.ref, agency_ref=agency_ref)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def create_client(session: AsyncSession, *, name: str, scopes: list[str], agency_ref: str | None,
+                        redirect_uris: list[str], public: bool) -> tuple[OAuthClient, str | None]:
+    """Returns the client and its secret (None for a public client). The secret is shown
+    once: only its hash is stored."""
+    known = {s.value for s in Scope}
+    unknown = sorted(set(scopes) - known)
+    if unknown:
+        raise ValueError(f"unknown scopes: {' '.join(unknown)}")
+    agency_id = None
+    if agency_ref is not None:
+        agency_id = await session.scalar(select(Agency.id).where(Agency.ref == agency_ref))
+        if agency_id is None:
+            raise LookupError(f"no agency {agency_ref}")
+    if public:
+        if not set(scopes) <= ADOPTER_SCOPES:
+            raise ValueError(f"a public (adopter) client may only have: {' '.join(sorted(ADOPTER_SCOPES))}")
+        if not redirect_uris:
+            raise ValueError("a public client needs at least one redirect URI")
+        grant_types, method, secret = ["authorization_code", "refresh_token"], "none", None
+    else:
+        grant_types, method, secret = ["client_credentials"], "client_secret_basic", new_secret()
+    client = OAuthClient(client_id=new_ref("client").lower(), client_secret_hash=token_hash(secret) if secret else None,
+                         name=name, allowed_scopes=sorted(set(scopes)), grant_types=grant_types,
+                         redirect_uris=redirect_uris, token_endpoint_auth_method=method, agency_id=agency_id,
+                         agency_ref=agency_ref)
+    session.add(client)
+    await session.flush()
+    return client, secret

@@ -1,0 +1,229 @@
+"""HTTP for the authorisation server: token, authorize (login and consent), revoke,
+metadata (RFC 8414) and the public keys (JWKS).
+
+OAuth errors follow RFC 6749 (`error`, `error_description`, `application/json`), which
+client libraries expect; the body also carries the RFC 9457 fields every other error has.
+"""
+
+import base64
+import html
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.auth import Scope
+from services.core.context import request_id_of
+from services.core.database import set_request_context
+from services.core.errors import TYPE_BASE
+from services.core.settings import Settings
+from services.register.oauth import keys
+from services.register.oauth.accounts import authenticate_adopter
+from services.register.oauth.rate_limit import account_key, address_key, is_limited, record_failure
+from services.register.oauth.server import FormRequest, RegisterServer
+
+router = APIRouter(tags=["oauth"])
+
+SCOPE_DESCRIPTIONS = {
+    Scope.PROFILES_READ.value: "See anonymised profiles of children waiting for a family",
+    Scope.INTERESTS_WRITE.value: "Tell agencies your household is interested in a child",
+}
+
+
+async def oauth_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session, session.begin():
+        await set_request_context(session, principal="oauth:anonymous", request_id=request_id_of(request))
+        yield session
+
+
+OAuthSession = Annotated[AsyncSession, Depends(oauth_session)]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def _values(request: Request) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        values.setdefault(key, []).append(value)
+    if request.method == "POST":
+        form = await request.form()
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                values.setdefault(key, []).append(value)
+    return values
+
+
+def _oauth_request(request: Request, values: dict[str, list[str]]) -> FormRequest:
+    # The public URL (https behind the ingress), not the one the app sees behind TLS.
+    uri = _settings(request).token_issuer.rstrip("/") + request.url.path
+    return FormRequest(request.method, uri, request.headers, values)  # case-insensitive
+
+
+async def _with_server(session: AsyncSession, settings: Settings, work: Callable[[RegisterServer], Any]) -> Any:
+    key = await keys.signing_key(session)
+    return await session.run_sync(lambda sync_session: work(RegisterServer(sync_session, settings, key)))
+
+
+def _oauth_json(status: int, body: Any, headers: dict[str, str]) -> JSONResponse:
+    if isinstance(body, dict) and "error" in body:
+        body = {**body, "type": TYPE_BASE + "oauth-" + body["error"].replace("_", "-"), "title": body["error"],
+                "status": status, "detail": body.get("error_description", body["error"])}
+    return JSONResponse(body if body != "" else {}, status_code=status,
+                        headers={**headers, "Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _too_many() -> JSONResponse:
+    return _oauth_json(429, {"error": "invalid_request",
+                             "error_description": "Too many failed attempts; try again later."},
+                       {"Retry-After": "60"})
+
+
+def _basic_client_id(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        return base64.b64decode(header[6:]).decode().split(":", 1)[0]
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@router.post("/oauth/token")
+async def token(request: Request, session: OAuthSession) -> Response:
+    """Client credentials; authorisation code with PKCE (S256); refresh token (rotated)."""
+    settings = _settings(request)
+    values = await _values(request)
+    client_id = _basic_client_id(request) or (values.get("client_id") or [None])[0]
+    client, address = (f"client:{client_id}" if client_id else None), address_key(request.client and request.client.host)
+    if await is_limited(session, settings, account=client, address=address):
+        return _too_many()
+    status, body, headers = await _with_server(session, settings,
+                                               lambda server: server.create_token_response(_oauth_request(request, values)))
+    if isinstance(body, dict) and body.get("error") in ("invalid_client", "invalid_grant"):
+        record_failure(session, account=client, address=address)
+    return _oauth_json(status, body, headers)
+
+
+@router.post("/oauth/revoke")
+async def revoke(request: Request, session: OAuthSession) -> Response:
+    """RFC 7009: revokes a refresh token and every token rotated from the same grant."""
+    values = await _values(request)
+    status, body, headers = await _with_server(
+        session, _settings(request),
+        lambda server: server.create_endpoint_response("revocation", _oauth_request(request, values)))
+    return _oauth_json(status, body, headers)
+
+
+def _error_redirect_or_page(error: OAuth2Error) -> Response:
+    if error.redirect_uri:
+        params = {"error": error.error, "error_description": error.description or error.error}
+        if error.state:
+            params["state"] = error.state
+        separator = "&" if "?" in error.redirect_uri else "?"
+        return RedirectResponse(error.redirect_uri + separator + urlencode(params), status_code=302)
+    return HTMLResponse(_page("Sign-in request not valid",
+                              f"<p role='alert'>{html.escape(error.description or error.error)}</p>"), status_code=400)
+
+
+@router.get("/oauth/authorize", response_class=HTMLResponse)
+async def authorize_page(request: Request, session: OAuthSession) -> Response:
+    """The adopters' sign-in and consent page."""
+    values = await _values(request)
+    try:
+        grant = await _with_server(session, _settings(request),
+                                   lambda server: server.get_consent_grant(_oauth_request(request, values)))
+    except OAuth2Error as error:
+        return _error_redirect_or_page(error)
+    return HTMLResponse(_login_form(values, grant.client.name, grant.request.payload.scope or ""))
+
+
+@router.post("/oauth/authorize", response_class=HTMLResponse)
+async def authorize(request: Request, session: OAuthSession) -> Response:
+    settings = _settings(request)
+    values = await _values(request)
+    email = (values.get("email") or [""])[0]
+    password = (values.get("password") or [""])[0]
+    decision = (values.get("decision") or ["deny"])[0]
+    oauth_values = {k: v for k, v in values.items() if k not in ("email", "password", "decision")}
+    try:
+        grant = await _with_server(session, settings,
+                                   lambda server: server.get_consent_grant(_oauth_request(request, oauth_values)))
+    except OAuth2Error as error:
+        return _error_redirect_or_page(error)
+    scope = grant.request.payload.scope or ""
+    account = None
+    if decision == "allow":
+        account_k, address = account_key(email), address_key(request.client and request.client.host)
+        if await is_limited(session, settings, account=account_k, address=address):
+            return HTMLResponse(_login_form(oauth_values, grant.client.name, scope,
+                                            "Too many failed attempts. Please wait a few minutes."), status_code=429)
+        account = await authenticate_adopter(session, email, password)
+        if account is None:
+            record_failure(session, account=account_k, address=address)
+            return HTMLResponse(_login_form(oauth_values, grant.client.name, scope,
+                                            "The email or password is not right."), status_code=401)
+
+    def respond(server: RegisterServer) -> tuple[int, Any, dict]:
+        req = _oauth_request(request, oauth_values)
+        return server.create_authorization_response(req, grant_user=account,
+                                                    grant=server.get_consent_grant(req))
+
+    status, _, headers = await _with_server(session, settings, respond)
+    return Response(status_code=status, headers=headers)
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(session: OAuthSession) -> JSONResponse:
+    """Public keys of every signing key not yet retired."""
+    keyset = keys.public_keyset(await keys.active_keys(session))
+    return JSONResponse(keyset.as_dict(private=False), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def metadata(request: Request) -> JSONResponse:
+    """RFC 8414 authorisation server metadata."""
+    issuer = _settings(request).token_issuer.rstrip("/")
+    return JSONResponse({
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "scopes_supported": [s.value for s in Scope],
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+    })
+
+
+def _page(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} - Adoption register</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
+label{{display:block;margin-top:1rem;font-weight:600}}input{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}}
+button{{font-size:1rem;padding:.6rem 1.2rem;margin:1.5rem .5rem 0 0}}[role=alert]{{color:#b00020;font-weight:600}}</style>
+</head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"""
+
+
+def _login_form(values: dict[str, list[str]], client_name: str, scope: str, error: str | None = None) -> str:
+    hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v[0])}">'
+                     for k, v in values.items() if v)
+    scopes = "".join(f"<li>{html.escape(SCOPE_DESCRIPTIONS.get(s, s))}</li>" for s in scope.split())
+    alert = f'<p role="alert">{html.escape(error)}</p>' if error else ""
+    body = f"""{alert}<p><strong>{html.escape(client_name)}</strong> asks to:</p><ul>{scopes}</ul>
+<form method="post" action="/oauth/authorize">{hidden}
+<label for="email">Email address</label><input id="email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" name="decision" value="allow">Sign in and allow</button>
+<button type="submit" name="decision" value="deny" formnovalidate>Deny</button></form>"""
+    return _page("Sign in to the adoption register", body)

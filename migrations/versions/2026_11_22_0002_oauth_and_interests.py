@@ -62,7 +62,6 @@ def upgrade() -> None:
     op.create_table('expressions_of_interest',
     sa.Column('household_id', sa.BigInteger(), nullable=False),
     sa.Column('sibling_group_id', sa.BigInteger(), nullable=False),
-    sa.Column('child_id', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.Enum('open', 'withdrawn', 'accepted', 'declined', name='interest_status'), server_default='open', nullable=False),
     sa.Column('message', sa.Text(), server_default='', nullable=False),
     sa.Column('answer_reason', sa.Text(), server_default='', nullable=False),
@@ -73,7 +72,6 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint('length(message) <= 2000', name=op.f('ck_expressions_of_interest_message_length')),
-    sa.ForeignKeyConstraint(['child_id'], ['children.id'], name=op.f('fk_expressions_of_interest_child_id_children')),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_expressions_of_interest_household_id_households')),
     sa.ForeignKeyConstraint(['sibling_group_id'], ['sibling_groups.id'], name=op.f('fk_expressions_of_interest_sibling_group_id_sibling_groups')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_expressions_of_interest')),
@@ -114,6 +112,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_oauth_refresh_tokens_family_id'), 'oauth_refresh_tokens', ['family_id'], unique=False)
 
+    # Adopters' reference for a sibling group's profile; random, like every public ref.
+    op.add_column("sibling_groups", sa.Column("profile_ref", sa.Text(), nullable=True))
+    op.execute("ALTER TABLE sibling_groups DISABLE TRIGGER record_version")  # not a new version
+    op.execute("UPDATE sibling_groups SET profile_ref = 'PR-' || upper(substr(md5(random()::text), 1, 10))")
+    op.execute("ALTER TABLE sibling_groups ENABLE TRIGGER record_version")
+    op.alter_column("sibling_groups", "profile_ref", nullable=False)
+    op.create_unique_constraint(op.f("uq_sibling_groups_profile_ref"), "sibling_groups", ["profile_ref"])
+
     # Versioned and never deleted, like every register record (functions from 0001).
     op.execute("CREATE TRIGGER record_version AFTER INSERT OR UPDATE ON expressions_of_interest "
                "FOR EACH ROW EXECUTE FUNCTION record_version()")
@@ -124,6 +130,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER record_version ON expressions_of_interest")
     op.execute("DROP TRIGGER forbid_delete ON expressions_of_interest")
+    op.drop_constraint(op.f("uq_sibling_groups_profile_ref"), "sibling_groups", type_="unique")
+    op.drop_column("sibling_groups", "profile_ref")
     op.drop_index(op.f('ix_oauth_refresh_tokens_family_id'), table_name='oauth_refresh_tokens')
     op.drop_table('oauth_refresh_tokens')
     op.drop_table('oauth_authorization_codes')

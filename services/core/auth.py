@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -143,18 +144,46 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     )
 
 
-_bearer = HTTPBearer(auto_error=False, description="OAuth 2 access token (RFC 9068 JWT)")
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    Scope.AGENCIES_READ: "Read the agencies' reference data",
+    Scope.AGENCIES_WRITE: "Change agencies (national register team)",
+    Scope.CHILDREN_READ: "Read the national pool of children (full records are audited)",
+    Scope.CHILDREN_WRITE: "Create and change your agency's children and sibling groups",
+    Scope.HOUSEHOLDS_READ: "Read approved adopter households",
+    Scope.HOUSEHOLDS_WRITE: "Create and change your agency's households",
+    Scope.PLACEMENTS_WRITE: "Record placements and adoption orders",
+    Scope.PROFILES_READ: "Adopters: browse anonymised profiles and see your household",
+    Scope.INTERESTS_WRITE: "Adopters: express and withdraw interest in a profile",
+    Scope.MATCHING_READ: "Read match runs, proposals and candidate lists",
+    Scope.MATCHING_RUN: "Start match runs and decide on proposals",
+    Scope.FEES_READ: "Read fee schedules, invoices and reconciliations",
+    Scope.FEES_WRITE: "Change fee schedules, dispute lines, run reconciliations",
+    Scope.AUDIT_READ: "Read the audit trail and record history",
+}
+
+# Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.
+_oauth2 = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=SCOPE_DESCRIPTIONS),
+        authorizationCode=OAuthFlowAuthorizationCode(authorizationUrl="/oauth/authorize", tokenUrl="/oauth/token",
+                                                     scopes=SCOPE_DESCRIPTIONS),
+    ),
+    scheme_name="oauth2",
+    description="RFC 9068 JWT access tokens from this register or a configured identity provider",
+    auto_error=False,
+)
 
 
 async def authenticate(
     request: Request,
     security_scopes: SecurityScopes,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    authorization: Annotated[str | None, Depends(_oauth2)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("A bearer access token is required.", headers=_challenge())
     verifier: TokenVerifier = request.app.state.token_verifier
-    principal = principal_from_claims(await verifier.verify(credentials.credentials))
+    principal = principal_from_claims(await verifier.verify(credentials.strip()))
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(

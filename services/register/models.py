@@ -134,6 +134,9 @@ class SiblingGroup(Record):
     __tablename__ = "sibling_groups"
 
     la_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # What adopters see instead of `ref`: a separate random reference, so nothing an
+    # adopter holds can be linked to the case record.
+    profile_ref: Mapped[str] = mapped_column(Text, unique=True)
     status: Mapped[SiblingGroupStatus] = mapped_column(
         pg_enum(SiblingGroupStatus, "sibling_group_status"), server_default=SiblingGroupStatus.WAITING.value
     )
@@ -271,7 +274,6 @@ class ExpressionOfInterest(Record):
 
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     sibling_group_id: Mapped[int] = mapped_column(ForeignKey("sibling_groups.id"), index=True)
-    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))  # the profile it was made on
     status: Mapped[InterestStatus] = mapped_column(pg_enum(InterestStatus, "interest_status"),
                                                    server_default=InterestStatus.OPEN.value)
     message: Mapped[str] = mapped_column(Text, server_default="")

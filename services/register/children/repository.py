@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.core.errors import InvalidInput, NotFound
+from services.register.ages import years_ago
 from services.register.models import Agency, Child, SiblingGroup, need_column_name
 from services.register.vocabulary import NeedLevel, Region, SiblingGroupStatus
 
@@ -57,13 +58,6 @@ def _child_rows() -> tuple[Select, object]:
     return query, sizes
 
 
-def _years_ago(today: date, years: int) -> date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
-
-
 async def get_child(session: AsyncSession, ref: str, *, for_update: bool = False) -> ChildRow:
     query, _ = _child_rows()
     query = query.where(Child.ref == ref)
@@ -88,9 +82,9 @@ async def list_children(session: AsyncSession, filters: ChildFilters, *, today: 
     if filters.status:
         query = query.where(SiblingGroup.status == filters.status)
     if filters.age_min is not None:
-        query = query.where(Child.date_of_birth <= _years_ago(today, filters.age_min))
+        query = query.where(Child.date_of_birth <= years_ago(today, filters.age_min))
     if filters.age_max is not None:
-        query = query.where(Child.date_of_birth > _years_ago(today, filters.age_max + 1))
+        query = query.where(Child.date_of_birth > years_ago(today, filters.age_max + 1))
     if filters.min_days_waiting is not None:
         query = query.where(Child.waiting_since <= today - timedelta(days=filters.min_days_waiting))
     if filters.max_days_waiting is not None:

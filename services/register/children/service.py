@@ -16,6 +16,7 @@ from services.core.context import RequestContext
 from services.core.errors import Conflict, IllegalTransition, InvalidInput, SiblingGroupSplit
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
+from services.register.ages import age_in_years
 from services.register.agencies import repository as agencies
 from services.register.children import repository
 from services.register.children.repository import ChildRow
@@ -38,8 +39,8 @@ LOCATION_DECIMALS = 2
 MAX_AGE_YEARS = 18
 
 
-def age_in_years(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+def new_sibling_group(la_id: int) -> SiblingGroup:
+    return SiblingGroup(ref=new_ref("G"), profile_ref=new_ref("PR"), la_id=la_id)
 
 
 def check_dates(*, date_of_birth: date, entered_care_on: date, placement_order_on: date | None,
@@ -123,7 +124,7 @@ async def create_child(ctx: RequestContext, body: ChildCreate, today: date) -> C
         la = await agencies.find(ctx.session, body.la_ref, field="body.la_ref", kinds=(AgencyKind.LA,))
         _, raa_ref = await agencies.get_with_parent_ref(ctx.session, la.ref)
         ensure_may_write_for(ctx.principal, la, raa_ref)
-        group = SiblingGroup(ref=new_ref("G"), la_id=la.id)
+        group = new_sibling_group(la.id)
         ctx.session.add(group)
         await ctx.session.flush()
         ctx.audit(AuditAction.CREATE, "sibling_group", group.ref)
@@ -209,7 +210,7 @@ async def create_group(ctx: RequestContext, body: SiblingGroupCreate) -> Sibling
     first = next(iter(sources.values()))
     la, raa_ref = await repository.group_agencies(ctx.session, first)
     ensure_may_write_for(ctx.principal, la, raa_ref)
-    group = SiblingGroup(ref=new_ref("G"), la_id=first.la_id)
+    group = new_sibling_group(first.la_id)
     ctx.session.add(group)
     await ctx.session.flush()
     await _move_children(ctx, children, group, sources)

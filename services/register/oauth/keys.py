@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import ACCESS_TOKEN_TYPE
+from services.core.errors import ServiceUnavailable
 from services.core.settings import Settings
 from services.register.oauth.models import SigningKey
 
@@ -42,7 +43,8 @@ def public_keyset(keys: Iterable[SigningKey]) -> KeySet:
 async def signing_key(session: AsyncSession) -> ECKey:
     keys = await active_keys(session)
     if not keys:
-        raise LookupError("no signing key: run `adoption-register keys rotate`")
+        raise ServiceUnavailable("The authorisation server has no signing key yet "
+                                 "(an operator runs `adoption-register keys rotate`).")
     return ECKey.import_key(keys[-1].private_jwk)
 
 

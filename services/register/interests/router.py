@@ -1,0 +1,37 @@
+"""HTTP for agency staff: expressions of interest in their children or by their households."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, Security
+
+from services.core.auth import Scope
+from services.core.context import RequestContext, request_context
+from services.core.http import Page, encode_cursor, expected_version, parse_cursor, set_etag
+from services.register.interests import repository, service
+from services.register.interests.schemas import InterestAnswer, InterestStaffRead
+from services.register.vocabulary import InterestStatus
+
+router = APIRouter(prefix="/v1/interests", tags=["interests"])
+
+Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_READ])]
+Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_WRITE])]
+
+
+@router.get("", response_model=Page[InterestStaffRead])
+async def list_interests(ctx: Reader, status: InterestStatus | None = None,
+                         cursor: Annotated[str | None, Query(max_length=200)] = None,
+                         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[InterestStaffRead]:
+    after = parse_cursor(cursor, int)[0] if cursor else None
+    rows = await repository.list_for_agency(ctx.session, await service.principal_agency_id(ctx), status=status,
+                                            after_id=after, limit=limit + 1)
+    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
+    return Page(items=[service.to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.post("/{ref}/answer", response_model=InterestStaffRead)
+async def answer_interest(ctx: Writer, ref: str, body: InterestAnswer, request: Request,
+                          response: Response) -> InterestStaffRead:
+    """Accept (the agency will consider the household) or decline, with a reason."""
+    answered = await service.answer(ctx, ref, body, expected_version(request))
+    set_etag(response, answered.version)
+    return answered

@@ -1,0 +1,26 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.core.http import RequestModel
+from services.register.vocabulary import InterestStatus
+
+
+class InterestAnswer(RequestModel):
+    status: Literal["accepted", "declined"]
+    reason: str = Field(default="", max_length=2000)
+
+
+class InterestStaffRead(BaseModel):
+    """What agency staff see: the child's agency and the household's own agency."""
+
+    ref: str
+    sibling_group_ref: str
+    household_ref: str
+    status: InterestStatus
+    message: str
+    answer_reason: str
+    created_at: datetime
+    answered_at: datetime | None
+    version: int

@@ -115,10 +115,14 @@ def invite_adopter(
 @keys_app.command("rotate")
 def rotate_keys() -> None:
     """Add a new signing key; tokens signed by older keys stay valid until they expire."""
+    from datetime import timedelta
+
     from services.register.oauth.keys import rotate_signing_key
 
     settings = _settings()
-    kid = asyncio.run(_run_in_transaction(database_url(settings), settings, rotate_signing_key, "keys-rotate"))
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    kid = asyncio.run(_run_in_transaction(database_url(settings), settings,
+                                          lambda s: rotate_signing_key(s, lifetime), "keys-rotate"))
     typer.echo(f"new signing key {kid}")
 
 

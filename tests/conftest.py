@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from services.core.auth import Scope, TokenVerifier
+from services.core.app_factory import token_verifiers
+from services.core.auth import Scope
 from services.core.database import asyncpg_url, start_embedded_postgres
 from services.core.migrate import upgrade
 from services.core.settings import Settings
@@ -121,10 +122,7 @@ def make_app(connection: AsyncConnection, settings: Settings, signing_key: ECKey
             stored = await local_public_keys(app.state.sessionmaker)
             return KeySet([ECKey.import_key(signing_key.as_dict(private=False)), *stored.keys])
 
-        verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
-                                 load_keys=load_keys)
-        await verifier.refresh()
-        app.state.token_verifier = verifier
+        app.state.token_verifiers = await token_verifiers(settings, load_keys)
         return app
 
     return factory

@@ -1,8 +1,11 @@
 """Builds an ASGI app: lifespan (engine, sessions, token keys), middleware, errors, health."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from joserfc.jwk import KeySet
@@ -10,10 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.core.auth import TokenVerifier
+from services.core.auth import TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import install_problem_handlers, problem
 from services.core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Loads the public keys that verify access tokens, given a session on the register's database.
 KeySource = Callable[[async_sessionmaker[AsyncSession]], Awaitable[KeySet]]
@@ -59,6 +64,31 @@ class _TooLarge(Exception):
     pass
 
 
+async def token_verifiers(settings: Settings, load_local_keys: Callable[[], Awaitable[KeySet]],
+                          http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient
+                          ) -> dict[str, TokenVerifier]:
+    """This register's own issuer, and an agency's identity provider if one is configured."""
+    verifiers = {settings.token_issuer: TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
+                                                      load_keys=load_local_keys)}
+    if settings.external_issuer and settings.external_jwks_url:
+        verifiers[settings.external_issuer] = TokenVerifier(
+            issuer=settings.external_issuer, audience=settings.external_audience or settings.token_audience,
+            load_keys=remote_jwks_loader(settings.external_jwks_url, http_client), reload_on_unknown_kid=False)
+    for verifier in verifiers.values():
+        await verifier.refresh()
+    return verifiers
+
+
+async def _refresh_periodically(verifiers: Iterable[TokenVerifier], seconds: int) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        for verifier in verifiers:
+            try:
+                await verifier.refresh()
+            except Exception:  # noqa: BLE001 - keep the last good keys; try again next time
+                log.exception("could not refresh the keys of %s", verifier.issuer)
+
+
 def build_app(*, title: str, description: str, settings: Settings, routers: Sequence[APIRouter],
               key_source: KeySource, database: str | None = None) -> FastAPI:
     @asynccontextmanager
@@ -72,12 +102,13 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
         async def load_keys() -> KeySet:
             return await key_source(sessionmaker)
 
-        app.state.token_verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
-                                                 load_keys=load_keys)
-        await app.state.token_verifier.refresh()
+        app.state.token_verifiers = await token_verifiers(settings, load_keys)
+        refresher = asyncio.create_task(_refresh_periodically(app.state.token_verifiers.values(),
+                                                              settings.jwks_refresh_seconds))
         try:
             yield
         finally:
+            refresher.cancel()
             await engine.dispose()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     external_issuer: str | None = None
     external_audience: str | None = None
     external_jwks_url: str | None = None
+    jwks_refresh_seconds: int = Field(default=300, ge=10)
 
     # Failed logins and token requests allowed per window before 429.
     auth_failure_window_minutes: int = Field(default=15, ge=1)

@@ -92,3 +92,34 @@ async def test_missing_scope_is_403_insufficient_scope(client, signing_key, sett
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+async def test_an_agency_identity_provider_can_issue_tokens(make_app, settings, signing_key):
+    """Tokens from a configured external issuer verify against its JWKS, fetched over HTTP."""
+    import httpx
+
+    from services.core.app_factory import token_verifiers
+
+    idp_key = ECKey.generate_key("P-256", parameters={"kid": "idp-1"}, private=True)
+    external = settings.model_copy(update={"external_issuer": "https://idp.agency.example",
+                                           "external_jwks_url": "https://idp.agency.example/jwks",
+                                           "external_audience": "adoption-register"})
+    served = []
+
+    def jwks(request: httpx.Request) -> httpx.Response:
+        served.append(str(request.url))
+        return httpx.Response(200, json={"keys": [idp_key.as_dict(private=False)]})
+
+    app = await make_app()
+    local = app.state.token_verifiers[settings.token_issuer]
+    app.state.token_verifiers = await token_verifiers(
+        external, local._load_keys, lambda: httpx.AsyncClient(transport=httpx.MockTransport(jwks)))
+    assert served == ["https://idp.agency.example/jwks"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        from_idp = sign(idp_key, settings, iss="https://idp.agency.example")
+        assert await status_for(client, from_idp) == 200
+        forged_issuer = sign(idp_key, settings)  # the IdP's key claiming to be the register
+        assert await status_for(client, forged_issuer) == 401
+        assert await status_for(client, sign(signing_key, settings)) == 200
+        unknown = sign(idp_key, settings, iss="https://unknown.example")
+        assert await status_for(client, unknown) == 401

@@ -4,7 +4,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
@@ -19,9 +19,16 @@ from services.register.oauth.models import SigningKey
 SIGNING_ALGORITHM = "ES256"
 
 
-async def rotate_signing_key(session: AsyncSession) -> str:
-    """Add a new signing key; it signs from now on, older keys keep verifying."""
-    kid = f"k-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
+async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1)) -> str:
+    """Add a new signing key; it signs from now on. Older keys keep verifying until every
+    token they signed has expired: a key is retired once its successor has been signing
+    for longer than `token_lifetime`."""
+    now = datetime.now(UTC)
+    keys = await active_keys(session)
+    for older, successor in zip(keys, keys[1:], strict=False):
+        if successor.created_at < now - token_lifetime:
+            older.retired_at = now
+    kid = f"k-{now:%Y%m%d}-{secrets.token_hex(4)}"
     key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"},
                              private=True)
     session.add(SigningKey(kid=kid, algorithm=SIGNING_ALGORITHM, private_jwk=key.as_dict(private=True)))

@@ -178,5 +178,7 @@ class SigningKey(Base):
     kid: Mapped[str] = mapped_column(Text, primary_key=True)
     algorithm: Mapped[str] = mapped_column(Text)
     private_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set by the program, not now(): two keys made in one transaction must still be ordered.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 default=lambda: datetime.now(UTC))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -38,7 +38,8 @@ async def oauth(connection, make_app, auth, monkeypatch):
         adopters_app, _ = await create_client(s, name="Adopters' app", scopes=["profiles:read", "interests:write"],
                                               agency_ref=None, redirect_uris=[REDIRECT], public=True)
         await s.commit()
-    await app.state.token_verifier.refresh()
+    for verifier in app.state.token_verifiers.values():
+        await verifier.refresh()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         household = await client.post("/v1/households", json=household_payload(), headers=auth())
         async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint",

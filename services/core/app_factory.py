@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.core.auth import TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import install_problem_handlers, problem
+from services.core.migrate import ensure_schema_is_current
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(database or database_url(settings), settings)
+        await ensure_schema_is_current(engine)
         sessionmaker = create_sessionmaker(engine)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker

@@ -5,6 +5,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -28,3 +31,17 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
     # Alembic's env runs its own event loop, so it must not run on the caller's.
     await asyncio.to_thread(upgrade, url, revision)
 
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused")).get_current_head()
+
+
+async def ensure_schema_is_current(engine: AsyncEngine) -> None:
+    """Refuse to serve on a database the code does not match (run `migrate` first)."""
+    async with engine.connect() as conn:
+        current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    head = head_revision()
+    if current != head:
+        raise RuntimeError(f"the database schema is at {current or 'nothing'}, this code needs {head}: "
+                           "run `adoption-register migrate`")

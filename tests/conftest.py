@@ -26,6 +26,7 @@ from services.core.migrate import upgrade
 from services.core.settings import Settings
 from services.register.app import create_app, local_public_keys
 from services.register.oauth.keys import mint_access_token
+from tests.factories import add_agencies
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_SCOPES = [s.value for s in Scope]
@@ -154,3 +155,18 @@ def auth(token: TokenFactory) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token(*scopes, agency=agency, household=household)}"}
 
     return headers
+
+
+@pytest.fixture
+async def committed_client(make_app, committed_database_url):
+    """A client whose requests really commit, on agencies with refs unique to the test
+    (the prefix); for races between transactions."""
+    engine = create_async_engine(committed_database_url, pool_size=5)
+    prefix = f"X{uuid.uuid4().hex[:6].upper()}-"
+    async with engine.connect() as conn:
+        await add_agencies(conn, prefix=prefix)
+        await conn.commit()
+    app = await make_app(engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        yield client, prefix, engine
+    await engine.dispose()

@@ -31,7 +31,10 @@ def test_upgrade_downgrade_upgrade_and_models_agree(server_url):
     url = _create_database(server_url, name)
     try:
         upgrade(url)
-        downgrade(url, "base")
+        for revision in ("0002", "0001", "base"):  # one step at a time, each reversible
+            downgrade(url, revision)
+            upgrade(url)
+            downgrade(url, revision)
         upgrade(url)
         assert _differences(url) == []
     finally:

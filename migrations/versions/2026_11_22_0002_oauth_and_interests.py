@@ -130,6 +130,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER record_version ON expressions_of_interest")
     op.execute("DROP TRIGGER forbid_delete ON expressions_of_interest")
+    op.execute("ALTER TABLE record_versions DISABLE TRIGGER forbid_change")
+    op.execute("DELETE FROM record_versions WHERE table_name = 'expressions_of_interest'")
+    op.execute("ALTER TABLE record_versions ENABLE TRIGGER forbid_change")
     op.drop_constraint(op.f("uq_sibling_groups_profile_ref"), "sibling_groups", type_="unique")
     op.drop_column("sibling_groups", "profile_ref")
     op.drop_index(op.f('ix_oauth_refresh_tokens_family_id'), table_name='oauth_refresh_tokens')

@@ -9,6 +9,7 @@ from services.core.settings import Settings
 from services.register.agencies.router import router as agencies_router
 from services.register.audit.router import router as audit_router
 from services.register.children.router import router as children_router
+from services.register.fees.router import router as fees_router
 from services.register.households.router import router as households_router
 from services.register.interests.router import router as interests_router
 from services.register.oauth import keys
@@ -17,7 +18,8 @@ from services.register.placements.router import router as placements_router
 from services.register.profiles.router import router as profiles_router
 
 ROUTERS: tuple[APIRouter, ...] = (oauth_router, profiles_router, agencies_router, children_router,
-                                  households_router, placements_router, interests_router, audit_router)
+                                  households_router, placements_router, interests_router, fees_router,
+                                  audit_router)
 
 DESCRIPTION = """System of record of the national adoption matching register: agencies, children and
 sibling groups, approved adopter households, placements, and the audit trail.

@@ -135,3 +135,25 @@ class InterestStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # by the adopters
     ACCEPTED = "accepted"  # the child's agency will consider the household
     DECLINED = "declined"
+
+
+class FeeKind(StrEnum):
+    """Which published fee applies: by the kind of agency that approved the adopters."""
+
+    LA_TO_LA = "la_to_la"  # to a local authority or RAA
+    LA_TO_VAA = "la_to_vaa"  # to a voluntary adoption agency
+
+
+class FeeEvent(StrEnum):
+    """What raises a fee line. Each happens at most once per placement (monthly fees once
+    per month number)."""
+
+    PLACEMENT = "placement"  # the placement: the first instalment, or the whole fee
+    COMPLETION = "completion"  # the rest: at the adoption order or 12 months, whichever first
+    MONTHLY = "monthly"  # each month from the 13th while no adoption order is made
+    CREDIT = "credit"  # a credit note correcting an earlier line
+
+
+class ReconciliationStatus(StrEnum):
+    DRAFT = "draft"
+    FINALISED = "finalised"

@@ -1,30 +1,14 @@
 """Concurrent writers on committed data (no rolled-back outer transaction here)."""
 
 import asyncio
-import uuid
 
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.factories import add_agencies, child_payload
-
-
-@pytest.fixture
-async def committed_client(make_app, committed_database_url):
-    engine = create_async_engine(committed_database_url, pool_size=5)
-    prefix = f"X{uuid.uuid4().hex[:6].upper()}-"
-    async with engine.connect() as conn:
-        await add_agencies(conn, prefix=prefix)
-        await conn.commit()
-    app = await make_app(engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        yield client, prefix
-    await engine.dispose()
+from tests.factories import child_payload
 
 
 async def test_concurrent_updates_of_one_child_exactly_one_wins(committed_client, auth):
-    client, prefix = committed_client
+    client, prefix, _ = committed_client
     created = await client.post("/v1/children", json=child_payload(la_ref=prefix + "LA-N1"), headers=auth())
     assert created.status_code == 201, created.text
     url, etag = f"/v1/children/{created.json()['ref']}", created.headers["ETag"]

@@ -2,7 +2,8 @@
 
 A placement is of a whole sibling group that has been matched, with a household that has
 been matched and is approved for that many children. It makes the group `placed`. The two
-accountable agencies are recorded as they are on the day (the interagency fee follows them).
+accountable agencies are recorded as they are on the day, and the interagency fees due so
+far are raised in the same transaction (see `fees.service.raise_due_fees`).
 """
 
 from datetime import date
@@ -13,6 +14,7 @@ from services.core.errors import Conflict, InvalidInput
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
 from services.register.children import repository as children
+from services.register.fees import service as fees
 from services.register.households import repository as households
 from services.register.lifecycle import SIBLING_GROUP_TRANSITIONS, check_transition
 from services.register.models import Placement
@@ -56,6 +58,7 @@ async def create(ctx: RequestContext, body: PlacementCreate, today: date) -> Pla
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "placement", placement.ref)
     ctx.audit(AuditAction.TRANSITION, "sibling_group", group.ref)
+    await fees.raise_due_fees(ctx.session, placement, as_of=today, raised_by=ctx.principal.audit_name)
     return to_read(await repository.get(ctx.session, placement.ref))
 
 
@@ -72,4 +75,5 @@ async def record_adoption_order(ctx: RequestContext, row: PlacementRow, body: Pl
     placement.adoption_order_on = body.adoption_order_on
     await ctx.session.flush()
     ctx.audit(AuditAction.UPDATE, "placement", placement.ref)
+    await fees.raise_due_fees(ctx.session, placement, as_of=today, raised_by=ctx.principal.audit_name)
     return to_read(await repository.get(ctx.session, placement.ref))

@@ -1,0 +1,84 @@
+"""Where a fee is computed: pure functions of a schedule, a placement's facts and dates.
+
+No database here; the service loads the schedule and stores the lines these return.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.register.vocabulary import AgencyKind, FeeEvent, FeeKind
+
+MONTHS_BEFORE_COMPLETION = 12
+
+
+@dataclass(frozen=True)
+class ScheduleTerms:
+    """The amounts of one schedule, in pence; None where the amount is not published."""
+
+    by_group_size: tuple[int | None, int | None, int | None, int | None]  # 1, 2, 3, 4+ children
+    placement_share: tuple[int, int]  # numerator, denominator
+    monthly_pence: int | None
+
+
+@dataclass(frozen=True)
+class DueFee:
+    event: FeeEvent
+    month: int  # 0 except for monthly fees
+    due_on: date
+    amount_pence: int | None  # None: the schedule does not set it
+    missing: str = ""
+
+
+def financial_year(on: date) -> int:
+    """1 April to 31 March: 1 April 2025 to 31 March 2026 is financial year 2025."""
+    return on.year if on.month >= 4 else on.year - 1
+
+
+def fee_kind(payee_kind: AgencyKind) -> FeeKind:
+    return FeeKind.LA_TO_VAA if payee_kind is AgencyKind.VAA else FeeKind.LA_TO_LA
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):  # the same day, or the month's last
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def group_fee(terms: ScheduleTerms, group_size: int) -> int | None:
+    return terms.by_group_size[min(group_size, 4) - 1]
+
+
+def split(total: int, share: tuple[int, int]) -> tuple[int, int]:
+    """(at placement, at completion) in whole pence; they always add up to the total."""
+    numerator, denominator = share
+    first = total * numerator // denominator
+    return first, total - first
+
+
+def due_fees(terms: ScheduleTerms, *, group_size: int, placed_on: date, adoption_order_on: date | None,
+             as_of: date) -> list[DueFee]:
+    """Every fee event of one cross-agency placement that has fallen due by `as_of`."""
+    total = group_fee(terms, group_size)
+    not_set = f"the schedule sets no fee for a group of {group_size}" if total is None else ""
+    first, rest = split(total, terms.placement_share) if total is not None else (None, None)
+    due = [DueFee(FeeEvent.PLACEMENT, 0, placed_on, first, not_set)]
+    twelve_months = add_months(placed_on, MONTHS_BEFORE_COMPLETION)
+    completion_on = min(d for d in (adoption_order_on, twelve_months) if d is not None)
+    numerator, denominator = terms.placement_share
+    if numerator < denominator and completion_on <= as_of:
+        due.append(DueFee(FeeEvent.COMPLETION, 0, completion_on, rest, not_set))
+    month = MONTHS_BEFORE_COMPLETION + 1
+    while True:
+        # The fee for month 13 is due when month 13 begins without an adoption order.
+        starts = add_months(placed_on, month - 1)
+        if starts > as_of or (adoption_order_on is not None and adoption_order_on <= starts):
+            break
+        missing = "the schedule sets no monthly fee" if terms.monthly_pence is None else ""
+        due.append(DueFee(FeeEvent.MONTHLY, month, starts, terms.monthly_pence, missing))
+        month += 1
+    return due

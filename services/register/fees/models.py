@@ -1,0 +1,141 @@
+"""Tables of interagency fees. Money is integer pence (BIGINT), never floating point.
+
+- `fee_schedules`: the published amounts, per financial year and fee kind; versioned; a
+  schedule with lines raised against it is never changed, only superseded from a later date.
+- `fee_lines`: invoice lines; immutable (trigger `forbid_change`); corrections are credit
+  notes. `(placement_id, event, month)` is unique, so a fee is raised exactly once however
+  often the request is retried or by however many processes.
+- `fee_disputes`: a payer's dispute of a line; an open dispute holds the line out of
+  settlement.
+- `reconciliations` and `reconciliation_lines`: a period's netting; a line belongs to at
+  most one finalised reconciliation (unique), and finalised periods never overlap
+  (exclusion constraint).
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.core.database import Base
+from services.register.models import Record, pg_enum
+from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus
+
+
+class FeeSchedule(Record):
+    __tablename__ = "fee_schedules"
+    __table_args__ = (
+        Index("uq_fee_schedules_year_kind_from", "financial_year", "kind", "effective_from", unique=True),
+        CheckConstraint("financial_year BETWEEN 2000 AND 2100", name="year_range"),
+        CheckConstraint("placement_share_num > 0 AND placement_share_num <= placement_share_den", name="share_range"),
+        CheckConstraint("one_child_pence > 0 AND two_children_pence > 0 AND three_children_pence > 0 "
+                        "AND four_or_more_children_pence > 0 AND monthly_pence > 0", name="amounts_positive"),
+        CheckConstraint("effective_from >= make_date(financial_year, 4, 1) "
+                        "AND effective_from < make_date(financial_year + 1, 4, 1)", name="effective_in_year"),
+    )
+
+    financial_year: Mapped[int] = mapped_column(Integer)  # 2025 = 1 April 2025 to 31 March 2026
+    kind: Mapped[FeeKind] = mapped_column(pg_enum(FeeKind, "fee_kind"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    # Whole fee for the group, by number of children placed together; NULL = not published.
+    one_child_pence: Mapped[int | None] = mapped_column(BigInteger)
+    two_children_pence: Mapped[int | None] = mapped_column(BigInteger)
+    three_children_pence: Mapped[int | None] = mapped_column(BigInteger)
+    four_or_more_children_pence: Mapped[int | None] = mapped_column(BigInteger)
+    # Share paid at placement, as an exact fraction (1/1 = in full; 2/3 = £18,000 of
+    # £27,000); the rest at the adoption order or 12 months after placement, whichever first.
+    placement_share_num: Mapped[int] = mapped_column(SmallInteger)
+    placement_share_den: Mapped[int] = mapped_column(SmallInteger)
+    monthly_pence: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class FeeLine(Base):
+    __tablename__ = "fee_lines"
+    __table_args__ = (
+        Index("uq_fee_lines_event", "placement_id", "event", "month", unique=True,
+              postgresql_where=text("event <> 'credit'")),
+        CheckConstraint("(event = 'monthly') = (month > 0)", name="month_for_monthly"),
+        CheckConstraint("payer_agency_id <> payee_agency_id", name="between_two_agencies"),
+        CheckConstraint("(event = 'credit') = (credits_line_id IS NOT NULL)", name="credit_names_its_line"),
+        CheckConstraint("(event = 'credit' AND amount_pence < 0) OR (event <> 'credit' AND amount_pence > 0)",
+                        name="sign_matches_event"),
+        Index("ix_fee_lines_due_on", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ref: Mapped[str] = mapped_column(Text, unique=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("fee_schedules.id"))
+    event: Mapped[FeeEvent] = mapped_column(pg_enum(FeeEvent, "fee_event"))
+    # The month after placement a monthly fee is for (13, 14, ...); 0 for other events, so
+    # the unique index treats "no month" as one value (NULLs would all be distinct).
+    month: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    payer_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    payee_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    due_on: Mapped[date] = mapped_column(Date)
+    credits_line_id: Mapped[int | None] = mapped_column(ForeignKey("fee_lines.id"))
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    raised_by: Mapped[str] = mapped_column(Text)
+
+
+class FeeDispute(Base):
+    __tablename__ = "fee_disputes"
+    __table_args__ = (
+        Index("uq_fee_disputes_open", "line_id", unique=True, postgresql_where=text("resolved_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ref: Mapped[str] = mapped_column(Text, unique=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("fee_lines.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    raised_by: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str] = mapped_column(Text, server_default="")
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Reconciliation(Record):
+    __tablename__ = "reconciliations"
+    __table_args__ = (
+        CheckConstraint("period_start <= period_end", name="period_ordered"),
+        CheckConstraint("(status = 'finalised') = (finalised_at IS NOT NULL)", name="finalised_when"),
+    )
+
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[ReconciliationStatus] = mapped_column(pg_enum(ReconciliationStatus, "reconciliation_status"),
+                                                         server_default=ReconciliationStatus.DRAFT.value)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
+    request_hash: Mapped[str] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(Text)
+    finalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReconciliationLine(Base):
+    """Which lines a reconciliation settles. Rows exist only for finalised ones, and a
+    line is settled once: the primary key is the line."""
+
+    __tablename__ = "reconciliation_lines"
+
+    line_id: Mapped[int] = mapped_column(ForeignKey("fee_lines.id"), primary_key=True)
+    reconciliation_id: Mapped[int] = mapped_column(ForeignKey("reconciliations.id"), index=True)

@@ -1,0 +1,157 @@
+"""All SQL for interagency fees."""
+
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.core.errors import NotFound
+from services.register.fees.models import FeeDispute, FeeLine, FeeSchedule, Reconciliation, ReconciliationLine
+from services.register.models import Agency, Child, Placement
+from services.register.vocabulary import FeeKind, ReconciliationStatus
+
+Payer = aliased(Agency, name="payer")
+Payee = aliased(Agency, name="payee")
+
+
+async def schedule_for(session: AsyncSession, kind: FeeKind, year: int, on: date) -> FeeSchedule | None:
+    """The schedule in force on a day: the latest version effective by then in its year."""
+    return await session.scalar(
+        select(FeeSchedule).where(FeeSchedule.kind == kind, FeeSchedule.financial_year == year,
+                                  FeeSchedule.effective_from <= on)
+        .order_by(FeeSchedule.effective_from.desc()).limit(1))
+
+
+async def schedules_of_year(session: AsyncSession, year: int) -> list[FeeSchedule]:
+    return list(await session.scalars(select(FeeSchedule).where(FeeSchedule.financial_year == year)
+                                      .order_by(FeeSchedule.kind, FeeSchedule.effective_from)))
+
+
+async def schedule_has_lines(session: AsyncSession, schedule_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(FeeLine.schedule_id == schedule_id))))
+
+
+async def group_size(session: AsyncSession, sibling_group_id: int) -> int:
+    return await session.scalar(select(func.count()).where(Child.sibling_group_id == sibling_group_id)) or 0
+
+
+async def insert_line_once(session: AsyncSession, values: dict) -> bool:
+    """Insert unless the same (placement, event, month) exists: exactly once, even when two
+    processes raise the same fee at the same moment. True when this call inserted it."""
+    statement = (insert(FeeLine).values(**values)
+                 .on_conflict_do_nothing(index_elements=["placement_id", "event", "month"],
+                                         index_where=FeeLine.event != "credit")
+                 .returning(FeeLine.id))
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def cross_agency_placements(session: AsyncSession, placed_on_or_before: date) -> list[Placement]:
+    return list(await session.scalars(
+        select(Placement).where(Placement.child_agency_id != Placement.household_agency_id,
+                                Placement.ended_on.is_(None), Placement.placed_on <= placed_on_or_before)
+        .order_by(Placement.id)))
+
+
+def lines_query() -> Select:
+    open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
+    settled_by = (select(Reconciliation.ref).join(ReconciliationLine, ReconciliationLine.reconciliation_id
+                                                  == Reconciliation.id)
+                  .where(ReconciliationLine.line_id == FeeLine.id).scalar_subquery())
+    credited = aliased(FeeLine, name="credited")
+    return (select(FeeLine, Payer.ref, Payee.ref, Placement.ref, open_dispute.label("disputed"),
+                   settled_by.label("settled_by"), credited.ref.label("credits_ref"))
+            .join(Payer, FeeLine.payer_agency_id == Payer.id).join(Payee, FeeLine.payee_agency_id == Payee.id)
+            .join(Placement, FeeLine.placement_id == Placement.id)
+            .outerjoin(credited, FeeLine.credits_line_id == credited.id))
+
+
+async def list_lines(session: AsyncSession, *, agency_id: int | None, counterparty_ref: str | None,
+                     due_from: date | None, due_to: date | None, status: str | None, placement_ref: str | None,
+                     after_id: int | None, limit: int) -> list:
+    query = lines_query()
+    if agency_id is not None:
+        query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
+    if counterparty_ref:
+        query = query.where(or_(Payer.ref == counterparty_ref, Payee.ref == counterparty_ref))
+    if due_from:
+        query = query.where(FeeLine.due_on >= due_from)
+    if due_to:
+        query = query.where(FeeLine.due_on <= due_to)
+    if placement_ref:
+        query = query.where(Placement.ref == placement_ref)
+    open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
+    settled = exists().where(ReconciliationLine.line_id == FeeLine.id)
+    if status == "settled":
+        query = query.where(settled)
+    elif status == "disputed":
+        query = query.where(open_dispute, ~settled)
+    elif status == "open":
+        query = query.where(~open_dispute, ~settled)
+    if after_id is not None:
+        query = query.where(FeeLine.id > after_id)
+    return list((await session.execute(query.order_by(FeeLine.id).limit(limit))).all())
+
+
+async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):  # noqa: ANN201
+    query = lines_query().where(FeeLine.ref == ref)
+    if for_update:
+        query = query.with_for_update(of=FeeLine)
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(f"No invoice line {ref}.")
+    return row
+
+
+async def credited_so_far(session: AsyncSession, line_id: int) -> int:
+    return await session.scalar(select(func.coalesce(func.sum(FeeLine.amount_pence), 0))
+                                .where(FeeLine.credits_line_id == line_id)) or 0
+
+
+async def open_dispute_of(session: AsyncSession, line_id: int) -> FeeDispute | None:
+    return await session.scalar(select(FeeDispute).where(FeeDispute.line_id == line_id,
+                                                         FeeDispute.resolved_at.is_(None)).with_for_update())
+
+
+async def get_dispute(session: AsyncSession, ref: str) -> FeeDispute:
+    dispute = await session.scalar(select(FeeDispute).where(FeeDispute.ref == ref).with_for_update())
+    if dispute is None:
+        raise NotFound(f"No dispute {ref}.")
+    return dispute
+
+
+async def lines_to_settle(session: AsyncSession, period_end: date) -> list:
+    """Unsettled lines due by the end of the period, with whether each is disputed: a
+    line due in an earlier, already finalised period but raised late falls in here."""
+    query = lines_query().where(FeeLine.due_on <= period_end,
+                                ~exists().where(ReconciliationLine.line_id == FeeLine.id))
+    return list((await session.execute(query.order_by(FeeLine.id))).all())
+
+
+async def overlapping_finalised(session: AsyncSession, start: date, end: date) -> Reconciliation | None:
+    return await session.scalar(select(Reconciliation).where(
+        Reconciliation.status == ReconciliationStatus.FINALISED,
+        and_(Reconciliation.period_start <= end, Reconciliation.period_end >= start)).limit(1))
+
+
+async def reconciliation_by_key(session: AsyncSession, key: str) -> Reconciliation | None:
+    return await session.scalar(select(Reconciliation).where(Reconciliation.idempotency_key == key))
+
+
+async def get_reconciliation(session: AsyncSession, ref: str, *, for_update: bool = False) -> Reconciliation:
+    query = select(Reconciliation).where(Reconciliation.ref == ref)
+    if for_update:
+        query = query.with_for_update()
+    found = await session.scalar(query)
+    if found is None:
+        raise NotFound(f"No reconciliation {ref}.")
+    return found
+
+
+async def line_ids_by_ref(session: AsyncSession, refs: list[str]) -> dict[str, int]:
+    return dict((await session.execute(select(FeeLine.ref, FeeLine.id).where(FeeLine.ref.in_(refs)))).all())
+
+
+async def agency_id(session: AsyncSession, ref: str) -> int | None:
+    return await session.scalar(select(Agency.id).where(Agency.ref == ref))

@@ -1,0 +1,165 @@
+"""HTTP for interagency fees (`fees:read`, `fees:write`); finance officers see only lines
+their agency pays or is paid; the national finance team sees and reconciles all."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response, Security, status
+
+from services.core.auth import Scope
+from services.core.context import RequestContext, request_context
+from services.core.errors import Forbidden
+from services.core.http import Page, encode_cursor, expected_version, parse_cursor, set_etag
+from services.register.fees import repository, service
+from services.register.fees.schemas import (
+    CreditCreate,
+    DisputeCreate,
+    DisputeRead,
+    DisputeResolve,
+    LineRead,
+    PlacementFees,
+    RaiseDue,
+    RaiseDueResult,
+    ReconciliationCreate,
+    ReconciliationRead,
+    ScheduleRead,
+    ScheduleWrite,
+)
+from services.register.placements import repository as placements
+
+router = APIRouter(prefix="/v1/fees", tags=["fees"])
+
+Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.FEES_READ])]
+Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.FEES_WRITE])]
+Year = Annotated[int, Query(ge=2000, le=2100)]
+
+
+def _no_adopters(ctx: RequestContext) -> None:
+    if ctx.principal.household_ref is not None:
+        raise Forbidden("Adopters have no access to fees.")
+
+
+@router.get("/schedules/{year}", response_model=list[ScheduleRead])
+async def get_schedules(ctx: Reader, year: int) -> list[ScheduleRead]:
+    """Every schedule version of the financial year (1 April `year` to 31 March); amounts
+    that are not published are listed in `not_set`."""
+    _no_adopters(ctx)
+    return [await service.schedule_read(ctx, s) for s in await repository.schedules_of_year(ctx.session, year)]
+
+
+@router.put("/schedules/{year}", response_model=ScheduleRead)
+async def put_schedule(ctx: Writer, year: int, body: ScheduleWrite, response: Response) -> ScheduleRead:
+    schedule, created = await service.put_schedule(ctx, year, body)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    set_etag(response, schedule.version)
+    return schedule
+
+
+@router.get("/invoices", response_model=Page[LineRead])
+async def list_invoice_lines(
+    ctx: Reader,
+    agency_ref: Annotated[str | None, Query(max_length=32, description="National team only: one agency's lines")] = None,
+    counterparty_ref: Annotated[str | None, Query(max_length=32)] = None,
+    due_from: date | None = None, due_to: date | None = None,
+    status_filter: Annotated[Literal["open", "disputed", "settled"] | None, Query(alias="status")] = None,
+    placement_ref: Annotated[str | None, Query(max_length=32)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[LineRead]:
+    _no_adopters(ctx)
+    agency_id = await service.principal_agency_id(ctx)
+    if agency_id is None and agency_ref:
+        agency_id = await repository.agency_id(ctx.session, agency_ref) or -1
+    after = parse_cursor(cursor, int)[0] if cursor else None
+    rows = await repository.list_lines(ctx.session, agency_id=agency_id, counterparty_ref=counterparty_ref,
+                                       due_from=due_from, due_to=due_to, status=status_filter,
+                                       placement_ref=placement_ref, after_id=after, limit=limit + 1)
+    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
+    return Page(items=[service.line_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/placements/{ref}", response_model=PlacementFees)
+async def placement_fees(ctx: Reader, ref: str) -> PlacementFees:
+    """The fee lines of one placement, and any fee that is due but could not be raised
+    because its amount is not set."""
+    _no_adopters(ctx)
+    placement = (await placements.get(ctx.session, ref))[0]
+    agency_id = await service.principal_agency_id(ctx)
+    if agency_id is not None and agency_id not in (placement.child_agency_id, placement.household_agency_id):
+        raise Forbidden("Your agency is not a party to this placement's fees.")
+    outcome = await service.raise_due_fees(ctx.session, placement, as_of=date.today(),
+                                           raised_by=ctx.principal.audit_name)
+    rows = await repository.list_lines(ctx.session, agency_id=None, counterparty_ref=None, due_from=None,
+                                       due_to=None, status=None, placement_ref=ref, after_id=None, limit=1000)
+    return PlacementFees(placement_ref=ref, cross_agency=outcome.cross_agency,
+                         lines=[service.line_read(r) for r in rows], not_raised=outcome.missing)
+
+
+@router.post("/raise-due", response_model=RaiseDueResult)
+async def raise_due(ctx: Writer, body: RaiseDue) -> RaiseDueResult:
+    """Raise every fee due by a date (12-month instalments, monthly fees); run nightly.
+    Idempotent: a fee already raised is never raised again."""
+    service.ensure_national(ctx.principal)
+    as_of = body.as_of or date.today()
+    raised = missing = 0
+    checked = await repository.cross_agency_placements(ctx.session, as_of)
+    for placement in checked:
+        outcome = await service.raise_due_fees(ctx.session, placement, as_of=as_of,
+                                               raised_by=ctx.principal.audit_name)
+        raised, missing = raised + outcome.raised, missing + len(outcome.missing)
+    return RaiseDueResult(as_of=as_of, placements_checked=len(checked), lines_raised=raised, not_raised=missing)
+
+
+@router.post("/invoices/{ref}/credit", response_model=LineRead, status_code=status.HTTP_201_CREATED)
+async def credit_line(ctx: Writer, ref: str, body: CreditCreate) -> LineRead:
+    """A credit note against a line (by its payee): lines are never edited."""
+    return await service.credit_line(ctx, ref, body)
+
+
+@router.post("/invoices/{ref}/disputes", response_model=DisputeRead, status_code=status.HTTP_201_CREATED)
+async def dispute_line(ctx: Writer, ref: str, body: DisputeCreate) -> DisputeRead:
+    """The payer disputes a line; it is held out of settlement until resolved."""
+    return await service.dispute_line(ctx, ref, body)
+
+
+@router.post("/disputes/{ref}/resolve", response_model=DisputeRead)
+async def resolve_dispute(ctx: Writer, ref: str, body: DisputeResolve) -> DisputeRead:
+    """The payee resolves a dispute, with a credit note if money is given back."""
+    return await service.resolve_dispute(ctx, ref, body)
+
+
+@router.post("/reconciliations", response_model=ReconciliationRead, status_code=status.HTTP_201_CREATED)
+async def create_reconciliation(ctx: Writer, body: ReconciliationCreate, response: Response,
+                                idempotency_key: Annotated[str, Header(alias="Idempotency-Key")]) -> ReconciliationRead:
+    """A draft netting of the period. A retry with the same Idempotency-Key returns the same
+    draft; the same key with another body is refused."""
+    reconciliation, created = await service.create_reconciliation(ctx, body.period_start, body.period_end,
+                                                                  idempotency_key)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/fees/reconciliations/{reconciliation.ref}"
+    set_etag(response, reconciliation.version)
+    return service.reconciliation_read(reconciliation, ctx.principal)
+
+
+@router.get("/reconciliations/{ref}", response_model=ReconciliationRead,
+            responses={200: {"content": {"text/csv": {}}}})
+async def get_reconciliation(ctx: Reader, ref: str, request: Request,
+                             format: Literal["json", "csv"] | None = None) -> Response | ReconciliationRead:  # noqa: A002
+    """As JSON, or as CSV for a spreadsheet (`?format=csv` or `Accept: text/csv`)."""
+    _no_adopters(ctx)
+    read = service.reconciliation_read(await repository.get_reconciliation(ctx.session, ref), ctx.principal)
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        return Response(service.reconciliation_csv(read), media_type="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{ref}.csv"',
+                                 "ETag": f'"{read.version}"'})
+    return read
+
+
+@router.post("/reconciliations/{ref}/finalise", response_model=ReconciliationRead)
+async def finalise(ctx: Writer, ref: str, request: Request, response: Response) -> ReconciliationRead:
+    """Settle the draft's lines for good. Of two concurrent finalisations, one wins."""
+    reconciliation = await service.finalise(ctx, ref, expected_version(request))
+    set_etag(response, reconciliation.version)
+    return service.reconciliation_read(reconciliation, ctx.principal)
+
+

@@ -57,7 +57,7 @@ def seed(
     """Load data into an empty register."""
     if not synthetic:
         raise typer.BadParameter("only --synthetic is available: real agencies load their own data over the API")
-    from services.register.synthetic.load import load_synthetic_register
+    from services.register.seed.load import load_synthetic_register
 
     settings = _settings()
     report = asyncio.run(_run_in_transaction(database_url(settings), settings,
@@ -173,6 +173,8 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000,
     from services.demo import prepare_demo
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for chatty in ("pgserver", "alembic.runtime.migration"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = _settings()
     url = database_url(settings)
     upgrade(url)

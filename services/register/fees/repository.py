@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -42,7 +42,7 @@ async def insert_line_once(session: AsyncSession, values: dict) -> bool:
     processes raise the same fee at the same moment. True when this call inserted it."""
     statement = (insert(FeeLine).values(**values)
                  .on_conflict_do_nothing(index_elements=["placement_id", "event", "month"],
-                                         index_where=FeeLine.event != "credit")
+                                         index_where=text("event <> 'credit'"))
                  .returning(FeeLine.id))
     return (await session.execute(statement)).scalar_one_or_none() is not None
 

@@ -1,0 +1,43 @@
+"""What `adoption-register demo` does before serving: load the synthetic register once,
+make sure tokens can be signed, and print where to look with a token to try."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.database import create_engine, create_sessionmaker, transaction
+from services.core.settings import Settings
+from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
+from services.register.seed.load import is_empty, load_synthetic_register
+
+DEMO_SCOPES = ("agencies:read", "children:read", "children:write", "households:read", "households:write",
+               "placements:write", "matching:read", "matching:run", "fees:read", "fees:write", "audit:read")
+DEMO_TOKEN_MINUTES = 60
+
+
+async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tuple[str, str]:
+    if await is_empty(session):
+        loaded = await load_synthetic_register(session, seed=seed)
+    else:
+        loaded = "The register already holds data: the synthetic set is not loaded again."
+    if not await active_keys(session):
+        await rotate_signing_key(session)
+    token = mint_access_token(await signing_key(session), settings, subject="demo-family-finder",
+                              scopes=DEMO_SCOPES, client_id="demo", lifetime_seconds=DEMO_TOKEN_MINUTES * 60)
+    return loaded, token
+
+
+async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str) -> str:
+    if settings.environment == "production":
+        raise SystemExit("demo is for development: it loads synthetic data and prints a token")
+    engine = create_engine(url, settings)
+    try:
+        async with transaction(create_sessionmaker(engine), principal="cli:demo", request_id="demo") as session:
+            loaded, token = await _prepare(session, settings, seed)
+    finally:
+        await engine.dispose()
+    return (f"{loaded}\n\n"
+            f"API:            {base_url}/v1/children  (and the rest: see the docs)\n"
+            f"API docs:       {base_url}/docs\n"
+            f"OAuth metadata: {base_url}/.well-known/oauth-authorization-server\n\n"
+            f"A national family finder's token for the demo ({DEMO_TOKEN_MINUTES} minutes; development only):\n"
+            f"  export TOKEN={token}\n"
+            f"  curl -H \"Authorization: Bearer $TOKEN\" '{base_url}/v1/children?limit=5'\n")

@@ -41,21 +41,23 @@ class ChildFilters:
     needs_at_most: tuple[tuple[str, NeedLevel], ...] = ()
 
 
-def _group_sizes():  # noqa: ANN202 - a SQLAlchemy subquery
-    return (select(Child.sibling_group_id, func.count().label("size"))
-            .group_by(Child.sibling_group_id).subquery("group_sizes"))
+def _group_size():  # noqa: ANN202 - a correlated SQLAlchemy scalar subquery
+    # Counted per row through the sibling_group_id index: cheap for a page of 50, unlike an
+    # aggregate over the whole table.
+    sibling = aliased(Child, name="sibling")
+    return (select(func.count()).where(sibling.sibling_group_id == Child.sibling_group_id)
+            .scalar_subquery().label("group_size"))
 
 
 def _child_rows() -> tuple[Select, object]:
-    sizes = _group_sizes()
+    size = _group_size()
     query = (
-        select(Child, SiblingGroup, LA.ref, RAA.ref, sizes.c.size)
+        select(Child, SiblingGroup, LA.ref, RAA.ref, size)
         .join(SiblingGroup, Child.sibling_group_id == SiblingGroup.id)
         .join(LA, SiblingGroup.la_id == LA.id)
         .join(RAA, LA.parent_raa_id == RAA.id)
-        .join(sizes, sizes.c.sibling_group_id == Child.sibling_group_id)
     )
-    return query, sizes
+    return query, size
 
 
 async def get_child(session: AsyncSession, ref: str, *, for_update: bool = False) -> ChildRow:
@@ -72,7 +74,7 @@ async def get_child(session: AsyncSession, ref: str, *, for_update: bool = False
 async def list_children(session: AsyncSession, filters: ChildFilters, *, today: date,
                         after: tuple[date, int] | None, limit: int) -> list[ChildRow]:
     """Longest waiting first; the cursor is the last row's (waiting_since, id)."""
-    query, sizes = _child_rows()
+    query, size = _child_rows()
     if filters.region:
         query = query.where(Child.region == filters.region)
     if filters.la_ref:
@@ -90,9 +92,9 @@ async def list_children(session: AsyncSession, filters: ChildFilters, *, today: 
     if filters.max_days_waiting is not None:
         query = query.where(Child.waiting_since >= today - timedelta(days=filters.max_days_waiting))
     if filters.sibling_group_size_min is not None:
-        query = query.where(sizes.c.size >= filters.sibling_group_size_min)
+        query = query.where(size >= filters.sibling_group_size_min)
     if filters.sibling_group_size_max is not None:
-        query = query.where(sizes.c.size <= filters.sibling_group_size_max)
+        query = query.where(size <= filters.sibling_group_size_max)
     for need, level in filters.needs_at_most:
         query = query.where(getattr(Child, need_column_name(need)) <= int(level))
     if after is not None:

@@ -31,10 +31,15 @@ def _settings() -> Settings:
 
 
 async def _run_in_transaction(url: str, settings: Settings, work, request_id: str):  # noqa: ANN001, ANN202
+    from services.core.errors import ProblemError
+
     engine = create_engine(url, settings)
     try:
         async with transaction(create_sessionmaker(engine), principal=CLI_PRINCIPAL, request_id=request_id) as s:
             return await work(s)
+    except ProblemError as exc:  # the same rules as the API, said plainly on the terminal
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
     finally:
         await engine.dispose()
 
@@ -60,8 +65,14 @@ def seed(
     from services.register.seed.load import load_synthetic_register
 
     settings = _settings()
-    report = asyncio.run(_run_in_transaction(database_url(settings), settings,
-                                             lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"))
+    from services.register.seed.load import RegisterNotEmpty
+
+    try:
+        report = asyncio.run(_run_in_transaction(database_url(settings), settings,
+                                                 lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"))
+    except RegisterNotEmpty as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
     typer.echo(report)
 
 

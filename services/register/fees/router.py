@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, Security, statu
 
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
-from services.core.errors import Forbidden
+from services.core.errors import Forbidden, InvalidInput
 from services.core.http import Page, encode_cursor, expected_version, parse_cursor, set_etag
 from services.register.fees import repository, service
 from services.register.fees.schemas import (
@@ -67,9 +67,13 @@ async def list_invoice_lines(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[LineRead]:
     _no_adopters(ctx)
+    for name, ref in (("agency_ref", agency_ref), ("counterparty_ref", counterparty_ref)):
+        if ref and await repository.agency_id(ctx.session, ref) is None:
+            raise InvalidInput(f"{ref} is not a known agency.", extra={"errors": [
+                {"field": f"query.{name}", "message": "unknown agency", "code": "unknown_reference"}]})
     agency_id = await service.principal_agency_id(ctx)
     if agency_id is None and agency_ref:
-        agency_id = await repository.agency_id(ctx.session, agency_ref) or -1
+        agency_id = await repository.agency_id(ctx.session, agency_ref)
     after = parse_cursor(cursor, int)[0] if cursor else None
     rows = await repository.list_lines(ctx.session, agency_id=agency_id, counterparty_ref=counterparty_ref,
                                        due_from=due_from, due_to=due_to, status=status_filter,

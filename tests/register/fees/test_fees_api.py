@@ -132,6 +132,12 @@ async def test_credit_notes_and_disputes(client, auth):
     assert amounts == [1_800_000, -100_000, -50_000]
 
 
+async def test_unknown_agency_filter_is_an_input_error(client, auth):
+    for params in ({"agency_ref": "RAA-NOPE"}, {"counterparty_ref": "VAA-NOPE"}):
+        response = await client.get("/v1/fees/invoices", params=params, headers=auth())
+        assert response.status_code == 422 and response.json()["errors"][0]["code"] == "unknown_reference"
+
+
 async def test_officers_see_only_their_agencys_lines(client, auth):
     await placed_group(client, auth, placed_on=TODAY)
     await placed_group(client, auth, placed_on=date(2025, 6, 1), household_agency="VAA-1")  # a year with a VAA fee
@@ -184,6 +190,17 @@ async def test_reconciliation_nets_is_idempotent_and_finalises_once(client, auth
     assert overlapping.status_code == 409
     settled = await lines(client, auth, status="settled")
     assert len(settled) == 2 and all(x["settled_by"] == body["ref"] for x in settled)
+    # A line raised late for the finalised period, and the held one, fall into the next.
+    late = await placed_group(client, auth, placed_on=TODAY - timedelta(days=5))
+    next_period = {"period_start": (TODAY + timedelta(days=1)).isoformat(),
+                   "period_end": (TODAY + timedelta(days=30)).isoformat()}
+    following = await client.post("/v1/fees/reconciliations", json=next_period,
+                                  headers={**auth(), "Idempotency-Key": "rec-2025-key-3"})
+    assert following.status_code == 201
+    late_line = (await lines(client, auth, placement_ref=late["ref"]))[0]["ref"]
+    assert following.json()["settled_line_refs"] == [late_line]
+    assert following.json()["held_line_refs"] == [disputed["ref"]]
+    assert not set(following.json()["settled_line_refs"]) & {x["ref"] for x in settled}
     with pytest.raises(Exception, match="not allowed"):
         async with connection.begin_nested():
             await connection.execute(text("UPDATE fee_lines SET amount_pence = 1"))

@@ -1,0 +1,116 @@
+"""A national match in three steps: the candidate edges (eligibility + score), the
+assignment, and per-unit shortlists with explanations. Pure: arrays in, arrays out."""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.matching.engine.arrays import Households, Units
+from services.matching.engine.eligibility import eligibility_mask
+from services.matching.engine.policy import ScoringPolicy
+from services.matching.engine.scoring import COMPONENTS, pair_components, pair_scores
+from services.matching.engine.solver import Edges, Method, solve
+
+BLOCK_UNITS = 512  # units scored at once: bounds memory to a block x households mask
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    assignment: np.ndarray  # household index per unit, -1 when unmatched
+    scores: np.ndarray  # the assigned pair's score, 0 when unmatched
+    components: np.ndarray  # int32 (units, components); zeros when unmatched
+    shortlists: list[list[tuple[int, int]]]  # per unit: (household, score), best first
+    method: Method
+    metrics: dict[str, float]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def candidate_edges(units: Units, households: Households, policy: ScoringPolicy, *,
+                    declined: tuple[np.ndarray, np.ndarray] | None = None, top_k: int | None = None) -> Edges:
+    """Every eligible pair with its score; with `top_k`, only each unit's best `top_k`
+    (ties broken by household index), which keeps a very large pool sparse."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, len(units), BLOCK_UNITS):
+        block = np.arange(start, min(start + BLOCK_UNITS, len(units)))
+        local, cols = np.nonzero(eligibility_mask(units, households, block, declined))
+        rows = block[local]
+        scores = pair_scores(units, households, policy, rows, cols)
+        if top_k is not None:
+            rows, cols, scores = _best_per_unit(rows, cols, scores, top_k)
+        parts.append((rows, cols, scores))
+    empty = np.empty(0, dtype=np.int64)
+    rows, cols, scores = (np.concatenate([empty, *(p[i] for p in parts)]).astype(np.int64) for i in range(3))
+    return Edges(rows=rows, cols=cols, scores=scores, n_units=len(units), n_households=len(households))
+
+
+def _best_per_unit(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.lexsort((cols, -scores, rows))  # by unit, best score first, then household index
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    starts = np.searchsorted(rows, rows, side="left")
+    keep = (np.arange(len(rows)) - starts) < k
+    return rows[keep], cols[keep], scores[keep]
+
+
+def shortlists(edges: Edges, k: int) -> list[list[tuple[int, int]]]:
+    rows, cols, scores = _best_per_unit(edges.rows, edges.cols, edges.scores, k)
+    result: list[list[tuple[int, int]]] = [[] for _ in range(edges.n_units)]
+    for row, col, score in zip(rows.tolist(), cols.tolist(), scores.tolist(), strict=True):
+        result[row].append((col, score))
+    return result
+
+
+def long_waiting(units: Units, policy: ScoringPolicy) -> np.ndarray:
+    return units.days_waiting >= policy.long_wait_days
+
+
+def propose(units: Units, households: Households, policy: ScoringPolicy, *,
+            declined: tuple[np.ndarray, np.ndarray] | None = None, lexicographic: bool = False,
+            shortlist_k: int = 5, dense_limit: int = 25_000_000, top_k: int | None = None,
+            method: Method | None = None) -> MatchResult:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sparse = method == "sparse" or (method is None and len(units) * len(households) > dense_limit)
+    edges = candidate_edges(units, households, policy, declined=declined,
+                            top_k=top_k if top_k is not None else (50 if sparse else None))
+    timings["mask_and_score_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    priority = long_waiting(units, policy) if lexicographic else None
+    assignment, used = solve(edges, priority=priority, dense_limit=dense_limit, method="sparse" if sparse else "dense")
+    timings["solve_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    matched = np.flatnonzero(assignment >= 0)
+    components = np.zeros((len(units), len(COMPONENTS)), dtype=np.int32)
+    components[matched] = pair_components(units, households, policy, matched, assignment[matched])
+    scores = components.sum(axis=1, dtype=np.int64)
+    lists = shortlists(edges, shortlist_k)
+    timings["explain_seconds"] = time.perf_counter() - started
+
+    eligible_units = np.zeros(len(units), dtype=bool)
+    eligible_units[edges.rows] = True
+    long = long_waiting(units, policy)
+    metrics = {
+        "units": len(units), "households": len(households), "candidate_pairs": len(edges.rows),
+        "units_eligible": int(eligible_units.sum()), "matched": len(matched),
+        "long_waiting_units": int(long.sum()), "long_waiting_matched": int(long[matched].sum()),
+        "sibling_groups": int((units.size > 1).sum()), "sibling_groups_matched": int((units.size[matched] > 1).sum()),
+        "children_matched": int(units.size[matched].sum()),
+        "mean_score": float(scores[matched].mean()) if len(matched) else 0.0,
+        "total_score": int(scores[matched].sum()),
+    }
+    return MatchResult(assignment=assignment, scores=scores, components=components, shortlists=lists, method=used,
+                       metrics=metrics, timings=timings)
+
+
+def candidates_for_unit(units: Units, households: Households, policy: ScoringPolicy, unit: int, *, k: int = 10,
+                        declined: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, dict[str, int]]]:
+    """A live ranked shortlist for one unit: (household, components), best first."""
+    row = np.array([unit])
+    cols = np.flatnonzero(eligibility_mask(units, households, row, declined)[0])
+    components = pair_components(units, households, policy, np.repeat(row, len(cols)), cols)
+    totals = components.sum(axis=1)
+    order = np.lexsort((cols, -totals))[:k]
+    return [(int(cols[i]), {n: int(v) for n, v in zip(COMPONENTS, components[i], strict=True)}) for i in order]

@@ -1,0 +1,80 @@
+"""Where a match is scored: integer points, component by component, for any set of pairs.
+
+`pair_components` is the one definition of the score. The solver's weights are its row
+sums, and an explanation is its row for one pair, so an explanation can never disagree
+with what the solver optimised.
+"""
+
+import numpy as np
+
+from services.matching.engine.arrays import NO_RELIGION, Households, Units
+from services.matching.engine.eligibility import haversine_km
+from services.matching.engine.policy import ScoringPolicy
+
+COMPATIBILITY = ("needs_comfort", "age_fit", "distance", "contact", "culture", "language", "religion")
+PRIORITY = ("waiting_time", "sibling_group", "aged_five_plus", "disability", "minority_ethnic")
+COMPONENTS = COMPATIBILITY + PRIORITY
+
+
+def soft_weight(days_waiting: np.ndarray, policy: ScoringPolicy) -> np.ndarray:
+    """1 for a child who has just started waiting, falling to 0 at `soft_fade_days`."""
+    return np.clip(1.0 - days_waiting / policy.soft_fade_days, 0.0, 1.0)
+
+
+def priority_points(units: Units, policy: ScoringPolicy, rows: np.ndarray) -> np.ndarray:
+    """int32 (len(rows), 5): the points a unit brings to any household."""
+    wait = np.minimum(units.days_waiting[rows] // 30 * policy.wait_points_per_30_days, policy.wait_points_cap)
+    return np.stack([
+        wait,
+        np.where(units.size[rows] > 1, policy.sibling_group_points, 0),
+        np.where(units.age_max_months[rows] >= policy.aged_five_plus_months, policy.aged_five_plus_points, 0),
+        np.where(units.disabled[rows], policy.disability_points, 0),
+        np.where(units.minority_ethnic[rows], policy.minority_ethnic_points, 0),
+    ], axis=1).astype(np.int32)
+
+
+def pair_components(units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray,
+                    cols: np.ndarray) -> np.ndarray:
+    """int32 (len(rows), len(COMPONENTS)) for the pairs (rows[k], cols[k])."""
+    headroom = np.clip(households.can_meet[cols].astype(np.int32) - units.needs[rows], 0, None).sum(axis=1)
+    needs = np.minimum(headroom * policy.needs_points_per_level, policy.needs_points_cap)
+
+    hh_mid = (households.age_min_months[cols] + households.age_max_months[cols]) / 2.0
+    hh_half = (households.age_max_months[cols] - households.age_min_months[cols]) / 2.0 + 6.0
+    unit_mid = (units.age_min_months[rows] + units.age_max_months[rows]) / 2.0
+    age = np.rint(policy.age_fit_points * np.clip(1.0 - np.abs(unit_mid - hh_mid) / hh_half, 0.0, 1.0))
+
+    km = haversine_km(units.latitude[rows], units.longitude[rows], households.latitude[cols],
+                      households.longitude[cols])
+    distance = np.rint(policy.distance_points * 0.5 ** (km / policy.distance_half_points_km))
+
+    # Open to the plan: half the points; open to more than it: all of them.
+    spare = households.contact_openness[cols].astype(np.int32) - units.contact_plan[rows]
+    contact = np.where(spare >= 0, policy.contact_points * (1 + np.minimum(spare, 1)) // 2, 0)
+
+    fade = soft_weight(units.days_waiting[rows], policy)
+    culture = np.rint(policy.culture_points * fade) * (units.ethnicity[rows] == households.ethnicity[cols])
+    language = np.rint(policy.language_points * fade) * ((units.languages[rows] & households.languages[cols]) != 0)
+    same_faith = (units.religion[rows] != NO_RELIGION) & (units.religion[rows] == households.religion[cols])
+    religion = np.rint(policy.religion_points * fade) * same_faith
+
+    compatibility = np.stack([needs, age, distance, contact, culture, language, religion], axis=1)
+    return np.concatenate([compatibility.astype(np.int32), priority_points(units, policy, rows)], axis=1)
+
+
+def pair_scores(units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray,
+                cols: np.ndarray) -> np.ndarray:
+    return pair_components(units, households, policy, rows, cols).sum(axis=1, dtype=np.int64)
+
+
+def explain(units: Units, households: Households, policy: ScoringPolicy, unit: int, household: int) -> dict[str, int]:
+    row = pair_components(units, households, policy, np.array([unit]), np.array([household]))[0]
+    return {name: int(points) for name, points in zip(COMPONENTS, row, strict=True)}
+
+
+def max_possible_score(policy: ScoringPolicy) -> int:
+    """An upper bound of any pair's score (used to make lexicographic weights exact)."""
+    return (policy.needs_points_cap + policy.age_fit_points + policy.distance_points + policy.contact_points
+            + policy.culture_points + policy.language_points + policy.religion_points + policy.wait_points_cap
+            + policy.sibling_group_points + policy.aged_five_plus_points + policy.disability_points
+            + policy.minority_ethnic_points)

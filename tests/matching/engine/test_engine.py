@@ -1,0 +1,184 @@
+"""The matching engine on arrays: hard rules, exact optimum, lexicographic priority,
+determinism and explanations. Property-based: invariants over random small pools."""
+
+import math
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.matching.engine.eligibility import haversine_km
+from services.matching.engine.policy import ScoringPolicy
+from services.matching.engine.random_pool import random_households, random_units
+from services.matching.engine.run import candidate_edges, candidates_for_unit, propose
+from services.matching.engine.scoring import COMPONENTS, explain, pair_scores, soft_weight
+from services.matching.engine.solver import solve
+
+POLICY = ScoringPolicy()
+SMALL = settings(max_examples=60, deadline=None)
+
+
+def pool(seed: int, n: int, m: int):
+    rng = np.random.default_rng(seed)
+    units, households = random_units(rng, n), random_households(rng, m)
+    # Small pools need some long waits and some restrictions to exercise every rule.
+    units = replace(units, days_waiting=rng.integers(0, 900, size=n).astype(np.int32),
+                    min_distance_km=np.where(rng.random(n) < 0.3, 40.0, 0.0))
+    return units, households
+
+
+def obeys_hard_rules(u, h, i: int, j: int, declined: set[tuple[int, int]]) -> bool:
+    """The rules restated plainly, pair by pair, independently of the vectorised mask."""
+    if not (u.available[i] and h.available[j]) or (i, j) in declined:
+        return False
+    if u.size[i] > h.capacity[j] or (u.size[i] > 1 and not h.accepts_siblings[j]):
+        return False
+    if u.age_min_months[i] < h.age_min_months[j] or u.age_max_months[i] > h.age_max_months[j]:
+        return False
+    if any(int(u.needs[i, k]) > int(h.can_meet[j, k]) for k in range(8)):
+        return False
+    if u.excluded_regions[i, h.region[j]]:
+        return False
+    if u.min_distance_km[i] > 0:
+        far = float(haversine_km(u.birth_latitude[i], u.birth_longitude[i], h.latitude[j], h.longitude[j]))
+        if far < u.min_distance_km[i]:
+            return False
+    return True
+
+
+def brute_force(weights: dict[tuple[int, int], int], n: int, priority: list[bool]) -> tuple[int, int]:
+    """Best (priority units matched, total weight) over every matching, by enumeration."""
+
+    @lru_cache(maxsize=None)
+    def best(i: int, used: frozenset) -> tuple[int, int]:
+        if i == n:
+            return (0, 0)
+        options = [best(i + 1, used)]
+        for (unit, household), w in weights.items():
+            if unit == i and household not in used:
+                count, total = best(i + 1, used | {household})
+                options.append((count + priority[i], total + w))
+        return max(options)
+
+    return best(0, frozenset())
+
+
+def objective(assignment: np.ndarray, weights: dict[tuple[int, int], int], priority: list[bool]) -> tuple[int, int]:
+    pairs = [(i, int(j)) for i, j in enumerate(assignment) if j >= 0]
+    return sum(priority[i] for i, _ in pairs), sum(weights[p] for p in pairs)
+
+
+sizes = st.tuples(st.integers(0, 10**6), st.integers(1, 6), st.integers(1, 6))
+
+
+@SMALL
+@given(sizes, st.booleans())
+def test_no_proposal_breaks_a_hard_rule_and_the_mask_is_exact(case, lexicographic):
+    seed, n, m = case
+    u, h = pool(seed, n, m)
+    declined = (np.array([0]), np.array([0]))
+    result = propose(u, h, POLICY, declined=declined, lexicographic=lexicographic)
+    for i, j in enumerate(result.assignment):
+        if j >= 0:
+            assert obeys_hard_rules(u, h, i, int(j), {(0, 0)})
+    edges = candidate_edges(u, h, POLICY, declined=declined)
+    got = set(zip(edges.rows.tolist(), edges.cols.tolist(), strict=True))
+    assert got == {(i, j) for i in range(n) for j in range(m) if obeys_hard_rules(u, h, i, j, {(0, 0)})}
+
+
+@SMALL
+@given(sizes)
+def test_solver_objective_equals_brute_force_optimum(case):
+    u, h = pool(*case)
+    edges = candidate_edges(u, h, POLICY)
+    weights = {(int(r), int(c)): int(s) + 1 for r, c, s in zip(edges.rows, edges.cols, edges.scores, strict=True)}
+    none = [False] * len(u)
+    for method in ("dense", "sparse"):
+        assignment, _ = solve(edges, method=method)
+        assert objective(assignment, weights, none) == brute_force(weights, len(u), none)
+
+
+@SMALL
+@given(sizes)
+def test_lexicographic_mode_matches_the_most_long_waiting_units_then_the_best_score(case):
+    u, h = pool(*case)
+    edges = candidate_edges(u, h, POLICY)
+    weights = {(int(r), int(c)): int(s) + 1 for r, c, s in zip(edges.rows, edges.cols, edges.scores, strict=True)}
+    long = (u.days_waiting >= POLICY.long_wait_days).tolist()
+    for method in ("dense", "sparse"):
+        assignment, _ = solve(edges, priority=np.array(long), method=method)
+        assert objective(assignment, weights, long) == brute_force(weights, len(u), long)
+
+
+@SMALL
+@given(sizes)
+def test_same_input_same_result_and_explanations_add_up(case):
+    u, h = pool(*case)
+    first, second = propose(u, h, POLICY), propose(u, h, POLICY)
+    assert np.array_equal(first.assignment, second.assignment) and first.shortlists == second.shortlists
+    for i, j in enumerate(first.assignment):
+        if j >= 0:
+            parts = explain(u, h, POLICY, i, int(j))
+            assert sum(parts.values()) == first.scores[i] == int(pair_scores(u, h, POLICY, np.array([i]),
+                                                                            np.array([j]))[0])
+            assert list(parts) == list(COMPONENTS)
+    for i, shortlist in enumerate(first.shortlists):
+        scores = [s for _, s in shortlist]
+        assert scores == sorted(scores, reverse=True) and len(shortlist) <= 5
+        live = candidates_for_unit(u, h, POLICY, i, k=5)
+        assert [(j, sum(c.values())) for j, c in live] == shortlist
+
+
+def test_dense_and_sparse_agree_on_a_larger_pool():
+    rng = np.random.default_rng(7)
+    u, h = random_units(rng, 300), random_households(rng, 200)
+    edges = candidate_edges(u, h, POLICY)
+    weights = dict(zip(zip(edges.rows.tolist(), edges.cols.tolist(), strict=True), (edges.scores + 1).tolist(),
+                       strict=True))
+    totals = [objective(solve(edges, method=m)[0], weights, [False] * len(u))[1] for m in ("dense", "sparse")]
+    assert totals[0] == totals[1] > 0
+
+
+def test_soft_preferences_fade_as_the_wait_grows():
+    days = np.array([0, 90, 180, 365, 800])
+    weights = soft_weight(days, POLICY)
+    assert weights[0] == 1.0 and weights[-1] == 0.0 and np.all(np.diff(weights) <= 0)
+    u, h = pool(3, 1, 1)
+    same = replace(h, ethnicity=u.ethnicity.copy(), available=np.ones(1, bool))
+    points = []
+    for waited in (0, 200, 400):
+        unit = replace(u, days_waiting=np.array([waited], dtype=np.int32))
+        points.append(explain(unit, same, POLICY, 0, 0)["culture"])
+    assert points[0] == POLICY.culture_points and points[0] > points[1] > points[2] == 0
+
+
+def test_priority_points_put_the_longest_waiting_first_when_households_are_scarce():
+    u, h = pool(11, 2, 1)
+    u = replace(u, size=np.array([1, 1], np.int16), age_min_months=np.array([12, 12], np.int16),
+                age_max_months=np.array([12, 12], np.int16), needs=np.zeros((2, 8), np.int8),
+                excluded_regions=np.zeros((2, 9), bool), min_distance_km=np.zeros(2),
+                latitude=np.full(2, 52.0), longitude=np.full(2, -1.0),
+                days_waiting=np.array([30, 700], np.int32), disabled=np.zeros(2, bool),
+                minority_ethnic=np.zeros(2, bool), contact_plan=np.ones(2, np.int8))
+    h = replace(h, available=np.ones(1, bool), capacity=np.array([1], np.int16),
+                age_min_months=np.array([0], np.int16), age_max_months=np.array([59], np.int16),
+                can_meet=np.full((1, 8), 3, np.int8))
+    assert propose(u, h, POLICY).assignment.tolist() == [-1, 0]
+
+
+def test_policy_round_trips_and_refuses_unknown_or_bad_settings():
+    policy = ScoringPolicy(culture_points=5)
+    assert ScoringPolicy.from_dict(policy.to_dict()) == policy
+    with pytest.raises(ValueError, match="unknown"):
+        ScoringPolicy.from_dict({**policy.to_dict(), "magic": 1})
+    with pytest.raises(ValueError):
+        ScoringPolicy(wait_points_cap=-1)
+    with pytest.raises(ValueError):
+        ScoringPolicy(culture_points=1.5)  # type: ignore[arg-type]
+
+
+def test_haversine_is_a_distance():
+    assert math.isclose(float(haversine_km(51.5074, -0.1278, 53.4808, -2.2426)), 262, rel_tol=0.02)

@@ -24,7 +24,8 @@ from services.core.auth import Scope
 from services.core.database import asyncpg_url, start_embedded_postgres
 from services.core.migrate import upgrade
 from services.core.settings import Settings
-from services.register.app import create_app, local_public_keys
+from services.combined import create_combined_app
+from services.register.app import local_public_keys
 from services.register.oauth.keys import mint_access_token
 from tests.factories import add_agencies
 
@@ -110,10 +111,11 @@ def signing_key() -> ECKey:
 @pytest.fixture
 def make_app(connection: AsyncConnection, settings: Settings, signing_key: ECKey):
     async def factory(conn: AsyncConnection | AsyncEngine = connection):
-        app = create_app(settings)
+        app = create_combined_app(settings)
         # ASGITransport does not run the lifespan: wire the state it would have made, but
         # on the test's connection, where each request's commit becomes a savepoint.
         app.state.settings = settings
+        app.state.background_tasks = set()
         app.state.engine = conn if isinstance(conn, AsyncEngine) else conn.engine
         app.state.sessionmaker = async_sessionmaker(
             bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint")

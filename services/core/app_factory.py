@@ -100,6 +100,7 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.settings = settings
+        app.state.background_tasks = set()
 
         async def load_keys() -> KeySet:
             return await key_source(sessionmaker)
@@ -111,6 +112,11 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
             yield
         finally:
             refresher.cancel()
+            # A match run in flight is cancelled: it records itself as failed and stores
+            # nothing partial (its results are written in one transaction at the end).
+            for task in list(app.state.background_tasks):
+                task.cancel()
+            await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
             await engine.dispose()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)

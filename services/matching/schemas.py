@@ -1,0 +1,81 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from services.core.http import RequestModel
+from services.register.vocabulary import Region
+
+
+class RunCreate(RequestModel):
+    regions: list[Region] = Field(default_factory=list, max_length=9, description="Limit to these regions")
+    agency_refs: list[str] = Field(default_factory=list, max_length=50, description="Limit to these agencies")
+    lexicographic: bool = Field(default=False, description="First match as many 18-month waiters as possible")
+    policy_overrides: dict[str, int] = Field(default_factory=dict,
+                                             description="A what-if run: settings that differ from the current policy")
+
+
+class RunRead(BaseModel):
+    ref: str
+    status: Literal["running", "succeeded", "failed"]
+    requested_by: str
+    scope: dict[str, list[str]]
+    lexicographic: bool
+    policy_version: int | None = Field(description="None for a what-if run; see policy_settings")
+    policy_settings: dict[str, int]
+    inputs: dict[str, Any] = Field(description="What the run saw: counts and a hash of every input")
+    metrics: dict[str, Any]
+    timings: dict[str, Any]
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ShortlistEntry(BaseModel):
+    household_ref: str
+    score: int
+    components: dict[str, int]
+
+
+class ProposalRead(BaseModel):
+    ref: str
+    sibling_group_ref: str
+    household_ref: str | None = Field(description="None: no household could be proposed in this run")
+    score: int
+    components: dict[str, int] = Field(description="The score, component by component")
+    shortlist: list[ShortlistEntry] = Field(description="The best households for this unit, ranked")
+    status: Literal["proposed", "accepted", "declined", "unmatched"]
+    reason: str
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class DecisionCreate(RequestModel):
+    decision: Literal["accept", "decline"]
+    reason: str = Field(default="", max_length=2000)
+
+
+class Candidate(BaseModel):
+    household_ref: str
+    score: int
+    components: dict[str, int]
+
+
+class CandidatesRead(BaseModel):
+    sibling_group_ref: str
+    status: str
+    policy_version: int
+    candidates: list[Candidate]
+
+
+class PolicyCreate(RequestModel):
+    settings: dict[str, int] = Field(description="Settings that change from the current version")
+    note: str = Field(min_length=3, max_length=500)
+
+
+class PolicyRead(BaseModel):
+    version: int
+    settings: dict[str, int]
+    note: str
+    created_by: str
+    created_at: datetime

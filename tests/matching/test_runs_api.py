@@ -1,0 +1,224 @@
+"""Match runs over HTTP on the synthetic national register, in a database of their own
+(runs read and write through their own connections, so their data must be committed)."""
+
+import asyncio
+import uuid
+from datetime import date
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from services.core.migrate import upgrade
+from services.matching import service
+from services.register.seed.generate import generate_register
+from services.register.seed.load import load_register
+from tests.conftest import _create_database, _drop_database
+
+# Every proposed pair checked against the hard rules in SQL, independently of the engine.
+BROKEN_RULES_SQL = """
+SELECT p.ref FROM match_proposals p
+JOIN match_runs r ON r.id = p.run_id
+JOIN households h ON h.id = p.household_id
+JOIN sibling_groups g ON g.id = p.sibling_group_id
+WHERE r.ref = :run AND (
+    h.approved_children < (SELECT count(*) FROM children c WHERE c.sibling_group_id = g.id)
+    OR EXISTS (SELECT 1 FROM children c WHERE c.sibling_group_id = g.id AND (
+        c.need_physical_disability > h.need_physical_disability
+        OR c.need_learning_disability > h.need_learning_disability
+        OR c.need_developmental_uncertainty > h.need_developmental_uncertainty
+        OR c.need_health_condition > h.need_health_condition
+        OR c.need_emotional_behavioural > h.need_emotional_behavioural
+        OR c.need_foetal_alcohol_exposure > h.need_foetal_alcohol_exposure
+        OR c.need_birth_family_history > h.need_birth_family_history
+        OR c.need_contact > h.need_contact
+        OR h.region = ANY (c.excluded_regions)
+        OR c.date_of_birth <= (current_date - make_interval(years => h.age_max_years + 1))
+        OR c.date_of_birth > (current_date - make_interval(years => h.age_min_years))))
+    OR ((SELECT count(*) FROM children c WHERE c.sibling_group_id = g.id) > 1 AND NOT h.accepts_sibling_group)
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def seeded_url(server_url):
+    name = f"adoption_matching_{uuid.uuid4().hex[:8]}"
+    url = _create_database(server_url, name)
+    upgrade(url)
+
+    async def seed() -> None:
+        engine = create_async_engine(url)
+        async with AsyncSession(engine) as session, session.begin():
+            await load_register(session, generate_register(5, date.today()))
+        await engine.dispose()
+
+    asyncio.run(seed())
+    yield url
+    _drop_database(server_url, name)
+
+
+@pytest.fixture
+async def matching(make_app, seeded_url):
+    engine = create_async_engine(seeded_url, pool_size=5)
+    app = await make_app(engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        yield client, engine, app
+    await engine.dispose()
+
+
+async def run(client, auth, **body):
+    response = await client.post("/v1/matching/runs", params={"wait": "true"}, json=body, headers=auth())
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(matching, auth):
+    client, engine, _ = matching
+    result = await run(client, auth)
+    assert result["status"] == "succeeded" and result["policy_version"] == 1
+    metrics, inputs = result["metrics"], result["inputs"]
+    assert inputs["children"] == 2_940 and inputs["households"] >= 1_300 and len(inputs["hash"]) == 64
+    assert 0 < metrics["matched"] <= inputs["households"] and metrics["long_waiting_matched"] > 0
+    assert metrics["sibling_groups_matched"] > 0 and metrics["mean_score"] > 0
+    assert {"load_seconds", "mask_and_score_seconds", "solve_seconds", "store_seconds"} <= set(result["timings"])
+    page = (await client.get(f"/v1/matching/runs/{result['ref']}/proposals", params={"status": "proposed"},
+                             headers=auth())).json()
+    first = page["items"][0]
+    assert first["household_ref"] and first["score"] == sum(first["components"].values())
+    assert first["shortlist"] and first["shortlist"][0]["score"] == sum(first["shortlist"][0]["components"].values())
+    assert [s["score"] for s in first["shortlist"]] == sorted((s["score"] for s in first["shortlist"]), reverse=True)
+    async with engine.connect() as conn:
+        broken = (await conn.execute(text(BROKEN_RULES_SQL), {"run": result["ref"]})).scalars().all()
+        stored = await conn.scalar(text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+                                        "WHERE r.ref = :r AND p.status = 'proposed'"), {"r": result["ref"]})
+    assert broken == [] and stored == metrics["matched"]
+    again = await run(client, auth)
+    assert again["inputs"]["hash"] == result["inputs"]["hash"] and again["metrics"] == metrics  # deterministic
+
+
+async def test_lexicographic_and_scoped_and_what_if_runs(matching, auth):
+    client, _, _ = matching
+    points = await run(client, auth)
+    lexicographic = await run(client, auth, lexicographic=True)
+    assert lexicographic["metrics"]["long_waiting_matched"] >= points["metrics"]["long_waiting_matched"]
+    london = await run(client, auth, regions=["london"])
+    assert london["inputs"]["units"] < points["inputs"]["units"] and london["scope"]["regions"] == ["london"]
+    what_if = await run(client, auth, policy_overrides={"wait_points_cap": 0})
+    assert what_if["policy_version"] is None and what_if["policy_settings"]["wait_points_cap"] == 0
+    bad = await client.post("/v1/matching/runs", json={"policy_overrides": {"magic": 3}}, headers=auth())
+    assert bad.status_code == 422
+
+
+async def test_one_run_at_a_time(matching, auth):
+    client, _, _ = matching
+    responses = await asyncio.gather(*(client.post("/v1/matching/runs", params={"wait": "true"}, json={},
+                                                   headers=auth()) for _ in range(3)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(200) >= 1 and set(codes) <= {200, 409}
+    assert 409 in codes  # the runs overlapped: only one may hold the lock
+
+
+async def test_a_failed_run_leaves_no_partial_proposals(matching, auth, monkeypatch):
+    client, engine, _ = matching
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(service, "propose", explode)
+    response = await client.post("/v1/matching/runs", params={"wait": "true"}, json={}, headers=auth())
+    failed = response.json()
+    assert failed["status"] == "failed" and "solver crashed" in failed["error"]
+    async with engine.connect() as conn:
+        count = await conn.scalar(text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+                                       "WHERE r.ref = :r"), {"r": failed["ref"]})
+    assert count == 0
+    monkeypatch.undo()
+    assert (await run(client, auth))["status"] == "succeeded"  # the lock was released
+
+
+async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(matching, auth):
+    client, engine, _ = matching
+    result = await run(client, auth)
+    proposals = (await client.get(f"/v1/matching/runs/{result['ref']}/proposals", params={"status": "proposed",
+                                                                                         "limit": 2},
+                                  headers=auth())).json()["items"]
+    accept, decline = proposals
+    no_reason = await client.post(f"/v1/matching/proposals/{decline['ref']}/decision", json={"decision": "decline"},
+                                  headers=auth())
+    assert no_reason.status_code == 422
+    other_agency = await client.post(f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"},
+                                     headers=auth(agency="VAA-01"))
+    assert other_agency.status_code == 403
+    accepted = await client.post(f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"},
+                                 headers=auth())
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    group = (await client.get(f"/v1/sibling-groups/{accept['sibling_group_ref']}", headers=auth())).json()
+    household = (await client.get(f"/v1/households/{accept['household_ref']}", headers=auth())).json()
+    assert group["status"] == "linked" and household["status"] == "linked"
+    twice = await client.post(f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"},
+                              headers=auth())
+    assert twice.status_code == 409
+    declined = await client.post(f"/v1/matching/proposals/{decline['ref']}/decision",
+                                 json={"decision": "decline", "reason": "too far for contact"}, headers=auth())
+    assert declined.status_code == 200
+    later = await run(client, auth)
+    async with engine.connect() as conn:
+        repeated = await conn.scalar(text(
+            "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+            "JOIN sibling_groups g ON g.id = p.sibling_group_id JOIN households h ON h.id = p.household_id "
+            "WHERE r.ref = :r AND g.ref = :g AND h.ref = :h"),
+            {"r": later["ref"], "g": decline["sibling_group_ref"], "h": decline["household_ref"]})
+        linked_again = await conn.scalar(text(
+            "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+            "JOIN sibling_groups g ON g.id = p.sibling_group_id WHERE r.ref = :r AND g.ref = :g"),
+            {"r": later["ref"], "g": accept["sibling_group_ref"]})
+    assert repeated == 0 and linked_again == 0  # the linked unit is no longer in the pool
+    candidates = (await client.get(f"/v1/matching/children/{decline['sibling_group_ref']}/candidates",
+                                   headers=auth())).json()
+    assert decline["household_ref"] not in [c["household_ref"] for c in candidates["candidates"]]
+
+
+async def test_live_candidates_for_a_child_are_ranked_and_explained(matching, auth):
+    client, engine, _ = matching
+    async with engine.connect() as conn:
+        child = await conn.scalar(text("SELECT c.ref FROM children c JOIN sibling_groups g ON g.id = c.sibling_group_id "
+                                       "WHERE g.status = 'waiting' ORDER BY c.id LIMIT 1"))
+    response = await client.get(f"/v1/matching/children/{child}/candidates", params={"k": 5}, headers=auth())
+    body = response.json()
+    assert response.status_code == 200 and body["policy_version"] == 1
+    scores = [c["score"] for c in body["candidates"]]
+    assert scores == sorted(scores, reverse=True) and all(c["score"] == sum(c["components"].values())
+                                                          for c in body["candidates"])
+    missing = await client.get("/v1/matching/children/C-0000000000/candidates", headers=auth())
+    assert missing.status_code == 404
+
+
+async def test_policy_versions(matching, auth):
+    client, _, _ = matching
+    created = await client.post("/v1/matching/policies", json={"settings": {"culture_points": 4},
+                                                                "note": "less weight on shared culture"},
+                                headers=auth())
+    assert created.status_code == 201 and created.json()["settings"]["culture_points"] == 4
+    regional = await client.post("/v1/matching/policies", json={"settings": {}, "note": "mine"},
+                                 headers=auth(agency="RAA-01"))
+    assert regional.status_code == 403
+    versions = (await client.get("/v1/matching/policies", headers=auth())).json()
+    assert [v["version"] for v in versions][-1] == created.json()["version"] > 1
+    assert (await run(client, auth))["policy_version"] == created.json()["version"]
+
+
+async def test_a_run_interrupted_by_shutdown_leaves_nothing_half_written(matching, auth):
+    client, engine, app = matching
+    started = await client.post("/v1/matching/runs", json={}, headers=auth())
+    assert started.status_code == 202 and started.json()["status"] == "running"
+    for task in list(app.state.background_tasks):  # what the lifespan does on shutdown
+        task.cancel()
+    await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
+    stopped = (await client.get(f"/v1/matching/runs/{started.json()['ref']}", headers=auth())).json()
+    assert stopped["status"] == "failed" and "Cancelled" in stopped["error"]
+    async with engine.connect() as conn:
+        count = await conn.scalar(text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+                                       "WHERE r.ref = :r"), {"r": stopped["ref"]})
+    assert count == 0
+    assert (await run(client, auth))["status"] == "succeeded"  # and it can be run again

@@ -76,6 +76,30 @@ def seed(
     typer.echo(report)
 
 
+@app.command()
+def match(lexicographic: Annotated[bool, typer.Option(help="First match as many 18-month waiters as possible")]
+          = False) -> None:
+    """Run a national match now (as the nightly job does) and print its summary."""
+    from services.demo import national_match
+
+    settings = _settings()
+
+    async def work() -> str:
+        engine = create_engine(database_url(settings), settings)
+        try:
+            return await national_match(engine, lexicographic=lexicographic, requested_by="cli:match")
+        finally:
+            await engine.dispose()
+
+    from services.core.errors import ProblemError
+
+    try:
+        typer.echo(asyncio.run(work()))
+    except ProblemError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
 @clients_app.command("create")
 def create_client(
     name: Annotated[str, typer.Option(help="What the client is, e.g. 'North RAA case system'")],

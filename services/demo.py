@@ -1,10 +1,13 @@
 """What `adoption-register demo` does before serving: load the synthetic register once,
-make sure tokens can be signed, and print where to look with a token to try."""
+make sure tokens can be signed, run a national match, and print where to look with a token
+to try."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.core.database import create_engine, create_sessionmaker, transaction
 from services.core.settings import Settings
+from services.matching.loader import Scope
+from services.matching.service import RunRequest, execute_run, get_run, start_run
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
 from services.register.seed.load import is_empty, load_synthetic_register
 
@@ -25,6 +28,24 @@ async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tupl
     return loaded, token
 
 
+async def national_match(engine: AsyncEngine, *, lexicographic: bool = False, requested_by: str = "cli") -> str:
+    """Run a national match now and describe it in one paragraph."""
+    run, lock = await start_run(engine, RunRequest(scope=Scope(), lexicographic=lexicographic, policy_overrides={}),
+                                requested_by)
+    await execute_run(engine, run, lock)
+    async with create_sessionmaker(engine)() as session:
+        done = await get_run(session, run.ref)
+    if done.status != "succeeded":
+        return f"National match {done.ref} failed: {done.error}"
+    m, t = done.metrics, done.timings
+    return (f"National match {done.ref} (policy v{done.policy_version}{', lexicographic' if lexicographic else ''}): "
+            f"{m['units']:,} units ({m['children_matched']:,} children matched), {m['matched']:,} matched; "
+            f"long-waiting (18+ months) matched {m['long_waiting_matched']:,} of {m['long_waiting_units']:,}; "
+            f"sibling groups matched {m['sibling_groups_matched']:,} of {m['sibling_groups']:,}; "
+            f"{t['total_seconds']:.2f} s (mask+score {t['mask_and_score_seconds']:.2f} s, "
+            f"solve {t['solve_seconds']:.2f} s).")
+
+
 async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str) -> str:
     if settings.environment == "production":
         raise SystemExit("demo is for development: it loads synthetic data and prints a token")
@@ -32,9 +53,10 @@ async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str
     try:
         async with transaction(create_sessionmaker(engine), principal="cli:demo", request_id="demo") as session:
             loaded, token = await _prepare(session, settings, seed)
+        matched = await national_match(engine, requested_by="cli:demo")
     finally:
         await engine.dispose()
-    return (f"{loaded}\n\n"
+    return (f"{loaded}\n\n{matched}\n\n"
             f"API:            {base_url}/v1/children  (and the rest: see the docs)\n"
             f"API docs:       {base_url}/docs\n"
             f"OAuth metadata: {base_url}/.well-known/oauth-authorization-server\n\n"

@@ -46,6 +46,11 @@ def test_migrate_seed_clients_adopters_keys_and_tokens(cli_database):
     again = runner.invoke(app, ["seed", "--synthetic"])
     assert again.exit_code != 0 and query(cli_database, "SELECT count(*) FROM agencies") == 203
 
+    matched = runner.invoke(app, ["match", "--lexicographic"])
+    assert matched.exit_code == 0, matched.output
+    assert "long-waiting (18+ months) matched" in matched.output and "lexicographic" in matched.output
+    assert query(cli_database, "SELECT status FROM match_runs") == "succeeded"
+
     no_key = runner.invoke(app, ["tokens", "issue", "--subject", "ops", "--scopes", "children:read"])
     assert no_key.exit_code != 0
     assert "new signing key" in runner.invoke(app, ["keys", "rotate"]).output

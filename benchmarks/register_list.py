@@ -12,43 +12,18 @@ Prints p50/p99 latency and the ratio to the floor. Figures, not a pass/fail test
 
 import argparse
 import asyncio
-import os
-import statistics
-import sys
-import tempfile
 import time
-import uuid
-from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import asyncpg
+import httpx
+from joserfc.jwk import ECKey, KeySet
+from scratch import seeded_database
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-from joserfc.jwk import ECKey, KeySet  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from services.core.app_factory import token_verifiers  # noqa: E402
-from services.core.database import asyncpg_url, create_engine, create_sessionmaker, start_embedded_postgres  # noqa: E402
-from services.core.migrate import upgrade  # noqa: E402
-from services.core.settings import Settings  # noqa: E402
-from services.register.app import create_app  # noqa: E402
-from services.register.oauth.keys import mint_access_token  # noqa: E402
-from services.register.seed.generate import generate_register  # noqa: E402
-from services.register.seed.load import load_register  # noqa: E402
-
-
-async def scratch_database() -> str:
-    server = (asyncpg_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL")
-              else start_embedded_postgres(Path(tempfile.mkdtemp()) / "pg"))
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(server, Settings())
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False)
+from services.core.app_factory import token_verifiers
+from services.core.database import create_sessionmaker
+from services.core.settings import Settings
+from services.register.app import create_app
+from services.register.oauth.keys import mint_access_token
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -63,15 +38,9 @@ def report(name: str, seconds: list[float], floor_p50: float | None = None) -> N
 
 
 async def main(requests: int) -> None:
-    url = await scratch_database()
-    await asyncio.to_thread(upgrade, url)
+    url, engine = await seeded_database()
     settings = Settings(environment="test")
-    engine = create_engine(url, settings)
     sessionmaker = create_sessionmaker(engine)
-    started = time.perf_counter()
-    async with sessionmaker() as session, session.begin():
-        await load_register(session, generate_register(1, date.today()))
-    print(f"synthetic register loaded in {time.perf_counter() - started:.1f} s")
 
     key = ECKey.generate_key("P-256", parameters={"kid": "bench"}, private=True)
     app = create_app(settings)

@@ -67,6 +67,10 @@ class Households:
     def __len__(self) -> int:
         return len(self.capacity)
 
+    def take(self, index: np.ndarray) -> "Households":
+        """The households at these positions, in this order."""
+        return Households(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
 
 def _check(arrays: object, extra_dims: dict[str, tuple[int, ...]]) -> None:
     length = None

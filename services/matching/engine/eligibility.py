@@ -20,8 +20,14 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
 
 
 def eligibility_mask(units: Units, households: Households, rows: np.ndarray,
-                     declined: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """bool (len(rows), len(households)): which households each of these units may be proposed."""
+                     declined: tuple[np.ndarray, np.ndarray] | None = None, *, cols: np.ndarray | None = None,
+                     max_distance_km: float = 0) -> np.ndarray:
+    """bool (len(rows), len(cols)): which of these households (all when `cols` is None)
+    each of these units may be proposed."""
+    if cols is not None:
+        mask = eligibility_mask(units, households.take(cols), rows, max_distance_km=max_distance_km)
+        _exclude_declined(mask, rows, cols, declined)
+        return mask
     u = rows
     ok = units.available[u, None] & households.available[None, :]
     # The household takes the whole group, and only if approved for that many children.
@@ -41,10 +47,21 @@ def eligibility_mask(units: Units, households: Households, rows: np.ndarray,
         far = haversine_km(units.birth_latitude[r, None], units.birth_longitude[r, None],
                            households.latitude[None, :], households.longitude[None, :])
         ok[restricted] &= far >= units.min_distance_km[r, None]
-    # Pairs a family finder declined are never proposed again.
-    if declined is not None and len(declined[0]):
-        position = {unit: k for k, unit in enumerate(u.tolist())}
-        for unit, household in zip(declined[0].tolist(), declined[1].tolist(), strict=True):
-            if unit in position:
-                ok[position[unit], household] = False
+    # The policy's cap on the distance for introductions, when it sets one.
+    if max_distance_km > 0:
+        ok &= haversine_km(units.latitude[u, None], units.longitude[u, None], households.latitude[None, :],
+                           households.longitude[None, :]) <= max_distance_km
+    _exclude_declined(ok, u, np.arange(len(households)), declined)
     return ok
+
+
+def _exclude_declined(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                      declined: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """Pairs a family finder declined are never proposed again."""
+    if declined is None or not len(declined[0]):
+        return
+    row_at = {unit: k for k, unit in enumerate(rows.tolist())}
+    col_at = {household: k for k, household in enumerate(cols.tolist())}
+    for unit, household in zip(declined[0].tolist(), declined[1].tolist(), strict=True):
+        if unit in row_at and household in col_at:
+            mask[row_at[unit], col_at[household]] = False

@@ -36,6 +36,10 @@ class ScoringPolicy:
     aged_five_plus_months: int = 60
     # The lexicographic mode first matches as many units waiting at least this long as possible.
     long_wait_days: int = 548
+    # A hard cap on the distance between a unit and a household, for introductions; 0 = none
+    # (England's runs: the whole country is in reach). A continental pool sets it, which
+    # also lets the engine look only at nearby households (a sparse formulation).
+    max_distance_km: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -30,7 +30,7 @@ def pool(seed: int, n: int, m: int):
     return units, households
 
 
-def obeys_hard_rules(u, h, i: int, j: int, declined: set[tuple[int, int]]) -> bool:
+def obeys_hard_rules(u, h, i: int, j: int, declined: set[tuple[int, int]], max_km: float = 0) -> bool:
     """The rules restated plainly, pair by pair, independently of the vectorised mask."""
     if not (u.available[i] and h.available[j]) or (i, j) in declined:
         return False
@@ -46,6 +46,8 @@ def obeys_hard_rules(u, h, i: int, j: int, declined: set[tuple[int, int]]) -> bo
         far = float(haversine_km(u.birth_latitude[i], u.birth_longitude[i], h.latitude[j], h.longitude[j]))
         if far < u.min_distance_km[i]:
             return False
+    if max_km and float(haversine_km(u.latitude[i], u.longitude[i], h.latitude[j], h.longitude[j])) > max_km:
+        return False
     return True
 
 
@@ -182,3 +184,17 @@ def test_policy_round_trips_and_refuses_unknown_or_bad_settings():
 
 def test_haversine_is_a_distance():
     assert math.isclose(float(haversine_km(51.5074, -0.1278, 53.4808, -2.2426)), 262, rel_tol=0.02)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([60, 150, 400]), st.booleans())
+def test_a_distance_cap_misses_no_household_in_reach(seed, max_km, continental):
+    from services.matching.engine.random_pool import US_LAT, US_LON
+
+    rng = np.random.default_rng(seed)
+    area = (US_LAT, US_LON) if continental else ((50.5, 55.0), (-3.5, 1.0))
+    u, h = random_units(rng, 120, area), random_households(rng, 90, area)
+    capped = replace(POLICY, max_distance_km=max_km)
+    edges = candidate_edges(u, h, capped)
+    got = set(zip(edges.rows.tolist(), edges.cols.tolist(), strict=True))
+    assert got == {(i, j) for i in range(len(u)) for j in range(len(h)) if obeys_hard_rules(u, h, i, j, set(), max_km)}

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
@@ -56,6 +56,12 @@ def check_version(request: Request, current: int) -> None:
 
 def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def next_cursor(rows: Sequence[T], limit: int, key: Callable[[T], list[Any]]) -> str | None:
+    """The cursor after a page: callers fetch `limit + 1` rows, and a row beyond the page
+    means there is a next one, which starts after the page's last row."""
+    return encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
 
 
 def decode_cursor(cursor: str, length: int) -> list[str | int]:

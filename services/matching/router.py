@@ -10,7 +10,7 @@ from services.core.audit import AuditAction
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
 from services.core.errors import Forbidden, InvalidInput
-from services.core.http import Page, encode_cursor, parse_cursor
+from services.core.http import Page, next_cursor, parse_cursor
 from services.matching import service
 from services.matching.loader import Scope as RunScope
 from services.matching.models import MatchRun, ScoringPolicyVersion
@@ -82,8 +82,8 @@ async def list_proposals(ctx: Reader, ref: str,
     items = [ProposalRead(ref=p.ref, sibling_group_ref=g, household_ref=h, score=p.score, components=p.components,
                           shortlist=p.shortlist, status=p.status, reason=p.reason, decided_by=p.decided_by,
                           decided_at=p.decided_at) for p, g, h in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
+    return Page(items=items, next_cursor=cursor_after)
 
 
 @router.get("/children/{ref}/candidates", response_model=CandidatesRead)

@@ -11,7 +11,7 @@ from services.core.audit import AuditAction, AuditEvent, RecordVersion
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
 from services.core.errors import NotFound
-from services.core.http import Page, encode_cursor, parse_cursor
+from services.core.http import Page, next_cursor, parse_cursor
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -54,9 +54,9 @@ async def list_events(ctx: Auditor, resource_ref: Annotated[str | None, Query(ma
     if cursor:
         query = query.where(AuditEvent.id < parse_cursor(cursor, int)[0])
     rows = list(await ctx.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    cursor_after = next_cursor(rows, limit, lambda row: [row.id])
     return Page(items=[AuditEventRead.model_validate(r, from_attributes=True) for r in rows[:limit]],
-                next_cursor=next_cursor)
+                next_cursor=cursor_after)
 
 
 @router.get("/versions/{resource_type}/{ref}", response_model=list[RecordVersionRead])

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.core.http import Page, check_version, encode_cursor, parse_cursor, set_etag
+from services.core.http import Page, check_version, next_cursor, parse_cursor, set_etag
 from services.register.children import repository, service
 from services.register.children.dependencies import ChildReader, ChildWriter, Today, child_filters
 from services.register.children.repository import ChildFilters
@@ -32,10 +32,8 @@ async def list_children(ctx: ChildReader, today: Today, filters: Annotated[Child
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
     after = parse_cursor(cursor, date.fromisoformat, int) if cursor else None
     rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=limit + 1)
-    page = rows[:limit]
-    next_cursor = (encode_cursor([page[-1].child.waiting_since.isoformat(), page[-1].child.id])
-                   if len(rows) > limit else None)
-    return Page(items=[service.to_summary(r, today) for r in page], next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row.child.waiting_since.isoformat(), row.child.id])
+    return Page(items=[service.to_summary(r, today) for r in rows[:limit]], next_cursor=cursor_after)
 
 
 @router.get("/v1/children/{ref}", response_model=ChildRead)
@@ -74,8 +72,8 @@ async def list_sibling_groups(ctx: ChildReader, status: SiblingGroupStatus | Non
                                         after_id=after, limit=limit + 1)
     items = [SiblingGroupRead(ref=g.ref, status=g.status, la_ref=la, raa_ref=raa, child_refs=refs,
                               size=len(refs), version=g.version) for g, la, raa, refs in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
+    return Page(items=items, next_cursor=cursor_after)
 
 
 @router.get("/v1/sibling-groups/{ref}", response_model=SiblingGroupRead)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, Security, statu
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
 from services.core.errors import Forbidden, InvalidInput
-from services.core.http import Page, encode_cursor, expected_version, parse_cursor, set_etag
+from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
 from services.register.fees import repository, service
 from services.register.fees.schemas import (
     CreditCreate,
@@ -78,8 +78,8 @@ async def list_invoice_lines(
     rows = await repository.list_lines(ctx.session, agency_id=agency_id, counterparty_ref=counterparty_ref,
                                        due_from=due_from, due_to=due_to, status=status_filter,
                                        placement_ref=placement_ref, after_id=after, limit=limit + 1)
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return Page(items=[service.line_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
+    return Page(items=[service.line_read(r) for r in rows[:limit]], next_cursor=cursor_after)
 
 
 @router.get("/placements/{ref}", response_model=PlacementFees)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, Security, status
 
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
-from services.core.http import Page, check_version, encode_cursor, parse_cursor, set_etag
+from services.core.http import Page, check_version, next_cursor, parse_cursor, set_etag
 from services.register.households import repository, service
 from services.register.households.schemas import HouseholdCreate, HouseholdRead, HouseholdSummary, HouseholdUpdate
 from services.register.vocabulary import HouseholdStatus, Region
@@ -32,8 +32,8 @@ async def list_households(
     rows = await repository.list_households(
         ctx.session, region=region, agency_ref=approving_agency_ref, status=status, min_capacity=min_capacity,
         accepts_sibling_group=accepts_sibling_group, child_age=child_age, after_id=after, limit=limit + 1)
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return Page(items=[service.to_summary(h, a) for h, a in rows[:limit]], next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
+    return Page(items=[service.to_summary(h, a) for h, a in rows[:limit]], next_cursor=cursor_after)
 
 
 @router.get("/{ref}", response_model=HouseholdRead)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, Security
 
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
-from services.core.http import Page, encode_cursor, expected_version, parse_cursor, set_etag
+from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
 from services.register.interests import repository, service
 from services.register.interests.schemas import InterestAnswer, InterestStaffRead
 from services.register.vocabulary import InterestStatus
@@ -24,8 +24,8 @@ async def list_interests(ctx: Reader, status: InterestStatus | None = None,
     after = parse_cursor(cursor, int)[0] if cursor else None
     rows = await repository.list_for_agency(ctx.session, await service.principal_agency_id(ctx), status=status,
                                             after_id=after, limit=limit + 1)
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return Page(items=[service.to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
+    return Page(items=[service.to_read(r) for r in rows[:limit]], next_cursor=cursor_after)
 
 
 @router.post("/{ref}/answer", response_model=InterestStaffRead)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, Security, status
 
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
-from services.core.http import Page, check_version, encode_cursor, parse_cursor, set_etag
+from services.core.http import Page, check_version, next_cursor, parse_cursor, set_etag
 from services.register.children.dependencies import Today
 from services.register.placements import repository, service
 from services.register.placements.schemas import PlacementCreate, PlacementRead, PlacementUpdate
@@ -26,8 +26,8 @@ async def list_placements(ctx: Reader, agency_ref: Annotated[str | None, Query(m
     after = parse_cursor(cursor, int)[0] if cursor else None
     rows = await repository.list_placements(ctx.session, agency_ref=agency_ref, placed_from=placed_from,
                                             placed_to=placed_to, after_id=after, limit=limit + 1)
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return Page(items=[service.to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
+    return Page(items=[service.to_read(r) for r in rows[:limit]], next_cursor=cursor_after)
 
 
 @router.get("/{ref}", response_model=PlacementRead)

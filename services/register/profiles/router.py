@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, Security, stat
 from services.core.audit import AuditAction
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
-from services.core.http import Page, encode_cursor, expected_version, parse_cursor, set_etag
+from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
 from services.register.children.dependencies import Today, parse_need_filters
 from services.register.households.schemas import HouseholdRead
 from services.register.households.service import to_read as household_read
@@ -46,8 +46,8 @@ async def list_profiles(ctx: ProfileReader, today: Today, filters: Annotated[Pro
     groups = await repository.page(ctx.session, filters, today=today, after_ref=after, limit=limit + 1)
     shown = groups[:limit]
     children = await repository.children_of(ctx.session, [g.id for g in shown])
-    next_cursor = encode_cursor([shown[-1].profile_ref]) if len(groups) > limit else None
-    return Page(items=[service.to_profile(g, children[g.id], today) for g in shown], next_cursor=next_cursor)
+    cursor_after = next_cursor(groups, limit, lambda group: [group.profile_ref])
+    return Page(items=[service.to_profile(g, children[g.id], today) for g in shown], next_cursor=cursor_after)
 
 
 @router.get("/v1/profiles/{ref}", response_model=ProfileRead)

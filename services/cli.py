@@ -12,6 +12,8 @@ from services.core.settings import Settings, get_settings
 app = typer.Typer(help="National adoption matching register.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Access tokens for operators and scripts.", no_args_is_help=True)
+fees_app = typer.Typer(help="Interagency fees.", no_args_is_help=True)
+app.add_typer(fees_app, name="fees")
 clients_app = typer.Typer(help="OAuth clients (agency systems, finance systems, the adopters' app).",
                           no_args_is_help=True)
 adopters_app = typer.Typer(help="Adopter accounts.", no_args_is_help=True)
@@ -98,6 +100,22 @@ def match(lexicographic: Annotated[bool, typer.Option(help="First match as many 
     except ProblemError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(code=1) from exc
+
+
+@fees_app.command("raise-due")
+def raise_due_fees(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None) -> None:
+    """Raise every fee due by a day (12-month instalments, monthly fees): the nightly job.
+    Idempotent: a fee already raised is never raised twice."""
+    from datetime import date
+
+    from services.register.fees.service import raise_all_due
+
+    settings = _settings()
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    checked, raised, missing = asyncio.run(_run_in_transaction(
+        database_url(settings), settings, lambda s: raise_all_due(s, as_of=day, raised_by=CLI_PRINCIPAL), "fees-raise"))
+    typer.echo(f"{checked:,} cross-agency placements checked as of {day}: {raised:,} fee lines raised; "
+               f"{missing:,} fees due but not set in their schedule")
 
 
 @clients_app.command("create")

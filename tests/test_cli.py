@@ -51,6 +51,12 @@ def test_migrate_seed_clients_adopters_keys_and_tokens(cli_database):
     assert "long-waiting (18+ months) matched" in matched.output and "lexicographic" in matched.output
     assert query(cli_database, "SELECT status FROM match_runs") == "succeeded"
 
+    first = runner.invoke(app, ["fees", "raise-due"])
+    assert first.exit_code == 0 and "cross-agency placements checked" in first.output
+    lines = query(cli_database, "SELECT count(*) FROM fee_lines")
+    assert "0 fee lines raised" in runner.invoke(app, ["fees", "raise-due"]).output  # idempotent
+    assert query(cli_database, "SELECT count(*) FROM fee_lines") == lines
+
     no_key = runner.invoke(app, ["tokens", "issue", "--subject", "ops", "--scopes", "children:read"])
     assert no_key.exit_code != 0
     assert "new signing key" in runner.invoke(app, ["keys", "rotate"]).output

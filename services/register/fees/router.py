@@ -105,13 +105,9 @@ async def raise_due(ctx: Writer, body: RaiseDue) -> RaiseDueResult:
     Idempotent: a fee already raised is never raised again."""
     service.ensure_national(ctx.principal)
     as_of = body.as_of or date.today()
-    raised = missing = 0
-    checked = await repository.cross_agency_placements(ctx.session, as_of)
-    for placement in checked:
-        outcome = await service.raise_due_fees(ctx.session, placement, as_of=as_of,
-                                               raised_by=ctx.principal.audit_name)
-        raised, missing = raised + outcome.raised, missing + len(outcome.missing)
-    return RaiseDueResult(as_of=as_of, placements_checked=len(checked), lines_raised=raised, not_raised=missing)
+    checked, raised, missing = await service.raise_all_due(ctx.session, as_of=as_of,
+                                                           raised_by=ctx.principal.audit_name)
+    return RaiseDueResult(as_of=as_of, placements_checked=checked, lines_raised=raised, not_raised=missing)
 
 
 @router.post("/invoices/{ref}/credit", response_model=LineRead, status_code=status.HTTP_201_CREATED)

@@ -143,6 +143,17 @@ async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_b
     return outcome
 
 
+async def raise_all_due(session, *, as_of: date, raised_by: str) -> tuple[int, int, int]:  # noqa: ANN001
+    """The nightly job: every cross-agency placement's fees due by `as_of`. Returns
+    (placements checked, lines raised, fees due but not set in their schedule)."""
+    raised = missing = 0
+    placements = await repository.cross_agency_placements(session, as_of)
+    for placement in placements:
+        outcome = await raise_due_fees(session, placement, as_of=as_of, raised_by=raised_by)
+        raised, missing = raised + outcome.raised, missing + len(outcome.missing)
+    return len(placements), raised, missing
+
+
 def line_read(row) -> LineRead:  # noqa: ANN001 - a repository row
     line, payer_ref, payee_ref, placement_ref, disputed, settled_by, credits_ref = row
     status = "settled" if settled_by else "disputed" if disputed else "open"

@@ -12,7 +12,8 @@ from services.register.oauth.keys import active_keys, mint_access_token, rotate_
 from services.register.seed.load import is_empty, load_synthetic_register
 
 DEMO_SCOPES = ("agencies:read", "children:read", "children:write", "households:read", "households:write",
-               "placements:write", "matching:read", "matching:run", "fees:read", "fees:write", "audit:read")
+               "placements:write", "matching:read", "matching:run", "fees:read", "fees:write", "audit:read",
+               "scorecards:read")
 DEMO_TOKEN_MINUTES = 60
 
 

@@ -46,6 +46,7 @@ class Scope(StrEnum):
     FEES_READ = "fees:read"
     FEES_WRITE = "fees:write"
     AUDIT_READ = "audit:read"
+    SCORECARDS_READ = "scorecards:read"
 
 
 # All an adopter's token may ever carry: anonymised profiles and their own interests.
@@ -189,6 +190,7 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.FEES_READ: "Read fee schedules, invoices and reconciliations",
     Scope.FEES_WRITE: "Change fee schedules, dispute lines, run reconciliations",
     Scope.AUDIT_READ: "Read the audit trail and record history",
+    Scope.SCORECARDS_READ: "Read timeliness scorecards (agency staff and the national lead)",
 }
 
 # Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.

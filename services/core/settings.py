@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     auth_max_failures_per_account: int = Field(default=5, ge=1)
     auth_max_failures_per_address: int = Field(default=30, ge=1)
 
+    # A scorecard figure from fewer children than this is suppressed (no child recognisable).
+    scorecard_min_children: int = Field(default=5, ge=1)
+
     # Adopters' expressions of interest open at once (one agency used 6).
     interests_open_max: int = Field(default=6, ge=1, le=50)
 

@@ -16,10 +16,11 @@ from services.register.oauth import keys
 from services.register.oauth.router import router as oauth_router
 from services.register.placements.router import router as placements_router
 from services.register.profiles.router import router as profiles_router
+from services.register.scorecards.router import router as scorecards_router
 
 ROUTERS: tuple[APIRouter, ...] = (oauth_router, profiles_router, agencies_router, children_router,
                                   households_router, placements_router, interests_router, fees_router,
-                                  audit_router)
+                                  scorecards_router, audit_router)
 
 DESCRIPTION = """System of record of the national adoption matching register: agencies, children and
 sibling groups, approved adopter households, placements, and the audit trail.

@@ -140,6 +140,8 @@ class SiblingGroup(Record):
     status: Mapped[SiblingGroupStatus] = mapped_column(
         pg_enum(SiblingGroupStatus, "sibling_group_status"), server_default=SiblingGroupStatus.WAITING.value
     )
+    # The day of the match decision (scorecard A2), set when the group becomes matched.
+    matched_on: Mapped[date | None] = mapped_column(Date)
 
     la: Mapped[Agency] = relationship(lazy="raise")
     children: Mapped[list["Child"]] = relationship(back_populates="sibling_group", lazy="raise",

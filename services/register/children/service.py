@@ -226,6 +226,8 @@ async def update_group(ctx: RequestContext, group: SiblingGroup, body: SiblingGr
     check_transition("sibling group", SIBLING_GROUP_TRANSITIONS, group.status, body.status)
     if body.status is SiblingGroupStatus.WAITING and not await repository.child_refs(ctx.session, group.id):
         raise Conflict("An empty sibling group cannot wait for a family.")
+    if body.status is SiblingGroupStatus.MATCHED and group.status is not SiblingGroupStatus.MATCHED:
+        group.matched_on = date.today()
     group.status = body.status
     await ctx.session.flush()
     ctx.audit(AuditAction.TRANSITION, "sibling_group", group.ref)

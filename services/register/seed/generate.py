@@ -69,8 +69,10 @@ HOUSEHOLD_CONTACT_SHARES = ((ContactPlan.LETTERBOX, 0.55), (ContactPlan.DIRECT_S
                             (ContactPlan.DIRECT_BIRTH_FAMILY, 0.10))
 HOUSEHOLD_CAPACITY_SHARES = ((1, 0.55), (2, 0.35), (3, 0.08), (4, 0.02))
 HOUSEHOLD_VAA_SHARE = 0.20
-# A year of past placements (issue: fees need a year to reconcile): about 2,900 children
-# a year in England, over half with households of another agency.
+# Past placements: three years, so the scorecard's rolling window has values and fees have
+# periods to reconcile; about 2,900 children a year in England, over half with households
+# of another agency.
+HISTORY_YEARS = 3
 PLACED_CHILDREN_PER_YEAR = 2_900
 PLACED_GROUP_SIZES = ((1, 0.62), (2, 0.28), (3, 0.08), (4, 0.02))
 CROSS_AGENCY_SHARE = 0.55
@@ -240,14 +242,16 @@ class _Generator:
         }
 
     # --- a year of past placements -----------------------------------------------------------
-    def history(self) -> list[dict[str, Any]]:
+    def history(self, years: int) -> list[dict[str, Any]]:
         placed: list[dict[str, Any]] = []
         children = 0
-        while children < PLACED_CHILDREN_PER_YEAR:
+        while children < PLACED_CHILDREN_PER_YEAR * years:
             size = int(_pick(self.rng, PLACED_GROUP_SIZES))
-            placed_on = _days_before(self.today, int(self.rng.integers(1, 365)))
+            placed_on = _days_before(self.today, int(self.rng.integers(1, 365 * years)))
             wait = int(self.rng.lognormal(np.log(250) - 0.3, 0.7))
             unit = self.unit(size, waiting_days=(self.today - placed_on).days + wait, status="placed")
+            # The match decision comes some weeks before the children move in.
+            unit["matched_on"] = placed_on - timedelta(days=int(min(self.rng.integers(21, 70), wait)))
             child_raa = self.raa_of[unit["la_ref"]]
             if self.rng.random() < CROSS_AGENCY_SHARE:
                 pool = [a for a in self.raas if a.ref != child_raa] + self.vaas
@@ -266,10 +270,10 @@ class _Generator:
         return placed
 
 
-def generate_register(seed: int, today: date, *, with_history: bool = True) -> SyntheticRegister:
+def generate_register(seed: int, today: date, *, history_years: int = HISTORY_YEARS) -> SyntheticRegister:
     g = _Generator(seed, today)
     groups = [g.unit(size, waiting_days=None, status="waiting") for size in g.unit_sizes(WAITING_CHILDREN)]
     households = [g.household(status=HouseholdStatus.ON_HOLD if g.rng.random() < 0.05 else HouseholdStatus.APPROVED)
                   for _ in range(HOUSEHOLDS)]
     return SyntheticRegister(today=today, agencies=g.agencies, groups=groups, households=households,
-                             history=g.history() if with_history else [])
+                             history=g.history(history_years))

@@ -57,8 +57,8 @@ async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[
 
 async def _groups(session: AsyncSession, groups: list[dict[str, Any]], agency_ids: dict[str, int]) -> list[int]:
     group_ids = await _insert_returning_ids(session, SiblingGroup, [
-        {"ref": new_ref("G"), "profile_ref": new_ref("PR"), "la_id": agency_ids[g["la_ref"]], "status": g["status"]}
-        for g in groups])
+        {"ref": new_ref("G"), "profile_ref": new_ref("PR"), "la_id": agency_ids[g["la_ref"]], "status": g["status"],
+         "matched_on": g.get("matched_on")} for g in groups])
     children = []
     for group_id, group in zip(group_ids, groups, strict=True):
         for child in group["children"]:

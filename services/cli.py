@@ -118,6 +118,29 @@ def raise_due_fees(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (d
                f"{missing:,} fees due but not set in their schedule")
 
 
+@app.command()
+def simulate(
+    years: Annotated[int, typer.Option(help="Measured years, after a two-year warm-up")] = 4,
+    replications: Annotated[int, typer.Option(help="Replications (common random numbers across policies)")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the first replication")] = 1,
+    out: Annotated[str, typer.Option(help="Folder for the report and its charts")] = "reports/simulation",
+) -> None:
+    """Simulate matching policies on a model calibrated to published figures; write a report."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from services.matching.simulation.experiment import replicate
+    from services.matching.simulation.model import Assumptions
+    from services.matching.simulation.report import write_report
+    from services.matching.simulation.simulate import POLICIES
+
+    assumptions = replace(Assumptions(), years=years)
+    with typer.progressbar(length=replications * len(POLICIES), label="simulating") as bar:
+        results = replicate(assumptions, replications=replications, seed=seed, on_step=lambda: bar.update(1))
+    report = write_report(results, assumptions, Path(out), seed)
+    typer.echo(f"report: {report}")
+
+
 @clients_app.command("create")
 def create_client(
     name: Annotated[str, typer.Option(help="What the client is, e.g. 'North RAA case system'")],

@@ -69,7 +69,7 @@ def months_between(born: date, today: date) -> int:
     return (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
 
 
-class _Languages:
+class Languages:
     """Languages as bits, numbered in first-seen order of a sorted list (deterministic)."""
 
     def __init__(self, names: set[str]) -> None:
@@ -106,16 +106,16 @@ async def load_pool(session: AsyncSession, *, today: date, scope: Scope = Scope(
     for child in children:
         by_group[child.sibling_group_id].append(child)
     kept = [(g.id, g.ref) for g in groups if by_group[g.id]]  # an empty group is never matched
-    languages = _Languages({lang for c in children for lang in c.languages}
+    languages = Languages({lang for c in children for lang in c.languages}
                            | {lang for h in households for lang in h.languages})
-    units = _units([by_group[gid] for gid, _ in kept], today, languages)
+    units = units_from_children([by_group[gid] for gid, _ in kept], today, languages)
     declined_rows = (await session.execute(select(DeclinedPair.sibling_group_id, DeclinedPair.household_id))).all()
     group_index = {gid: i for i, (gid, _) in enumerate(kept)}
     household_index = {h.id: j for j, h in enumerate(households)}
     pairs = [(group_index[g], household_index[h]) for g, h in declined_rows
              if g in group_index and h in household_index]
     declined = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
-    return Pool(units=units, households=_households(households, languages),
+    return Pool(units=units, households=households_from_records(households, languages),
                 group_ids=np.array([gid for gid, _ in kept], dtype=np.int64), group_refs=[ref for _, ref in kept],
                 household_ids=np.array([h.id for h in households], dtype=np.int64),
                 household_refs=[h.ref for h in households], declined=declined,
@@ -123,7 +123,8 @@ async def load_pool(session: AsyncSession, *, today: date, scope: Scope = Scope(
                         "households": len(households), "declined_pairs": len(pairs)})
 
 
-def _units(groups: list[list[Child]], today: date, languages: _Languages) -> Units:
+def units_from_children(groups: list[list[Child]], today: date, languages: "Languages") -> Units:
+    """One unit per group of children (register rows, or anything with the same attributes)."""
     n = len(groups)
     needs = np.zeros((n, N_NEEDS), dtype=np.int8)
     excluded = np.zeros((n, len(REGIONS)), dtype=bool)
@@ -163,7 +164,7 @@ def _units(groups: list[list[Child]], today: date, languages: _Languages) -> Uni
     )
 
 
-def _households(households: list[Household], languages: _Languages) -> Households:
+def households_from_records(households: list[Household], languages: "Languages") -> Households:
     columns = [need_column_name(need) for need in NEEDS]
     religion = [NO_RELIGION if h.religion is Religion.NONE else RELIGIONS.index(h.religion) for h in households]
     return Households(

@@ -32,7 +32,9 @@ def metrics(pop: Population, a: Assumptions, o: Outcome) -> Metrics:
     placed = (o.unit_state == PLACED) & (o.placed_week >= a.warmup_weeks)
     sizes = pop.units.size[placed].astype(float)
     waits = (o.placed_week[placed] - pop.unit_arrival[placed]) * DAYS_PER_WEEK
-    masks = {"all": np.ones(placed.sum(), bool), "aged 5+": pop.five_plus[placed],
+    # Aged 5+ when placed, as the published figure counts them (a long wait makes a child older).
+    five_plus = pop.units.age_max_months[placed] + waits / 30.44 >= 60
+    masks = {"all": np.ones(placed.sum(), bool), "aged 5+": five_plus,
              "sibling groups": pop.units.size[placed] > 1, "disabled": pop.units.disabled[placed],
              "minority ethnic": pop.units.minority_ethnic[placed]}
     means = {g: float((waits * sizes * m).sum() / max((sizes * m).sum(), 1)) for g, m in masks.items()}

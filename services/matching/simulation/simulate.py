@@ -42,7 +42,8 @@ def status_quo(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: 
     """Today's catalogue: some households enquire each week and, first come first served in
     order of approval, each takes the eligible child it prefers among the profiles it can
     see (its own agency's children only, in their first weeks): the youngest, and a child
-    without a disability first ("advertised but not chosen")."""
+    without a disability (counted as so many months older) first ("advertised but not
+    chosen")."""
     enquiring = free[pop.enquiry_draws[free, week] < a.status_quo_enquiry_per_week]
     if not len(waiting) or not len(enquiring):
         return []
@@ -50,7 +51,8 @@ def status_quo(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: 
                             _declined_local(declined, waiting, enquiring))
     local = (week - pop.unit_arrival[waiting]) < a.status_quo_local_weeks
     mask[local] &= pop.household_agency[enquiring][None, :] == pop.unit_agency[waiting[local]][:, None]
-    preference = np.lexsort((pop.units.age_max_months[waiting], pop.units.disabled[waiting]))
+    preference = np.argsort(pop.units.age_max_months[waiting] + a.status_quo_disability_as_months
+                            * pop.units.disabled[waiting], kind="stable")
     mask = mask[preference]
     taken = np.zeros(len(waiting), dtype=bool)
     links = []

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from services.register.vocabulary import (
+    DISABILITY_NEEDS,
     NEEDS,
     AgencyKind,
     ContactPlan,
@@ -63,6 +64,8 @@ CHILD_NEED_SHARES = {
     Need.CONTACT: (0.30, 0.45, 0.20, 0.05),
 }
 HOUSEHOLD_NEED_SHARES = (0.05, 0.35, 0.45, 0.15)
+# Fewer adopters feel able to parent a child with a disability (why disabled children wait longer).
+HOUSEHOLD_DISABILITY_NEED_SHARES = (0.40, 0.43, 0.13, 0.04)
 CONTACT_SHARES = ((ContactPlan.NONE, 0.10), (ContactPlan.LETTERBOX, 0.70), (ContactPlan.DIRECT_SIBLINGS, 0.15),
                   (ContactPlan.DIRECT_BIRTH_FAMILY, 0.05))
 HOUSEHOLD_CONTACT_SHARES = ((ContactPlan.LETTERBOX, 0.55), (ContactPlan.DIRECT_SIBLINGS, 0.35),
@@ -229,7 +232,8 @@ class _Generator:
             "approving_agency_ref": agency.ref,
             "approved_on": approved_on or _days_before(self.today, int(rng.integers(10, 500))),
             "approved_children": capacity, "age_min_years": 0, "age_max_years": max(age_max, capacity),
-            "can_meet": {need.value: int(rng.choice(4, p=HOUSEHOLD_NEED_SHARES)) for need in NEEDS},
+            "can_meet": {need.value: int(rng.choice(4, p=HOUSEHOLD_DISABILITY_NEED_SHARES if need in DISABILITY_NEEDS
+                                                    else HOUSEHOLD_NEED_SHARES)) for need in NEEDS},
             "accepts_sibling_group": capacity > 1 and bool(rng.random() < 0.9),
             "contact_openness": int(_pick(rng, HOUSEHOLD_CONTACT_SHARES)),
             "region": agency.region,

@@ -237,8 +237,13 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     from services.combined import create_combined_app
 
+    from services.core.observability import configure_logging
+
     application = create_combined_app(settings, database=database_url(settings))
-    uvicorn.run(application, host=host, port=port, log_level="info", timeout_graceful_shutdown=20)
+    configure_logging(settings.log_level)
+    # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=20)
 
 
 @app.command()

@@ -6,6 +6,7 @@ for the run and dropped after), or else an embedded PostgreSQL under .data/test-
 """
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from joserfc.jwk import ECKey, KeySet
+from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -30,6 +32,8 @@ from services.register.oauth.keys import mint_access_token
 from tests.factories import add_agencies
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every log line of the run, scanned at the end for personal data (tests/test_zz_logs.py).
+RUN_LOG = ROOT / ".data" / "test-run.log"
 ALL_SCOPES = [s.value for s in Scope]
 
 
@@ -52,6 +56,19 @@ def _drop_database(server_url: str, name: str) -> None:
         await engine.dispose()
 
     asyncio.run(drop())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_log() -> Iterator[Path]:
+    RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(RUN_LOG, mode="w")
+    handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}", style="{"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("adoption_register.access").setLevel(logging.INFO)
+    yield RUN_LOG
+    logging.getLogger().removeHandler(handler)
+    handler.close()
 
 
 @pytest.fixture(scope="session")
@@ -110,11 +127,12 @@ def signing_key() -> ECKey:
 
 @pytest.fixture
 def make_app(connection: AsyncConnection, settings: Settings, signing_key: ECKey):
-    async def factory(conn: AsyncConnection | AsyncEngine = connection):
-        app = create_combined_app(settings)
+    async def factory(conn: AsyncConnection | AsyncEngine = connection, app_settings: Settings | None = None):
+        settings_ = app_settings or settings
+        app = create_combined_app(settings_)
         # ASGITransport does not run the lifespan: wire the state it would have made, but
         # on the test's connection, where each request's commit becomes a savepoint.
-        app.state.settings = settings
+        app.state.settings = settings_
         app.state.background_tasks = set()
         app.state.engine = conn if isinstance(conn, AsyncEngine) else conn.engine
         app.state.sessionmaker = async_sessionmaker(

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from joserfc.jwk import KeySet
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from services.core.auth import TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
+from services.core.observability import REQUEST_ID_HEADER, RequestObservation, metrics_endpoint
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,14 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
+    if settings.cors_origins:  # only the configured client apps may call from a browser
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PATCH", "PUT"],
+                           allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
+                                          REQUEST_ID_HEADER],
+                           expose_headers=["ETag", "Location", REQUEST_ID_HEADER], max_age=600)
+    app.add_middleware(RequestObservation, hsts=settings.environment == "production")
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

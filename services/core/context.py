@@ -5,7 +5,6 @@ token and scopes, opens the request's single transaction and commits it before t
 response is sent (so a failed commit can never follow a 2xx).
 """
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.audit import AuditAction, record_audit
 from services.core.auth import Principal, authenticate
 from services.core.database import set_request_context
+from services.core.observability import REQUEST_ID_HEADER, plain_request_id
 
-REQUEST_ID_HEADER = "X-Request-ID"
 
 
 @dataclass(frozen=True)
@@ -34,11 +33,10 @@ class RequestContext:
 
 
 def request_id_of(request: Request) -> str:
+    """Set by the observation middleware for every request."""
     rid = getattr(request.state, "request_id", None)
     if rid is None:
-        supplied = request.headers.get(REQUEST_ID_HEADER, "")
-        # Accept a caller's id only if it is short and plain, so it is safe to log and store.
-        rid = supplied if 0 < len(supplied) <= 64 and supplied.replace("-", "").isalnum() else str(uuid.uuid4())
+        rid = plain_request_id(request.headers.get(REQUEST_ID_HEADER))
         request.state.request_id = rid
     return rid
 

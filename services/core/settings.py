@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     interests_open_max: int = Field(default=6, ge=1, le=50)
 
     # HTTP
+    cors_origins: list[str] = Field(default_factory=list, description="Origins of the client apps (browsers)")
+    log_level: str = "INFO"
     request_max_bytes: int = Field(default=1_000_000, ge=1_024)
     page_size_default: int = Field(default=50, ge=1, le=500)
     page_size_max: int = Field(default=200, ge=1, le=1_000)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
 from services.core.errors import Conflict, InvalidInput, NotFound
+from services.core.observability import MATCH_RUN_SECONDS, MATCH_RUN_UNITS
 from services.core.refs import new_ref
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import MatchResult, candidates_for_unit, propose
@@ -130,6 +131,8 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
         async with sessions() as session, session.begin():
             await _store(session, run, pool, policy, result)
             stored = datetime.now(UTC)
+            MATCH_RUN_SECONDS.observe((stored - started).total_seconds())
+            MATCH_RUN_UNITS.observe(pool.counts["units"])
             await session.execute(update(MatchRun).where(MatchRun.id == run.id).values(
                 status="succeeded", finished_at=func.now(),
                 inputs={**pool.counts, "hash": pool.fingerprint()}, metrics=result.metrics,

@@ -20,6 +20,7 @@ from services.core.audit import AuditAction
 from services.core.auth import Principal
 from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from services.core.observability import FEE_LINES_RAISED
 from services.core.refs import new_ref
 from services.register.fees import repository
 from services.register.fees.calculation import ScheduleTerms, due_fees, fee_kind, financial_year
@@ -140,6 +141,7 @@ async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_b
             "payee_agency_id": placement.household_agency_id, "amount_pence": due.amount_pence,
             "due_on": due.due_on, "raised_by": raised_by})
         outcome.raised += int(inserted)
+        FEE_LINES_RAISED.inc(int(inserted))
     return outcome
 
 

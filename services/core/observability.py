@@ -1,0 +1,113 @@
+"""Logs, metrics and response headers every request gets.
+
+- One structured JSON log line per request: request id, principal, route template,
+  method, status, duration. Never a body, a query string or a path parameter, so never
+  personal data (a child's name can only ever be in a body).
+- Prometheus metrics at /metrics: request latency by route, match runs, fee lines raised.
+- Security headers, `Cache-Control: no-store` (children's data must not sit in caches), and
+  the request id echoed as `X-Request-ID`.
+"""
+
+import logging
+import sys
+import time
+import uuid
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pythonjsonlogger.json import JsonFormatter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+access_log = logging.getLogger("adoption_register.access")
+
+REQUEST_SECONDS = Histogram("http_request_duration_seconds", "Request latency", ["method", "route", "status"],
+                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+MATCH_RUN_SECONDS = Histogram("match_run_duration_seconds", "Whole match runs, load to store",
+                              buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300))
+MATCH_RUN_UNITS = Histogram("match_run_units", "Units (sibling groups) in a match run",
+                            buckets=(10, 100, 500, 1000, 2000, 5000, 20000, 100000))
+FEE_LINES_RAISED = Counter("fee_lines_raised_total", "Interagency fee lines raised")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+# The API sends JSON only; the interactive docs and the sign-in page need a little more.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+PAGE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' "
+            "'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "frame-ancestors 'none'; form-action 'self'")
+PAGES = ("/docs", "/redoc", "/oauth/authorize")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on standard output, for the platform's log collector."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}", style="{",
+                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def plain_request_id(supplied: str | None) -> str:
+    """A caller's id only if it is short and plain (safe to log and store); else a new one."""
+    if supplied and 0 < len(supplied) <= 64 and supplied.replace("-", "").isalnum():
+        return supplied
+    return str(uuid.uuid4())
+
+
+class RequestObservation:
+    """Pure ASGI middleware: request id, headers, one log line and a latency sample."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = plain_request_id(headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1"))
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = [(REQUEST_ID_HEADER.encode(), request_id.encode())]
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                for name, value in SECURITY_HEADERS.items():
+                    extra.append((name.encode(), value.encode()))
+                csp = PAGE_CSP if scope["path"].startswith(PAGES) else API_CSP
+                extra.append((b"content-security-policy", csp.encode()))
+                if b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
+            principal = scope["state"].get("principal")
+            access_log.info("request", extra={
+                "request_id": request_id, "method": scope["method"], "route": route, "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "principal": principal.audit_name if principal is not None else None})
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

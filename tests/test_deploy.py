@@ -1,0 +1,74 @@
+"""The deployment files: Kubernetes manifests valid against the Kubernetes schemas, and the
+rules the platform relies on (probes, limits, secrets referenced never inlined)."""
+
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+MANIFESTS = sorted(p for p in (DEPLOY / "kubernetes").glob("*.yaml") if p.name != "kustomization.yaml")
+DOCS = [doc for path in MANIFESTS for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def kinds(kind: str) -> list[dict]:
+    return [d for d in DOCS if d["kind"] == kind]
+
+
+def containers(doc: dict) -> list[dict]:
+    spec = doc["spec"]
+    if doc["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"]["containers"]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[f"{d['kind']}/{d['metadata']['name']}" for d in DOCS])
+def test_every_manifest_is_valid_against_the_kubernetes_schema(doc):
+    kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_kustomization_lists_every_manifest():
+    listed = yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == [p.name for p in MANIFESTS]
+
+
+def test_services_have_probes_limits_autoscaling_and_disruption_budgets():
+    deployments = kinds("Deployment")
+    assert {d["metadata"]["name"] for d in deployments} == {"register", "matching"}
+    for deployment in deployments:
+        for container in containers(deployment):
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            assert {"requests", "limits"} <= set(container["resources"])
+    targets = {h["spec"]["scaleTargetRef"]["name"] for h in kinds("HorizontalPodAutoscaler")}
+    budgets = {p["metadata"]["name"] for p in kinds("PodDisruptionBudget")}
+    assert targets == budgets == {"register", "matching"}
+
+
+def test_migrations_job_nightly_jobs_and_network_policies():
+    assert [containers(j)[0]["args"] for j in kinds("Job")] == [["migrate"]]
+    assert sorted(containers(c)[0]["args"] for c in kinds("CronJob")) == [["fees", "raise-due"], ["match"]]
+    deny = [p for p in kinds("NetworkPolicy") if p["spec"]["podSelector"] == {}]
+    assert deny and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+
+
+def test_secrets_are_referenced_never_inlined():
+    assert kinds("Secret") == []
+    for doc in DOCS:
+        if doc["kind"] in ("Deployment", "Job", "CronJob"):
+            for container in containers(doc):
+                env = {e["name"]: e for e in container.get("env", [])}
+                assert "secretKeyRef" in env["DATABASE_URL"]["valueFrom"]
+                assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    text = "\n".join(p.read_text() for p in MANIFESTS) + (DEPLOY / "compose.yaml").read_text()
+    assert "postgresql://" not in text.replace("postgresql://adoption:${POSTGRES_PASSWORD}", "")
+
+
+def test_image_is_multi_stage_and_non_root():
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert dockerfile.count("FROM ") == 2 and "USER 10001" in dockerfile
+    final_stage = dockerfile.split("FROM ")[-1]
+    assert "pip wheel" not in final_stage and "gcc" not in final_stage
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert {"postgres", "migrate", "register", "matching"} <= set(compose["services"])

@@ -51,6 +51,13 @@ def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = _embedded_servers.get(data_dir)
+    if server is not None and not (data_dir / "postmaster.pid").exists():
+        # Stopped since (by an operator, or a test of an outage): start it again. pgserver
+        # caches its handle per folder, so that cache must forget the stopped one too.
+        from pgserver.postgres_server import PostgresServer
+
+        PostgresServer._instances.pop(data_dir, None)
+        server = None
     if server is None:
         log.info("starting embedded PostgreSQL in %s", data_dir)
         server = pgserver.get_server(data_dir, cleanup_mode="stop")
@@ -73,7 +80,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.database_pool_size,
         pool_pre_ping=True,
+        pool_timeout=5,  # fail fast rather than queue behind a database that is down
         connect_args={
+            "timeout": 5,
             "server_settings": {
                 "statement_timeout": str(settings.database_statement_timeout_ms),
                 "application_name": "adoption-register",

@@ -131,8 +131,18 @@ def install_problem_handlers(app: FastAPI) -> None:
                        "The database is not reachable; nothing was changed. Try again shortly.",
                        request.url.path, {"Retry-After": "5"})
 
+    @app.exception_handler(OSError)
+    async def _db_unreachable(request: Request, exc: OSError) -> JSONResponse:
+        # Connecting to a stopped or restarting server fails at once: say so, and soon.
+        log.error("database unreachable on %s: %s", request.url.path, type(exc).__name__)
+        return problem(503, ServiceUnavailable.slug, ServiceUnavailable.title,
+                       "The database is not reachable; nothing was changed. Try again shortly.",
+                       request.url.path, {"Retry-After": "5"})
+
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+            return await _db_unreachable(request, OSError(type(exc.orig).__name__))
         log.error("database error on %s: %s", request.url.path, type(exc.orig).__name__)
         return problem(500, "internal-error", "Internal error", "The request failed and nothing was changed.",
                        request.url.path)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core.auth import TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
-from services.core.errors import install_problem_handlers, problem
+from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
 from services.core.observability import REQUEST_ID_HEADER, RequestObservation, metrics_endpoint
 from services.core.settings import Settings
@@ -147,5 +147,5 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
         return JSONResponse({"status": "ready"})
 
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -8,9 +8,10 @@ import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel, ConfigDict
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,6 +74,30 @@ class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "service-unavailable", "The service is temporarily unavailable"
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error is sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
+    for status, description in (
+        (400, "Bad request"), (401, "No valid access token"), (403, "Missing scope, or not your agency's record"),
+        (404, "No such record"), (405, "Method not allowed"), (409, "Conflicts with the record's state"),
+        (412, "The record changed since you read it"), (413, "Request too large"),
+        (422, "Invalid input; the fields are listed"), (428, "If-Match required"), (429, "Too many attempts"),
+        (500, "Internal error (nothing was changed)"), (503, "The database is unreachable; try again"))
+}
+
+
 def problem(status: int, slug: str, title: str, detail: str, instance: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
@@ -91,6 +116,11 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 _HTTP_SLUGS = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
                413: "request-too-large", 415: "unsupported-media-type", 429: "too-many-requests"}
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    original = getattr(exc.orig, "__cause__", None) or exc.orig
+    return str(getattr(original, "sqlstate", "") or "")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -114,6 +144,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Another request changed the row between our read and our write.
         return problem(412, PreconditionFailed.slug, PreconditionFailed.title,
                        "The record was changed by someone else meanwhile; read it again.", request.url.path)
+
+    @app.exception_handler(UnicodeError)
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value PostgreSQL cannot take (a NUL character, half a surrogate pair, a number out
+        # of range): the caller's input, not our failure.
+        return problem(422, InvalidInput.slug, InvalidInput.title,
+                       "A value in the request cannot be stored (for example a NUL character or a number out of "
+                       "range); nothing was changed.", request.url.path)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -143,6 +182,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated or isinstance(exc.orig, OSError):
             return await _db_unreachable(request, OSError(type(exc.orig).__name__))
+        if _sqlstate(exc).startswith("22"):  # class 22, data exception: the value sent was the problem
+            return await _unstorable(request, exc)
         log.error("database error on %s: %s", request.url.path, type(exc.orig).__name__)
         return problem(500, "internal-error", "Internal error", "The request failed and nothing was changed.",
                        request.url.path)

@@ -41,7 +41,8 @@ def _staff_only(ctx: RequestContext) -> None:
         raise Forbidden("Matching is for agency staff.")
 
 
-@router.post("/runs", response_model=RunRead, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/runs", response_model=RunRead, status_code=status.HTTP_202_ACCEPTED,
+             responses={200: {"model": RunRead, "description": "With wait=true: the finished run"}})
 async def start_run(ctx: Runner, body: RunCreate, request: Request, response: Response,
                     wait: Annotated[bool, Query(description="Answer when the run has finished")] = False) -> RunRead:
     """Start a national (or scoped, or what-if) run. One run at a time: 409 while another runs."""

@@ -56,3 +56,17 @@ async def test_agencies_reference_data(client, auth, connection):
 async def test_health(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_values_postgresql_cannot_store_are_input_errors(client, auth, connection):
+    await add_agencies(connection)
+    from tests.factories import child_payload
+
+    for response in (await client.get("/v1/sibling-groups", params={"la_ref": "\x00LA"}, headers=auth()),
+                     await client.get("/v1/children/C-%00", headers=auth()),
+                     await client.post("/v1/children", json=child_payload(first_name="A\x00B"), headers=auth()),
+                     await client.post("/v1/sibling-groups", content=b'{"child_refs": ["\\udbe0", "x"]}',
+                                       headers={**auth(), "Content-Type": "application/json"})):
+        assert response.status_code in (404, 422), response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert await connection.scalar(text("SELECT count(*) FROM children")) == 0

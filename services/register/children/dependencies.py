@@ -32,8 +32,8 @@ def child_filters(
     status: SiblingGroupStatus | None = None,
     age_min: Annotated[int | None, Query(ge=0, le=17)] = None,
     age_max: Annotated[int | None, Query(ge=0, le=17)] = None,
-    min_days_waiting: Annotated[int | None, Query(ge=0)] = None,
-    max_days_waiting: Annotated[int | None, Query(ge=0)] = None,
+    min_days_waiting: Annotated[int | None, Query(ge=0, le=7_000)] = None,  # under 18 years: keeps dates in range
+    max_days_waiting: Annotated[int | None, Query(ge=0, le=7_000)] = None,
     sibling_group_size_min: Annotated[int | None, Query(ge=1, le=10)] = None,
     sibling_group_size_max: Annotated[int | None, Query(ge=1, le=10)] = None,
     need: Annotated[list[str], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006

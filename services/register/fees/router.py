@@ -4,7 +4,7 @@ their agency pays or is paid; the national finance team sees and reconciles all.
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response, Security, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, Security, status
 
 from services.core.auth import Scope
 from services.core.context import RequestContext, request_context
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/fees", tags=["fees"])
 
 Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.FEES_READ])]
 Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.FEES_WRITE])]
-Year = Annotated[int, Query(ge=2000, le=2100)]
+YearPath = Annotated[int, Path(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")]
 
 
 def _no_adopters(ctx: RequestContext) -> None:
@@ -40,15 +40,16 @@ def _no_adopters(ctx: RequestContext) -> None:
 
 
 @router.get("/schedules/{year}", response_model=list[ScheduleRead])
-async def get_schedules(ctx: Reader, year: int) -> list[ScheduleRead]:
+async def get_schedules(ctx: Reader, year: YearPath) -> list[ScheduleRead]:
     """Every schedule version of the financial year (1 April `year` to 31 March); amounts
     that are not published are listed in `not_set`."""
     _no_adopters(ctx)
     return [await service.schedule_read(ctx, s) for s in await repository.schedules_of_year(ctx.session, year)]
 
 
-@router.put("/schedules/{year}", response_model=ScheduleRead)
-async def put_schedule(ctx: Writer, year: int, body: ScheduleWrite, response: Response) -> ScheduleRead:
+@router.put("/schedules/{year}", response_model=ScheduleRead,
+            responses={201: {"model": ScheduleRead, "description": "A new schedule version"}})
+async def put_schedule(ctx: Writer, year: YearPath, body: ScheduleWrite, response: Response) -> ScheduleRead:
     schedule, created = await service.put_schedule(ctx, year, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     set_etag(response, schedule.version)
@@ -128,7 +129,8 @@ async def resolve_dispute(ctx: Writer, ref: str, body: DisputeResolve) -> Disput
     return await service.resolve_dispute(ctx, ref, body)
 
 
-@router.post("/reconciliations", response_model=ReconciliationRead, status_code=status.HTTP_201_CREATED)
+@router.post("/reconciliations", response_model=ReconciliationRead, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": ReconciliationRead, "description": "A retry: the draft made before"}})
 async def create_reconciliation(ctx: Writer, body: ReconciliationCreate, response: Response,
                                 idempotency_key: Annotated[str, Header(alias="Idempotency-Key")]) -> ReconciliationRead:
     """A draft netting of the period. A retry with the same Idempotency-Key returns the same

@@ -26,7 +26,9 @@ from services.register.oauth.accounts import authenticate_adopter
 from services.register.oauth.rate_limit import account_key, address_key, is_limited, record_failure
 from services.register.oauth.server import FormRequest, RegisterServer
 
-router = APIRouter(tags=["oauth"])
+OAUTH_ERRORS = {status: {"description": f"RFC 6749 error ({status})", "content": {"application/json": {}}}
+                for status in (400, 401, 429, 503)}
+router = APIRouter(tags=["oauth"], responses=OAUTH_ERRORS)
 
 SCOPE_DESCRIPTIONS = {
     Scope.PROFILES_READ.value: "See anonymised profiles of children waiting for a family",

@@ -18,7 +18,7 @@ from services.core.auth import TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
-from services.core.observability import REQUEST_ID_HEADER, RequestObservation, metrics_endpoint
+from services.core.observability import REQUEST_ID_HEADER, RequestObservation, enable_tracing, metrics_endpoint
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,8 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
                            expose_headers=["ETag", "Location", REQUEST_ID_HEADER], max_age=600)
     app.add_middleware(RequestObservation, hsts=settings.environment == "production")
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if settings.tracing_enabled:
+        enable_tracing(app, settings.tracing_service_name)
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

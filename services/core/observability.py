@@ -12,12 +12,17 @@ import logging
 import sys
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 access_log = logging.getLogger("adoption_register.access")
@@ -111,3 +116,22 @@ class RequestObservation:
 
 async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def enable_tracing(app: "FastAPI", service_name: str, exporter: "SpanExporter | None" = None) -> None:
+    """OpenTelemetry spans for every request (switched on by TRACING_ENABLED), exported over
+    OTLP to the collector named by the standard OTEL_EXPORTER_OTLP_* variables. Health
+    checks and metrics scrapes are left out."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if exporter is None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    else:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics")

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # HTTP
     cors_origins: list[str] = Field(default_factory=list, description="Origins of the client apps (browsers)")
     log_level: str = "INFO"
+    tracing_enabled: bool = False
+    tracing_service_name: str = "adoption-register"
     request_max_bytes: int = Field(default=1_000_000, ge=1_024)
     page_size_default: int = Field(default=50, ge=1, le=500)
     page_size_max: int = Field(default=200, ge=1, le=1_000)

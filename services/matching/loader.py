@@ -70,7 +70,9 @@ def months_between(born: date, today: date) -> int:
 
 
 class Languages:
-    """Languages as bits, numbered in first-seen order of a sorted list (deterministic)."""
+    """Languages as bits of a 32-bit mask, in alphabetical order (deterministic). Beyond 32
+    languages bits are shared, which can only make two languages look shared: a soft
+    preference, never a hard rule."""
 
     def __init__(self, names: set[str]) -> None:
         self.bit = {name: 1 << (i % 32) for i, name in enumerate(sorted(names))}

@@ -16,7 +16,7 @@ import numpy as np
 from services.matching.engine.arrays import Households, Units
 from services.matching.loader import Languages, households_from_records, units_from_children
 from services.register.models import need_column_name
-from services.register.seed.generate import _Generator
+from services.register.seed.generate import RegisterGenerator
 from services.register.vocabulary import HouseholdStatus, Region
 
 DAYS_PER_WEEK = 7
@@ -92,7 +92,7 @@ class Population:
 def draw_population(assumptions: Assumptions, seed: int) -> Population:
     """Arrivals over the whole horizon, attributes from the synthetic register's generator."""
     rng = np.random.default_rng(seed)
-    generator = _Generator(seed, date(2020, 1, 1))
+    generator = RegisterGenerator(seed, date(2020, 1, 1))
     weeks = assumptions.weeks
     unit_arrival = _arrival_weeks(rng, assumptions.units_per_week * assumptions.scale, weeks)
     household_arrival = _arrival_weeks(rng, assumptions.households_per_week * assumptions.scale, weeks)

@@ -129,7 +129,10 @@ def _days_before(day: date, days: int) -> date:
     return day - timedelta(days=int(days))
 
 
-class _Generator:
+class RegisterGenerator:
+    """Draws children (as sibling groups) and households with the register's distributions;
+    the synthetic register and the simulation share it."""
+
     def __init__(self, seed: int, today: date) -> None:
         self.rng = np.random.default_rng(seed)
         self.today = today
@@ -275,7 +278,7 @@ class _Generator:
 
 
 def generate_register(seed: int, today: date, *, history_years: int = HISTORY_YEARS) -> SyntheticRegister:
-    g = _Generator(seed, today)
+    g = RegisterGenerator(seed, today)
     groups = [g.unit(size, waiting_days=None, status="waiting") for size in g.unit_sizes(WAITING_CHILDREN)]
     households = [g.household(status=HouseholdStatus.ON_HOLD if g.rng.random() < 0.05 else HouseholdStatus.APPROVED)
                   for _ in range(HOUSEHOLDS)]

@@ -65,7 +65,8 @@ async def _groups(session: AsyncSession, groups: list[dict[str, Any]], agency_id
             row = {k: v for k, v in child.items() if k != "needs"}
             children.append({**row, **_need_columns(child["needs"]), "ref": new_ref("C"),
                              "sibling_group_id": group_id})
-    await session.execute(insert(Child), children)
+    if children:  # an empty parameter list would insert one row of defaults
+        await session.execute(insert(Child), children)
     return group_ids
 
 

@@ -92,8 +92,7 @@ async def placement_fees(ctx: Reader, ref: str) -> PlacementFees:
     agency_id = await service.principal_agency_id(ctx)
     if agency_id is not None and agency_id not in (placement.child_agency_id, placement.household_agency_id):
         raise Forbidden("Your agency is not a party to this placement's fees.")
-    outcome = await service.raise_due_fees(ctx.session, placement, as_of=date.today(),
-                                           raised_by=ctx.principal.audit_name)
+    outcome = await service.fees_due(ctx.session, placement, as_of=date.today())  # reads only
     rows = await repository.list_lines(ctx.session, agency_id=None, counterparty_ref=None, due_from=None,
                                        due_to=None, status=None, placement_ref=ref, after_id=None, limit=1000)
     return PlacementFees(placement_ref=ref, cross_agency=outcome.cross_agency,

@@ -23,7 +23,7 @@ from services.core.errors import Conflict, Forbidden, InvalidInput, Precondition
 from services.core.observability import FEE_LINES_RAISED
 from services.core.refs import new_ref
 from services.register.fees import repository
-from services.register.fees.calculation import ScheduleTerms, due_fees, fee_kind, financial_year
+from services.register.fees.calculation import DueFee, ScheduleTerms, due_fees, fee_kind, financial_year
 from services.register.fees.models import FeeDispute, FeeLine, FeeSchedule, Reconciliation, ReconciliationLine
 from services.register.fees.netting import InvoiceLine, Settlement, settle
 from services.register.fees.schemas import (
@@ -116,27 +116,47 @@ class FeeOutcome:
     missing: list[MissingFee] = field(default_factory=list)
 
 
-async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_by: str) -> FeeOutcome:  # noqa: ANN001
-    """Raise every fee of one placement that is due by `as_of` and not yet raised."""
+@dataclass
+class DueFees:
+    """What one placement owes by a day: the fees with an amount, and those without one."""
+
+    cross_agency: bool
+    schedule: FeeSchedule | None = None
+    due: list[DueFee] = field(default_factory=list)
+    missing: list[MissingFee] = field(default_factory=list)
+
+
+async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:  # noqa: ANN001
+    """Reads only: which fees of this placement are due by `as_of`, under the schedule in
+    force on the placement day."""
     if placement.child_agency_id == placement.household_agency_id:
-        return FeeOutcome(cross_agency=False)
+        return DueFees(cross_agency=False)
     payee = await session.get(Agency, placement.household_agency_id)
     kind = fee_kind(payee.kind)
     year = financial_year(placement.placed_on)
     schedule = await repository.schedule_for(session, kind, year, placement.placed_on)
     if schedule is None:
-        return FeeOutcome(cross_agency=True, missing=[MissingFee(
+        return DueFees(cross_agency=True, missing=[MissingFee(
             event=FeeEvent.PLACEMENT, month=0, due_on=placement.placed_on,
             reason=f"no {kind.value} fee schedule is set for {year}/{(year + 1) % 100:02d}")])
-    outcome = FeeOutcome(cross_agency=True)
+    result = DueFees(cross_agency=True, schedule=schedule)
     size = await repository.group_size(session, placement.sibling_group_id)
     for due in due_fees(terms_of(schedule), group_size=size, placed_on=placement.placed_on,
                         adoption_order_on=placement.adoption_order_on, as_of=as_of):
         if due.amount_pence is None:
-            outcome.missing.append(MissingFee(event=due.event, month=due.month, due_on=due.due_on, reason=due.missing))
-            continue
+            result.missing.append(MissingFee(event=due.event, month=due.month, due_on=due.due_on, reason=due.missing))
+        else:
+            result.due.append(due)
+    return result
+
+
+async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_by: str) -> FeeOutcome:  # noqa: ANN001
+    """Raise every fee of one placement that is due by `as_of` and not yet raised."""
+    found = await fees_due(session, placement, as_of=as_of)
+    outcome = FeeOutcome(cross_agency=found.cross_agency, missing=found.missing)
+    for due in found.due:
         inserted = await repository.insert_line_once(session, {
-            "ref": new_ref("IL"), "placement_id": placement.id, "schedule_id": schedule.id, "event": due.event,
+            "ref": new_ref("IL"), "placement_id": placement.id, "schedule_id": found.schedule.id, "event": due.event,
             "month": due.month, "payer_agency_id": placement.child_agency_id,
             "payee_agency_id": placement.household_agency_id, "amount_pence": due.amount_pence,
             "due_on": due.due_on, "raised_by": raised_by})

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from services.combined import ServiceName, create_service_app
 from services.core.database import create_engine, create_sessionmaker, database_url, transaction
 from services.core.settings import Settings, get_settings
 
@@ -227,19 +228,19 @@ async def _issue(settings: Settings, subject: str, scopes: list[str], agency: st
 
 
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Serve the register and matching APIs in one process."""
-    _serve(_settings(), host, port)
+def serve(host: Host = "127.0.0.1", port: Port = 8000,
+          service: Annotated[ServiceName, typer.Option(help="Which API this process serves")] = ServiceName.both,
+          ) -> None:
+    """Serve the register and matching APIs (both in one process by default, or one of them)."""
+    _serve(_settings(), host, port, service)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both) -> None:
     import uvicorn
-
-    from services.combined import create_combined_app
 
     from services.core.observability import configure_logging
 
-    application = create_combined_app(settings, database=database_url(settings))
+    application = create_service_app(service, settings, database=database_url(settings))
     configure_logging(settings.log_level)
     # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False,

@@ -1,14 +1,31 @@
-"""Both services in one process: the embedded default of `adoption-register serve`.
+"""Which APIs one process serves: both (the embedded default of `adoption-register serve`), or
+one of them, as each runs in its own Deployment in production from the same image."""
 
-In production each service runs as its own Deployment from the same image (see the README).
-"""
+from enum import StrEnum
 
 from fastapi import FastAPI
 
 from services.core.settings import Settings
 from services.matching.app import ROUTERS as MATCHING_ROUTERS
+from services.matching.app import create_app as create_matching_app
 from services.register.app import create_app as create_register_app
+
+
+class ServiceName(StrEnum):
+    both = "both"
+    register = "register"
+    matching = "matching"
 
 
 def create_combined_app(settings: Settings, *, database: str | None = None) -> FastAPI:
     return create_register_app(settings, database=database, extra_routers=MATCHING_ROUTERS)
+
+
+def create_service_app(service: ServiceName, settings: Settings, *, database: str | None = None) -> FastAPI:
+    match service:
+        case ServiceName.both:
+            return create_combined_app(settings, database=database)
+        case ServiceName.register:
+            return create_register_app(settings, database=database)
+        case ServiceName.matching:
+            return create_matching_app(settings, database=database)

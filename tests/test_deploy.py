@@ -1,11 +1,16 @@
 """The deployment files: Kubernetes manifests valid against the Kubernetes schemas, and the
 rules the platform relies on (probes, limits, secrets referenced never inlined)."""
 
+import json
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
+import typer
 import yaml
+
+from services import cli
+from services.combined import ServiceName
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 MANIFESTS = sorted(p for p in (DEPLOY / "kubernetes").glob("*.yaml") if p.name != "kustomization.yaml")
@@ -72,3 +77,43 @@ def test_image_is_multi_stage_and_non_root():
     assert "pip wheel" not in final_stage and "gcc" not in final_stage
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     assert {"postgres", "migrate", "register", "matching"} <= set(compose["services"])
+
+
+def deployed_commands() -> list[list[str]]:
+    """Every argument list the deployment files give the image's entrypoint."""
+    commands = [c["args"] for doc in DOCS if doc["kind"] in ("Deployment", "Job", "CronJob")
+                for c in containers(doc)]
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    commands += [s["command"] for s in compose["services"].values() if "command" in s]
+    cmd_line = next(line for line in (DEPLOY / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    return [*commands, json.loads(cmd_line.removeprefix("CMD "))]
+
+
+def parse_cli(args: list[str]) -> typer.Context:
+    """Parse as `adoption-register` would, without running anything (no group-level options)."""
+    command = typer.main.get_command(cli.app)
+    parent = typer.Context(command, info_name="adoption-register")
+    while hasattr(command, "get_command"):  # a group: the next word names its subcommand
+        name, *args = args
+        command = command.get_command(parent, name)
+        assert command is not None, f"no command {name!r}"
+        parent = typer.Context(command, info_name=name, parent=parent)
+    return command.make_context(parent.info_name, args, parent=parent.parent)
+
+
+@pytest.mark.parametrize("args", deployed_commands(), ids=" ".join)
+def test_every_command_the_deployment_runs_is_one_the_cli_accepts(args):
+    ctx = parse_cli(args)
+    if args[0] == "serve":
+        # Each Deployment serves one API; only the developer's `serve` serves both.
+        assert ctx.params["service"] in (ServiceName.register, ServiceName.matching)
+        assert ctx.params["host"] == "0.0.0.0"
+
+
+def test_a_misspelt_option_is_refused_by_the_parser_the_deployment_test_uses():
+    with pytest.raises(Exception, match="No such option"):
+        parse_cli(["serve", "--servce", "register"])
+    with pytest.raises(typer.BadParameter):
+        parse_cli(["serve", "--service", "everything"])
+    with pytest.raises(AssertionError, match="no command"):
+        parse_cli(["fees", "raise-overdue"])

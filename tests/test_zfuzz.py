@@ -1,32 +1,84 @@
 """Fuzzing the whole OpenAPI surface with schemathesis against a real server process on
-loopback (bounded): no 5xx, every error is problem+json, responses match their schemas."""
+loopback (bounded): no 5xx, every error is problem+json (or, on the OAuth endpoints, an
+RFC 6749 error carrying the same fields, or the adopters' HTML sign-in page), responses
+match their schemas, and no response shows a stack trace or SQL."""
+
+import asyncio
+import base64
+import itertools
+import re
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
+from services.register.oauth.accounts import create_client
 from tests.test_processes import cluster  # noqa: F401 - the server processes fixture
 
-OAUTH = ("/oauth/", "/.well-known/")
 EXAMPLES_PER_OPERATION = 8
+PROBLEM_FIELDS = {"type", "title", "status", "detail"}
+INTERNALS = re.compile(r"Traceback|File \"/|sqlalchemy|asyncpg|psycopg|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b",
+                       re.IGNORECASE | re.DOTALL)
+
+
+def _content_type(response) -> str:  # noqa: ANN001
+    value = response.headers.get("content-type", [""])
+    return value[0] if isinstance(value, list) else value
 
 
 @schemathesis.check
 def errors_are_problem_json(ctx, response, case) -> None:  # noqa: ANN001
-    if response.status_code >= 400 and not case.path.startswith(OAUTH):
-        content_type = response.headers.get("content-type", [""])
-        content_type = content_type[0] if isinstance(content_type, list) else content_type
-        assert content_type.startswith("application/problem+json"), f"{response.status_code} {content_type}"
-        assert {"type", "title", "status", "detail"} <= set(response.json())
+    if response.status_code < 400:
+        return
+    content_type = _content_type(response)
+    if case.path == "/oauth/authorize" and content_type.startswith("text/html"):
+        return  # a person's browser: the sign-in page again, with the reason
+    if case.path.startswith("/oauth/"):
+        # RFC 6749 clients expect application/json with `error`; the body has the problem fields too.
+        assert content_type.startswith(("application/json", "application/problem+json")), content_type
+        body = response.json()
+        assert PROBLEM_FIELDS <= set(body) and ("error" in body or content_type.startswith("application/problem"))
+        return
+    assert content_type.startswith("application/problem+json"), f"{response.status_code} {content_type}"
+    assert PROBLEM_FIELDS <= set(response.json())
+
+
+@schemathesis.check
+def no_internals_in_responses(ctx, response, case) -> None:  # noqa: ANN001
+    assert not INTERNALS.search(response.text or ""), f"{case.method} {case.path} shows internals"
+
+
+REDIRECT_URI = "https://app.example/callback"
+
+
+def register_clients(url: str) -> tuple[str, str, str]:
+    """A confidential client (id, secret) and the adopters' public client (id), so that half
+    the OAuth requests get past client authentication into the grants themselves."""
+
+    async def create() -> tuple[str, str, str]:
+        engine = create_async_engine(url, poolclass=NullPool)
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            confidential, secret = await create_client(session, name="fuzz", scopes=["children:read"],
+                                                       agency_ref=None, redirect_uris=[], public=False)
+            public, _ = await create_client(session, name="fuzz app", scopes=["profiles:read"], agency_ref=None,
+                                            redirect_uris=[REDIRECT_URI], public=True)
+        await engine.dispose()
+        return confidential.client_id, secret, public.client_id
+
+    return asyncio.run(create())
 
 
 def test_the_api_holds_under_generated_input(cluster):  # noqa: F811
-    bases, headers, _ = cluster
+    bases, headers, url = cluster
+    client_id, secret, public_client_id = register_clients(url)
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+    alternate = itertools.cycle([True, False])
     schema = schemathesis.openapi.from_url(f"{bases[0]}/openapi.json")
-    # The OAuth endpoints speak RFC 6749 (form bodies, redirects, HTML sign-in) rather than
-    # the JSON API's conventions; they are exercised by real token flows in tests/register/oauth.
-    operations = [op for op in (r.ok() for r in schema.get_all_operations()) if not op.path.startswith(OAUTH)]
-    assert len(operations) > 30
+    operations = [r.ok() for r in schema.get_all_operations()]
+    paths = {op.path for op in operations}
+    assert len(operations) > 30 and {"/oauth/token", "/oauth/authorize", "/oauth/revoke"} <= paths
     for operation in operations:
 
         @given(operation.as_strategy())
@@ -34,8 +86,18 @@ def test_the_api_holds_under_generated_input(cluster):  # noqa: F811
                   suppress_health_check=list(HealthCheck))
         def holds(case) -> None:  # noqa: ANN001
             # Refusing a well-formed request is right when it names a record that does not exist
-            # or breaks a business rule no schema can state; the rest of the checks all apply.
-            case.call_and_validate(base_url=bases[0], headers=headers, additional_checks=[errors_are_problem_json],
+            # (or a client, code or token that does not), or breaks a business rule no schema can
+            # state; the rest of the checks all apply.
+            known_client = next(alternate)
+            case_headers = headers
+            if case.path in ("/oauth/token", "/oauth/revoke") and known_client:
+                case_headers = basic
+            elif case.path == "/oauth/authorize" and known_client:
+                fields = case.query if case.method == "GET" else case.body
+                if isinstance(fields, dict):
+                    fields.update(client_id=public_client_id, redirect_uri=REDIRECT_URI)
+            case.call_and_validate(base_url=bases[0], headers=case_headers,
+                                   additional_checks=[errors_are_problem_json, no_internals_in_responses],
                                    excluded_checks=[positive_data_acceptance])
 
         holds()

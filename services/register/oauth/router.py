@@ -24,11 +24,20 @@ from services.core.settings import Settings
 from services.register.oauth import keys
 from services.register.oauth.accounts import authenticate_adopter
 from services.register.oauth.rate_limit import account_key, address_key, is_limited, record_failure
+from services.register.oauth.schemas import (
+    HTML_PAGE,
+    AuthorizeForm,
+    AuthorizeQuery,
+    RevokeForm,
+    TokenForm,
+    TokenResponse,
+    form_body,
+    oauth_errors,
+    query_parameters,
+)
 from services.register.oauth.server import FormRequest, RegisterServer
 
-OAUTH_ERRORS = {status: {"description": f"RFC 6749 error ({status})", "content": {"application/json": {}}}
-                for status in (400, 401, 429, 503)}
-router = APIRouter(tags=["oauth"], responses=OAUTH_ERRORS)
+router = APIRouter(tags=["oauth"])
 
 SCOPE_DESCRIPTIONS = {
     Scope.PROFILES_READ.value: "See anonymised profiles of children waiting for a family",
@@ -96,7 +105,8 @@ def _basic_client_id(request: Request) -> str | None:
         return None
 
 
-@router.post("/oauth/token")
+@router.post("/oauth/token", openapi_extra=form_body(TokenForm),
+             responses={200: {"model": TokenResponse, "description": "Tokens"}, **oauth_errors(400, 401, 429)})
 async def token(request: Request, session: OAuthSession) -> Response:
     """Client credentials; authorisation code with PKCE (S256); refresh token (rotated)."""
     settings = _settings(request)
@@ -112,7 +122,10 @@ async def token(request: Request, session: OAuthSession) -> Response:
     return _oauth_json(status, body, headers)
 
 
-@router.post("/oauth/revoke")
+@router.post("/oauth/revoke", openapi_extra=form_body(RevokeForm),
+             responses={200: {"content": {"application/json": {"schema": {"type": "object"}}},
+                              "description": "Revoked, or not a token of this client (RFC 7009)"},
+                        **oauth_errors(400, 401)})
 async def revoke(request: Request, session: OAuthSession) -> Response:
     """RFC 7009: revokes a refresh token and every token rotated from the same grant."""
     values = await _values(request)
@@ -133,7 +146,11 @@ def _error_redirect_or_page(error: OAuth2Error) -> Response:
                               f"<p role='alert'>{html.escape(error.description or error.error)}</p>"), status_code=400)
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse)
+REDIRECT = {"description": "Back to the client's redirect URI, with a code or an error"}
+
+
+@router.get("/oauth/authorize", response_class=HTMLResponse, openapi_extra=query_parameters(AuthorizeQuery),
+            responses={302: REDIRECT, 400: {**HTML_PAGE, "description": "Not a valid sign-in request"}})
 async def authorize_page(request: Request, session: OAuthSession) -> Response:
     """The adopters' sign-in and consent page."""
     values = await _values(request)
@@ -145,7 +162,10 @@ async def authorize_page(request: Request, session: OAuthSession) -> Response:
     return HTMLResponse(_login_form(values, grant.client.name, grant.request.payload.scope or ""))
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse)
+@router.post("/oauth/authorize", response_class=HTMLResponse, openapi_extra=form_body(AuthorizeForm),
+             responses={302: REDIRECT, 400: {**HTML_PAGE, "description": "Not a valid sign-in request"},
+                        401: {**HTML_PAGE, "description": "The sign-in page again: email or password not right"},
+                        429: {**HTML_PAGE, "description": "The sign-in page again: too many failed attempts"}})
 async def authorize(request: Request, session: OAuthSession) -> Response:
     settings = _settings(request)
     values = await _values(request)

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Builds deploy/Dockerfile and runs the image, with no Docker engine: buildah builds it
-# (chroot isolation, no daemon) and runs its processes. What it checks, in order:
-#   the image builds; it runs as uid 10001; no compiler or make in the final stage;
+# Builds deploy/Dockerfile and runs the image as containers, with no Docker engine: buildah
+# builds it (no daemon), podman runs it (runc). What it checks, in order:
+#   the image builds; its user is 10001; no compiler or make in the final stage;
 #   `migrate` brings an empty database to head, `keys rotate` makes the first signing key,
 #   `seed` loads the synthetic register; `serve --service register` and
 #   `serve --service matching` answer /healthz, /readyz and /metrics, and the API with a
-#   token (`tokens issue`, run from the image); `match` runs a national match; SIGTERM
-#   stops a server cleanly (exit 0).
+#   token (`tokens issue`, run from the image), each only its own API; `match` runs a
+#   national match; `podman stop` (SIGTERM to the container's main process) ends a server
+#   after a clean shutdown.
+# Every container runs as the Kubernetes manifests run it: read-only root filesystem with a
+# writable /tmp, all capabilities dropped, no privilege escalation, uid 10001.
 #
 # Usage (root, from anywhere):  deploy/check_image.sh
 #   CHECK_DATABASE_URL  server for a throwaway database (default postgresql://postgres@127.0.0.1:5432)
 #   PYTHON_IMAGE        base image (default: a Debian bookworm + python3 image built here
 #                       with debootstrap, for machines that reach no container registry)
 #   KEEP=1              keep the database and the image afterwards
-# Needs: buildah, psql, curl; debootstrap unless PYTHON_IMAGE is given
-#   (Debian: apt-get install buildah debootstrap postgresql-client curl).
+# Needs: buildah, podman, runc, psql, curl; debootstrap unless PYTHON_IMAGE is given
+#   (Debian: apt-get install buildah podman runc debootstrap postgresql-client curl).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,19 +26,26 @@ SERVER_URL=${CHECK_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432}
 DB_NAME=image_check_$$
 DATABASE_URL=$SERVER_URL/$DB_NAME
 WORK=$(mktemp -d)
-CONTAINERS=()
-PIDS=()
-PORTS=()
+NAMES=()
+
+# For this run only. Podman's default ulimits raise RLIMIT_NOFILE/NPROC, which a root
+# without CAP_SYS_RESOURCE (a sandboxed machine) may not; cgroupfs needs no systemd.
+cat >"$WORK/containers.conf" <<'EOF'
+[containers]
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+EOF
+export CONTAINERS_CONF=$WORK/containers.conf
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
-  for port in "${PORTS[@]}"; do pkill -TERM -f "$(server_pattern "$port")" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for c in "${CONTAINERS[@]}"; do buildah rm "$c" >/dev/null 2>&1 || true; done
+  for name in "${NAMES[@]}"; do podman rm --force --time 5 "$name" >/dev/null 2>&1 || true; done
   if [[ -z ${KEEP:-} ]]; then
-    buildah rmi "$IMAGE" >/dev/null 2>&1 || true
+    podman rmi "$IMAGE" >/dev/null 2>&1 || true
     psql "$SERVER_URL/postgres" -qc "drop database if exists $DB_NAME" >/dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
@@ -68,27 +78,23 @@ build_base_image() {
   PYTHON_IMAGE=$base
 }
 
-# Runs the image's entrypoint with arguments, as the image's user, on the host's network.
-in_image() {
-  buildah run --isolation chroot --env DATABASE_URL="$DATABASE_URL" "${RUN_ENV[@]}" \
-    "$CONTAINER" -- "${ENTRYPOINT[@]}" "$@"
+# The pod's securityContext (deploy/kubernetes), on the host's network to reach PostgreSQL.
+AS_DEPLOYED=(--network host --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges
+             --env "DATABASE_URL=$DATABASE_URL")
+
+in_image() {  # the image's entrypoint with these arguments
+  podman run --rm "${AS_DEPLOYED[@]}" "${RUN_ENV[@]}" "$IMAGE" "$@"
 }
 
-# The server's own process (the container's main process), not the `buildah run` around it.
-server_pattern() {  # port
-  echo "^/opt/app/bin/python3? /opt/app/bin/adoption-register serve --host 127.0.0.1 --port $1 "
+serve_in_image() {  # service port
+  local name=adoption-check-$1-$$
+  NAMES+=("$name")
+  podman run --detach --name "$name" "${AS_DEPLOYED[@]}" "${RUN_ENV[@]}" "$IMAGE" \
+    serve --host 127.0.0.1 --port "$2" --service "$1" >/dev/null
 }
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-serve_in_image() {  # port service; sets SERVER_PID to the `buildah run` process
-  PORTS+=("$1")
-  buildah run --isolation chroot --env DATABASE_URL="$DATABASE_URL" "${RUN_ENV[@]}" "$CONTAINER" -- \
-    "${ENTRYPOINT[@]}" serve --host 127.0.0.1 --port "$1" --service "$2" >"$WORK/$2.log" 2>&1 &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
 }
 
 wait_ready() {  # url
@@ -115,22 +121,18 @@ start=$(date +%s)
 # stage holds, so a cached final stage could carry the previous build's wheels.
 buildah bud --quiet --isolation chroot --no-cache --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
   -f "$ROOT/deploy/Dockerfile" -t "$IMAGE" "$ROOT" >/dev/null
-echo "  built in $(( $(date +%s) - start )) s; $(buildah images --format '{{.Size}}' "$IMAGE") "
+echo "  built in $(( $(date +%s) - start )) s; $(podman image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=si)B"
 
 step "image configuration"
-user=$(buildah inspect --type image --format '{{.OCIv1.Config.User}}' "$IMAGE")
+user=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")
 [[ $user == 10001 ]] || fail "image user is '$user', expected 10001"
-mapfile -t ENTRYPOINT < <(buildah inspect --type image --format '{{range .OCIv1.Config.Entrypoint}}{{println .}}{{end}}' "$IMAGE" | sed '/^$/d')
-[[ ${ENTRYPOINT[*]} == adoption-register ]] || fail "entrypoint is '${ENTRYPOINT[*]}'"
-echo "  user $user, entrypoint ${ENTRYPOINT[*]}"
-CONTAINER=$(buildah from --quiet "$IMAGE")
-CONTAINERS+=("$CONTAINER")
 RUN_ENV=()
-uid=$(buildah run --isolation chroot "$CONTAINER" -- id -u)
+uid=$(podman run --rm "${AS_DEPLOYED[@]}" --entrypoint id "$IMAGE" -u)
 [[ $uid == 10001 ]] || fail "processes run as uid $uid"
-tools=$(buildah run --isolation chroot "$CONTAINER" -- sh -c 'for t in gcc cc c++ make ld; do command -v $t; done; true')
+tools=$(podman run --rm "${AS_DEPLOYED[@]}" --entrypoint sh "$IMAGE" \
+  -c 'for t in gcc cc c++ make ld; do command -v $t; done; true')
 [[ -z $tools ]] || fail "build tools in the final stage: $tools"
-echo "  processes run as uid $uid; no gcc, cc, c++, make or ld"
+echo "  user $user; processes run as uid $uid; no gcc, cc, c++, make or ld"
 
 step "migrate an empty database"
 psql "$SERVER_URL/postgres" -qc "create database $DB_NAME" >/dev/null
@@ -141,22 +143,21 @@ in_image seed --synthetic --seed 3 | tail -2
 step "serve each service from the image"
 PORT_REGISTER=$(free_port)
 PORT_MATCHING=$(free_port)
-RUN_ENV=(--env TOKEN_ISSUER=http://127.0.0.1:$PORT_REGISTER)
-serve_in_image "$PORT_REGISTER" register
-register_pid=$SERVER_PID
-serve_in_image "$PORT_MATCHING" matching
-wait_ready http://127.0.0.1:$PORT_REGISTER
-wait_ready http://127.0.0.1:$PORT_MATCHING
+RUN_ENV=(--env "TOKEN_ISSUER=http://127.0.0.1:$PORT_REGISTER")
+serve_in_image register "$PORT_REGISTER"
+serve_in_image matching "$PORT_MATCHING"
+wait_ready "http://127.0.0.1:$PORT_REGISTER"
+wait_ready "http://127.0.0.1:$PORT_MATCHING"
 token=$(in_image tokens issue --subject image-check --scopes "children:read matching:read" | tail -1)
 auth=(-H "Authorization: Bearer $token")
 for port in $PORT_REGISTER $PORT_MATCHING; do
-  expect_status 200 http://127.0.0.1:$port/healthz
-  expect_status 200 http://127.0.0.1:$port/readyz
-  expect_status 200 http://127.0.0.1:$port/metrics
+  expect_status 200 "http://127.0.0.1:$port/healthz"
+  expect_status 200 "http://127.0.0.1:$port/readyz"
+  expect_status 200 "http://127.0.0.1:$port/metrics"
 done
 expect_status 200 "http://127.0.0.1:$PORT_REGISTER/v1/children?limit=2" "${auth[@]}"
 expect_status 401 "http://127.0.0.1:$PORT_REGISTER/v1/children?limit=2"
-expect_status 200 http://127.0.0.1:$PORT_REGISTER/.well-known/oauth-authorization-server
+expect_status 200 "http://127.0.0.1:$PORT_REGISTER/.well-known/oauth-authorization-server"
 # Each Deployment serves only its own API.
 expect_status 404 "http://127.0.0.1:$PORT_MATCHING/v1/children?limit=2" "${auth[@]}"
 expect_status 404 "http://127.0.0.1:$PORT_REGISTER/v1/matching/policies" "${auth[@]}"
@@ -165,18 +166,15 @@ expect_status 200 "http://127.0.0.1:$PORT_MATCHING/v1/matching/policies" "${auth
 step "the nightly match run (the CronJob's command)"
 in_image match | tail -3
 
-step "SIGTERM stops the register server cleanly"
-# What the kubelet does: SIGTERM to the container's main process.
-pkill -TERM -f "$(server_pattern "$PORT_REGISTER")" || fail "no register server process"
-status=0
-wait "$register_pid" || status=$?
-# Uvicorn finishes in-flight requests, runs the shutdown, then re-raises SIGTERM so the
-# process ends "killed by SIGTERM" (what the kubelet expects); buildah reports that as
-# "exited on terminated" with status 1, so the log says which it was.
-grep -q "Application shutdown complete" "$WORK/register.log" \
-  && grep -q "Finished server process" "$WORK/register.log" \
-  && { [[ $status == 0 ]] || grep -q "exited on terminated" "$WORK/register.log"; } \
-  || { tail -20 "$WORK/register.log" >&2; fail "the server did not shut down cleanly (status $status)"; }
-echo "  shutdown complete, process ended by SIGTERM (status $status)"
+step "podman stop: SIGTERM to the register container's main process"
+register=adoption-check-register-$$
+podman stop --time 30 "$register" >/dev/null
+exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$register")
+podman logs "$register" >"$WORK/register.log" 2>&1
+grep -q "Application shutdown complete" "$WORK/register.log" && grep -q "Finished server process" "$WORK/register.log" \
+  || { tail -20 "$WORK/register.log" >&2; fail "no clean shutdown in the server's log"; }
+# 0, or 143 where uvicorn's re-raised SIGTERM is not ignored (it is for a PID 1).
+[[ $exit_code == 0 || $exit_code == 143 ]] || { tail -20 "$WORK/register.log" >&2; fail "exit code $exit_code"; }
+echo "  shutdown complete, exit code $exit_code"
 
 printf '\nimage check passed\n'

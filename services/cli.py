@@ -190,17 +190,22 @@ def invite_adopter(
 
 
 @keys_app.command("rotate")
-def rotate_keys() -> None:
-    """Add a new signing key; tokens signed by older keys stay valid until they expire."""
+def rotate_keys(compromised: Annotated[bool, typer.Option(
+        help="A key may have leaked: retire every current key now and sign with the new one at once "
+             "(every token already issued stops verifying)")] = False) -> None:
+    """Add a new signing key. It is published first and signs 10 minutes later; tokens signed
+    by older keys stay valid until they expire."""
     from datetime import timedelta
 
-    from services.register.oauth.keys import rotate_signing_key
+    from services.register.oauth.keys import PUBLISH_BEFORE_SIGNING, rotate_signing_key
 
     settings = _settings()
     lifetime = timedelta(minutes=settings.access_token_minutes)
     kid = asyncio.run(_run_in_transaction(database_url(settings), settings,
-                                          lambda s: rotate_signing_key(s, lifetime), "keys-rotate"))
-    typer.echo(f"new signing key {kid}")
+                                          lambda s: rotate_signing_key(s, lifetime, compromised=compromised),
+                                          "keys-rotate"))
+    when = "now (older keys retired)" if compromised else f"once published for {PUBLISH_BEFORE_SIGNING}"
+    typer.echo(f"new signing key {kid}: signs {when}")
 
 
 @tokens_app.command("issue")

@@ -108,7 +108,8 @@ class TokenVerifier:
         if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
             raise Unauthorized("Not an access token (typ must be at+jwt).", headers=_challenge("invalid_token"))
         kid = header.get("kid")
-        stale = time.monotonic() - self._loaded_at > self._reload_interval
+        # With no key at all nothing verifies anyway, so the first key is looked for at once.
+        stale = time.monotonic() - self._loaded_at > self._reload_interval or not self._keys.keys
         if not self._knows(kid) and self._reload_on_unknown_kid and stale:
             await self.refresh()
         if not self._knows(kid):

@@ -19,15 +19,27 @@ from services.register.oauth.models import SigningKey
 SIGNING_ALGORITHM = "ES256"
 
 
-async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1)) -> str:
-    """Add a new signing key; it signs from now on. Older keys keep verifying until every
-    token they signed has expired: a key is retired once its successor has been signing
-    for longer than `token_lifetime`."""
+# A new key is published (in the JWKS and the pods' key sets) before it signs anything, for
+# longer than the JWKS cache (max-age 300 s) and the pods' reload interval (30 s): no verifier
+# meets a token signed by a key it has not loaded yet.
+PUBLISH_BEFORE_SIGNING = timedelta(minutes=10)
+
+
+async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1), *,
+                             compromised: bool = False) -> str:
+    """Add a new signing key. It signs once it has been published for PUBLISH_BEFORE_SIGNING
+    (at once if it is the only key: the first, or after a compromise). Older keys keep verifying until every token they signed
+    has expired: a key is retired once its successor has been signing for longer than
+    `token_lifetime`. `compromised`: retire every current key now and sign with the new one
+    at once (every token already issued stops verifying)."""
     now = datetime.now(UTC)
     keys = await active_keys(session)
     for older, successor in zip(keys, keys[1:], strict=False):
-        if successor.created_at < now - token_lifetime:
+        if successor.created_at + PUBLISH_BEFORE_SIGNING < now - token_lifetime:
             older.retired_at = now
+    if compromised:
+        for key in keys:
+            key.retired_at = now
     kid = f"k-{now:%Y%m%d}-{secrets.token_hex(4)}"
     key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"},
                              private=True)
@@ -52,7 +64,9 @@ async def signing_key(session: AsyncSession) -> ECKey:
     if not keys:
         raise ServiceUnavailable("The authorisation server has no signing key yet "
                                  "(an operator runs `adoption-register keys rotate`).")
-    return ECKey.import_key(keys[-1].private_jwk)
+    published = [k for k in keys if k.created_at <= datetime.now(UTC) - PUBLISH_BEFORE_SIGNING]
+    # None published long enough: the oldest key, which has been signing (or is the only one).
+    return ECKey.import_key((published[-1] if published else keys[0]).private_jwk)
 
 
 def mint_access_token(key: ECKey, settings: Settings, *, subject: str, scopes: Iterable[str],

@@ -170,8 +170,9 @@ class AuthFailure(Base):
 
 
 class SigningKey(Base):
-    """Asymmetric keys that sign access tokens. The newest unretired key signs; every key
-    not yet retired stays in the published JWKS so tokens it signed verify until expiry."""
+    """Asymmetric keys that sign access tokens. The newest unretired key that has been
+    published long enough signs (`keys.signing_key`); every key not yet retired stays in the
+    published JWKS so tokens it signed verify until expiry."""
 
     __tablename__ = "signing_keys"
 

@@ -28,10 +28,10 @@ PUBLISH_BEFORE_SIGNING = timedelta(minutes=10)
 async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1), *,
                              compromised: bool = False) -> str:
     """Add a new signing key. It signs once it has been published for PUBLISH_BEFORE_SIGNING
-    (at once if it is the only key: the first, or after a compromise). Older keys keep verifying until every token they signed
-    has expired: a key is retired once its successor has been signing for longer than
-    `token_lifetime`. `compromised`: retire every current key now and sign with the new one
-    at once (every token already issued stops verifying)."""
+    (at once if it is the only key: the first, or after a compromise). Older keys keep
+    verifying until every token they signed has expired: a key is retired once its successor
+    has been signing for longer than `token_lifetime`. `compromised`: retire every current key
+    now and sign with the new one at once (every token already issued stops verifying)."""
     now = datetime.now(UTC)
     keys = await active_keys(session)
     for older, successor in zip(keys, keys[1:], strict=False):

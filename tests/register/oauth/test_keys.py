@@ -3,10 +3,9 @@ and a compromised key is retired at once."""
 
 from datetime import UTC, datetime, timedelta
 
+from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from joserfc.jwk import ECKey, KeySet
 
 from services.core.auth import TokenVerifier
 from services.register.oauth.keys import (

@@ -1,8 +1,8 @@
 """The unit of work of one request: who calls, under which request id, in which transaction.
 
-Routes ask for `Security(request_context, scopes=[...])`: that one dependency checks the
-token and scopes, opens the request's single transaction and commits it before the
-response is sent (so a failed commit can never follow a 2xx).
+Routes ask for `requires(Scope...)`: that one dependency checks the token and scopes, opens
+the request's single transaction and commits it before the response is sent (so a failed
+commit can never follow a 2xx, and a client's next read always sees its write).
 """
 
 from collections.abc import AsyncIterator
@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Request, Security
+from fastapi.params import Security as SecurityParam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import AuditAction, record_audit
-from services.core.auth import Principal, authenticate
+from services.core.auth import Principal, Scope, authenticate
 from services.core.database import set_request_context
 from services.core.observability import REQUEST_ID_HEADER, plain_request_id
 
@@ -52,3 +53,12 @@ async def request_context(
             await set_request_context(session, principal=principal.audit_name, request_id=rid)
             yield RequestContext(session=session, principal=principal, request_id=rid,
                                  route=f"{request.method} {route_path}")
+
+
+def requires(*scopes: Scope) -> SecurityParam:
+    """The dependency of every route: a RequestContext for a token holding all of `scopes`.
+
+    scope="function" ends the transaction when the route function returns, before the
+    response is sent; FastAPI's default ends a yield dependency after the response.
+    """
+    return SecurityParam(dependency=request_context, scopes=[s.value for s in scopes], scope="function")

@@ -3,12 +3,12 @@
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, Security, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from services.core.audit import AuditAction
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.errors import Forbidden, InvalidInput
 from services.core.http import Page, next_cursor, parse_cursor
 from services.matching import service
@@ -28,8 +28,8 @@ from services.register.children.dependencies import Today
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.MATCHING_READ])]
-Runner = Annotated[RequestContext, Security(request_context, scopes=[Scope.MATCHING_RUN])]
+Reader = Annotated[RequestContext, requires(Scope.MATCHING_READ)]
+Runner = Annotated[RequestContext, requires(Scope.MATCHING_RUN)]
 
 
 def run_read(run: MatchRun) -> RunRead:

@@ -1,6 +1,8 @@
 """Cross-cutting HTTP behaviour: problem+json everywhere, size limits, health."""
 
-from sqlalchemy import text
+import httpx
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from tests.factories import add_agencies
 
@@ -70,3 +72,33 @@ async def test_values_postgresql_cannot_store_are_input_errors(client, auth, con
         assert response.status_code in (404, 422), response.text
         assert response.headers["content-type"].startswith("application/problem+json")
     assert await connection.scalar(text("SELECT count(*) FROM children")) == 0
+
+
+async def test_a_write_is_committed_before_its_response_is_sent(make_app, auth, connection):
+    """A 2xx means the change is stored: never a response first and a commit (that may
+    fail, or that a client's next read may overtake) after it."""
+    await add_agencies(connection)
+    app = await make_app()
+    events: list[str] = []
+
+    async def observed(scope, receive, send):  # noqa: ANN001, ANN202
+        async def send_and_note(message):  # noqa: ANN001, ANN202
+            if message["type"] == "http.response.start":
+                events.append("response")
+            await send(message)
+
+        await app(scope, receive, send_and_note)
+
+    def note_commit(session) -> None:  # noqa: ANN001
+        events.append("commit")
+
+    event.listen(Session, "after_commit", note_commit)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=observed), base_url="http://test") as client:
+            la = {"ref": "LA-N2", "name": "Another LA", "kind": "la", "region": "north_west",
+                  "parent_raa_ref": "RAA-N", "latitude": 51.5, "longitude": -0.1}
+            created = await client.post("/v1/agencies", json=la, headers=auth())
+    finally:
+        event.remove(Session, "after_commit", note_commit)
+    assert created.status_code == 201
+    assert "commit" in events and events.index("commit") < events.index("response"), events

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, Security, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.http import Page, check_version, set_etag
 from services.register.agencies import repository, service
 from services.register.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
@@ -13,8 +13,8 @@ from services.register.vocabulary import AgencyKind, Region
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.AGENCIES_READ])]
-Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.AGENCIES_WRITE])]
+Reader = Annotated[RequestContext, requires(Scope.AGENCIES_READ)]
+Writer = Annotated[RequestContext, requires(Scope.AGENCIES_WRITE)]
 
 
 @router.get("", response_model=Page[AgencyRead])

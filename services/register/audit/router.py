@@ -3,20 +3,20 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Security
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.core.audit import AuditAction, AuditEvent, RecordVersion
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.errors import NotFound
 from services.core.http import Page, next_cursor, parse_cursor
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-Auditor = Annotated[RequestContext, Security(request_context, scopes=[Scope.AUDIT_READ])]
+Auditor = Annotated[RequestContext, requires(Scope.AUDIT_READ)]
 
 RESOURCES = {"agency": Agency, "sibling_group": SiblingGroup, "child": Child, "household": Household,
              "placement": Placement}

@@ -3,16 +3,16 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Security
+from fastapi import Depends, Query
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.errors import InvalidInput
 from services.register.children.repository import ChildFilters
 from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
 
-ChildReader = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_READ])]
-ChildWriter = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_WRITE])]
+ChildReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ)]
+ChildWriter = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE)]
 
 
 def today() -> date:

@@ -4,10 +4,10 @@ their agency pays or is paid; the national finance team sees and reconciles all.
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, Security, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.errors import Forbidden, InvalidInput
 from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
 from services.register.fees import repository, service
@@ -29,8 +29,8 @@ from services.register.placements import repository as placements
 
 router = APIRouter(prefix="/v1/fees", tags=["fees"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.FEES_READ])]
-Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.FEES_WRITE])]
+Reader = Annotated[RequestContext, requires(Scope.FEES_READ)]
+Writer = Annotated[RequestContext, requires(Scope.FEES_WRITE)]
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")]
 
 

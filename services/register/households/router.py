@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, Security, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.http import Page, check_version, next_cursor, parse_cursor, set_etag
 from services.register.households import repository, service
 from services.register.households.schemas import HouseholdCreate, HouseholdRead, HouseholdSummary, HouseholdUpdate
@@ -13,8 +13,8 @@ from services.register.vocabulary import HouseholdStatus, Region
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.HOUSEHOLDS_READ])]
-Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.HOUSEHOLDS_WRITE])]
+Reader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ)]
+Writer = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE)]
 
 
 @router.get("", response_model=Page[HouseholdSummary])

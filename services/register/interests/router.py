@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, Security
+from fastapi import APIRouter, Query, Request, Response
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
 from services.register.interests import repository, service
 from services.register.interests.schemas import InterestAnswer, InterestStaffRead
@@ -13,8 +13,8 @@ from services.register.vocabulary import InterestStatus
 
 router = APIRouter(prefix="/v1/interests", tags=["interests"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_READ])]
-Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_WRITE])]
+Reader = Annotated[RequestContext, requires(Scope.CHILDREN_READ)]
+Writer = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE)]
 
 
 @router.get("", response_model=Page[InterestStaffRead])

@@ -51,7 +51,8 @@ async def oauth_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-OAuthSession = Annotated[AsyncSession, Depends(oauth_session)]
+# Committed before the response: a token is never handed out for rows that were not stored.
+OAuthSession = Annotated[AsyncSession, Depends(oauth_session, scope="function")]
 
 
 def _settings(request: Request) -> Settings:

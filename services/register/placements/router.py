@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, Security, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.http import Page, check_version, next_cursor, parse_cursor, set_etag
 from services.register.children.dependencies import Today
 from services.register.placements import repository, service
@@ -14,8 +14,8 @@ from services.register.placements.schemas import PlacementCreate, PlacementRead,
 
 router = APIRouter(prefix="/v1/placements", tags=["placements"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.CHILDREN_READ])]
-Writer = Annotated[RequestContext, Security(request_context, scopes=[Scope.PLACEMENTS_WRITE])]
+Reader = Annotated[RequestContext, requires(Scope.CHILDREN_READ)]
+Writer = Annotated[RequestContext, requires(Scope.PLACEMENTS_WRITE)]
 
 
 @router.get("", response_model=Page[PlacementRead])

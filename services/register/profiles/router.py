@@ -5,11 +5,11 @@ routes they can reach."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, Security, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.core.audit import AuditAction
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
 from services.register.children.dependencies import Today, parse_need_filters
 from services.register.households.schemas import HouseholdRead
@@ -22,8 +22,8 @@ from services.register.vocabulary import Region
 
 router = APIRouter(tags=["adopters"])
 
-ProfileReader = Annotated[RequestContext, Security(request_context, scopes=[Scope.PROFILES_READ])]
-InterestWriter = Annotated[RequestContext, Security(request_context, scopes=[Scope.INTERESTS_WRITE])]
+ProfileReader = Annotated[RequestContext, requires(Scope.PROFILES_READ)]
+InterestWriter = Annotated[RequestContext, requires(Scope.INTERESTS_WRITE)]
 
 
 def profile_filters(

@@ -4,10 +4,10 @@ import csv
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, Security
+from fastapi import APIRouter, Query, Request, Response
 
 from services.core.auth import Scope
-from services.core.context import RequestContext, request_context
+from services.core.context import RequestContext, requires
 from services.core.errors import Forbidden, NotFound
 from services.register.children.dependencies import Today
 from services.register.scorecards import service
@@ -15,7 +15,7 @@ from services.register.scorecards.schemas import Scorecard
 
 router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"])
 
-Reader = Annotated[RequestContext, Security(request_context, scopes=[Scope.SCORECARDS_READ])]
+Reader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ)]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Financial year (2025 = April 2025 to March "
                                                                   "2026); default: the rolling three years")]
 Format = Annotated[Literal["json", "csv"] | None, Query(description="Default: JSON, or CSV if Accept asks for it")]

@@ -19,10 +19,12 @@ from services.register.oauth.models import SigningKey
 SIGNING_ALGORITHM = "ES256"
 
 
+# How long clients may cache /.well-known/jwks.json.
+JWKS_MAX_AGE_SECONDS = 300
 # A new key is published (in the JWKS and the pods' key sets) before it signs anything, for
-# longer than the JWKS cache (max-age 300 s) and the pods' reload interval (30 s): no verifier
-# meets a token signed by a key it has not loaded yet.
-PUBLISH_BEFORE_SIGNING = timedelta(minutes=10)
+# longer than the JWKS cache and the pods' reload interval (30 s): no verifier meets a token
+# signed by a key it has not loaded yet.
+PUBLISH_BEFORE_SIGNING = timedelta(seconds=2 * JWKS_MAX_AGE_SECONDS)
 
 
 async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1), *,

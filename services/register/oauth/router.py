@@ -205,7 +205,7 @@ async def authorize(request: Request, session: OAuthSession) -> Response:
 async def jwks(session: OAuthSession) -> JSONResponse:
     """Public keys of every signing key not yet retired."""
     keyset = keys.public_keyset(await keys.active_keys(session))
-    return JSONResponse(keyset.as_dict(private=False), headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(keyset.as_dict(private=False), headers={"Cache-Control": f"public, max-age={keys.JWKS_MAX_AGE_SECONDS}"})
 
 
 @router.get("/.well-known/oauth-authorization-server")

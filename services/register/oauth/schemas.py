@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.core.errors import Problem
+
 
 class Form(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -56,16 +58,12 @@ class TokenResponse(BaseModel):
     refresh_token: str | None = None
 
 
-class OAuthError(BaseModel):
+class OAuthError(Problem):
     """RFC 6749 section 5.2, with the RFC 9457 fields every other error of this API carries."""
 
     error: str = Field(description="invalid_request, invalid_client, invalid_grant, unauthorized_client, "
                                    "unsupported_grant_type, invalid_scope, ...")
     error_description: str | None = None
-    type: str
-    title: str
-    status: int
-    detail: str
 
 
 def _form_schema(model: type[Form]) -> dict[str, Any]:

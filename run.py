@@ -24,7 +24,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 def ensure_environment() -> None:
     # One environment for both commands (the test extras are small), so switching between
     # them never reinstalls.
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py runs before the project's Python is known
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print("creating the virtual environment in .venv", flush=True)

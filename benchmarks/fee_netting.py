@@ -25,7 +25,7 @@ from typing import TypeVar
 # Run as a script from the repo root, where the services package is not installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.register.fees.netting import InvoiceLine, Settlement, settle  # noqa: E402
+from services.register.fees.netting import InvoiceLine, Settlement, settle
 
 RAAS = 33
 VAAS = 20
@@ -55,7 +55,7 @@ def synthesise_year(rng: random.Random) -> tuple[list[InvoiceLine], frozenset[st
     raas = [f"RAA-{i:02d}" for i in range(1, RAAS + 1)]
     vaas = [f"VAA-{i:02d}" for i in range(1, VAAS + 1)]
     size = {agency: rng.lognormvariate(0.0, 0.5) for agency in raas + vaas}
-    sizes, size_weights = zip(*SIBLING_GROUP_SIZES)
+    sizes, size_weights = zip(*SIBLING_GROUP_SIZES, strict=True)
 
     lines: list[InvoiceLine] = []
     children = 0
@@ -74,7 +74,8 @@ def synthesise_year(rng: random.Random) -> tuple[list[InvoiceLine], frozenset[st
             others = [a for a in raas if a != payer]
             here = raas.index(payer)
             weights = [
-                size[a] * (NEIGHBOUR_WEIGHT if min(abs(raas.index(a) - here), RAAS - abs(raas.index(a) - here)) <= 3 else 1.0)
+                size[a]
+                * (NEIGHBOUR_WEIGHT if min(abs(raas.index(a) - here), RAAS - abs(raas.index(a) - here)) <= 3 else 1.0)
                 for a in others
             ]
             payee = rng.choices(others, weights)[0]
@@ -140,25 +141,32 @@ def main() -> None:
     print(f"agencies with a non-zero net: {nonzero} (so at most {max(nonzero - 1, 0)} netted transfers)")
     print()
     print(f"{'':28}{'transfers':>10}{'cut':>8}{'cash':>18}{'cut':>8}{'time':>12}")
-    print(f"{'invoice by invoice':28}{totals.invoice_by_invoice_transfers:>10,}{'':>8}"
-          f"{pounds(totals.invoice_by_invoice_pence):>18}{'':>8}{'':>12}")
-    print(f"{'bilateral netting (naive)':28}{bilateral.transfers:>10,}"
-          f"{reduction(totals.invoice_by_invoice_transfers, bilateral.transfers):>8}"
-          f"{pounds(bilateral.pence):>18}{reduction(totals.invoice_by_invoice_pence, bilateral.pence):>8}"
-          f"{bilateral_seconds * 1000:>9.2f} ms")
-    print(f"{'multilateral netting':28}{totals.netted_transfers:>10,}"
-          f"{reduction(totals.invoice_by_invoice_transfers, totals.netted_transfers):>8}"
-          f"{pounds(totals.netted_pence):>18}{reduction(totals.invoice_by_invoice_pence, totals.netted_pence):>8}"
-          f"{settle_seconds * 1000:>9.2f} ms")
+    print(
+        f"{'invoice by invoice':28}{totals.invoice_by_invoice_transfers:>10,}{'':>8}"
+        f"{pounds(totals.invoice_by_invoice_pence):>18}{'':>8}{'':>12}"
+    )
+    print(
+        f"{'bilateral netting (naive)':28}{bilateral.transfers:>10,}"
+        f"{reduction(totals.invoice_by_invoice_transfers, bilateral.transfers):>8}"
+        f"{pounds(bilateral.pence):>18}{reduction(totals.invoice_by_invoice_pence, bilateral.pence):>8}"
+        f"{bilateral_seconds * 1000:>9.2f} ms"
+    )
+    print(
+        f"{'multilateral netting':28}{totals.netted_transfers:>10,}"
+        f"{reduction(totals.invoice_by_invoice_transfers, totals.netted_transfers):>8}"
+        f"{pounds(totals.netted_pence):>18}{reduction(totals.invoice_by_invoice_pence, totals.netted_pence):>8}"
+        f"{settle_seconds * 1000:>9.2f} ms"
+    )
     print()
-    print("multilateral vs bilateral: "
-          f"transfers x{totals.netted_transfers / bilateral.transfers:.3f}, "
-          f"cash x{totals.netted_pence / bilateral.pence:.3f}, "
-          f"time x{settle_seconds / bilateral_seconds:.1f} "
-          "(settle also validates and traces every line; the baseline does neither)")
+    print(
+        "multilateral vs bilateral: "
+        f"transfers x{totals.netted_transfers / bilateral.transfers:.3f}, "
+        f"cash x{totals.netted_pence / bilateral.pence:.3f}, "
+        f"time x{settle_seconds / bilateral_seconds:.1f} "
+        "(settle also validates and traces every line; the baseline does neither)"
+    )
     traced = sum(len(t.payer_allocations) + len(t.payee_allocations) for t in settlement.transfers)
-    print(f"traceability: {traced:,} allocations over {len(settlement.transfers)} transfers; "
-          f"time best of {REPEATS}")
+    print(f"traceability: {traced:,} allocations over {len(settlement.transfers)} transfers; time best of {REPEATS}")
 
 
 if __name__ == "__main__":

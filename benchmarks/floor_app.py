@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI):  # noqa: ANN201
+async def lifespan(app: FastAPI):
     app.state.pool = await asyncpg.create_pool(os.environ["FLOOR_DSN"], min_size=2, max_size=10)
     yield
     await app.state.pool.close()

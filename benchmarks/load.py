@@ -37,8 +37,10 @@ def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz" if "services.cli" in args else f"http://127.0.0.1:{port}/row",
-                      timeout=1)
+            httpx.get(
+                f"http://127.0.0.1:{port}/healthz" if "services.cli" in args else f"http://127.0.0.1:{port}/row",
+                timeout=1,
+            )
             return process
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -49,8 +51,10 @@ def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
 async def hammer(url: str, headers: dict[str, str], requests: int, concurrency: int) -> tuple[float, float, float]:
     latencies: list[float] = []
     queue = iter(range(requests))
-    async with httpx.AsyncClient(headers=headers, timeout=30,
-                                 limits=httpx.Limits(max_connections=concurrency)) as client:
+    async with httpx.AsyncClient(
+        headers=headers, timeout=30, limits=httpx.Limits(max_connections=concurrency)
+    ) as client:
+
         async def worker() -> None:
             for _ in queue:
                 started = time.perf_counter()
@@ -73,28 +77,52 @@ async def main(requests: int, concurrency: int) -> None:
         household = await session.scalar(text("SELECT ref FROM households WHERE status = 'approved' LIMIT 1"))
     await engine.dispose()
     settings = Settings()
-    finder = mint_access_token(key, settings, subject="bench", scopes=["children:read"], client_id="bench",
-                               lifetime_seconds=3600)
-    adopter = mint_access_token(key, settings, subject="adopter", scopes=["profiles:read"], client_id="bench",
-                                household_ref=household, lifetime_seconds=3600)
+    finder = mint_access_token(
+        key, settings, subject="bench", scopes=["children:read"], client_id="bench", lifetime_seconds=3600
+    )
+    adopter = mint_access_token(
+        key,
+        settings,
+        subject="adopter",
+        scopes=["profiles:read"],
+        client_id="bench",
+        household_ref=household,
+        lifetime_seconds=3600,
+    )
     app_port, floor_port = free_port(), free_port()
-    env = {**os.environ, "DATABASE_URL": url, "FLOOR_DSN": url.replace("postgresql+asyncpg", "postgresql"),
-           "PYTHONPATH": str(HERE)}
-    servers = [start([sys.executable, "-m", "services.cli", "serve", "--port", str(app_port)], env, app_port),
-               start([sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(floor_port), "--log-level",
-                      "warning"], env, floor_port)]
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FLOOR_DSN": url.replace("postgresql+asyncpg", "postgresql"),
+        "PYTHONPATH": str(HERE),
+    }
+    servers = [
+        start([sys.executable, "-m", "services.cli", "serve", "--port", str(app_port)], env, app_port),
+        start(
+            [sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(floor_port), "--log-level", "warning"],
+            env,
+            floor_port,
+        ),
+    ]
     try:
         print(f"{requests:,} requests per case at concurrency {concurrency}, one server process each, loopback")
         floor = await hammer(f"http://127.0.0.1:{floor_port}/row", {}, requests, concurrency)
-        print(f"{'floor: FastAPI + asyncpg, one row':<44} {floor[0]:7.0f} req/s  p50 {floor[1]:6.1f} ms  "
-              f"p99 {floor[2]:6.1f} ms")
-        cases = {"family finder: GET /v1/children?limit=50": ("/v1/children?limit=50", finder),
-                 "adopter: GET /v1/profiles?limit=20": ("/v1/profiles?limit=20", adopter)}
+        print(
+            f"{'floor: FastAPI + asyncpg, one row':<44} {floor[0]:7.0f} req/s  p50 {floor[1]:6.1f} ms  "
+            f"p99 {floor[2]:6.1f} ms"
+        )
+        cases = {
+            "family finder: GET /v1/children?limit=50": ("/v1/children?limit=50", finder),
+            "adopter: GET /v1/profiles?limit=20": ("/v1/profiles?limit=20", adopter),
+        }
         for name, (path, token) in cases.items():
-            rps, p50, p99 = await hammer(f"http://127.0.0.1:{app_port}{path}", {"Authorization": f"Bearer {token}"},
-                                         requests, concurrency)
-            print(f"{name:<44} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                  f"(throughput x{floor[0] / rps:.1f} below the floor)")
+            rps, p50, p99 = await hammer(
+                f"http://127.0.0.1:{app_port}{path}", {"Authorization": f"Bearer {token}"}, requests, concurrency
+            )
+            print(
+                f"{name:<44} {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                f"(throughput x{floor[0] / rps:.1f} below the floor)"
+            )
     finally:
         for server in servers:
             server.terminate()

@@ -35,7 +35,7 @@ from services.matching.loader import load_pool
 POLICY = ScoringPolicy()
 
 
-def best_of(times: int, work):  # noqa: ANN001, ANN201
+def best_of(times: int, work):
     best, result = float("inf"), None
     for _ in range(times):
         started = time.perf_counter()
@@ -44,7 +44,7 @@ def best_of(times: int, work):  # noqa: ANN001, ANN201
     return best, result
 
 
-def naive_edges(units, households, n_units: int) -> Edges:  # noqa: ANN001
+def naive_edges(units, households, n_units: int) -> Edges:
     """The baseline: every pair in plain Python, scored one by one."""
     rows, cols, scores = [], [], []
     for i in range(n_units):
@@ -53,22 +53,33 @@ def naive_edges(units, households, n_units: int) -> Edges:  # noqa: ANN001
                 continue
             if units.size[i] > 1 and not households.accepts_siblings[j]:
                 continue
-            if units.age_min_months[i] < households.age_min_months[j] or \
-                    units.age_max_months[i] > households.age_max_months[j]:
+            if (
+                units.age_min_months[i] < households.age_min_months[j]
+                or units.age_max_months[i] > households.age_max_months[j]
+            ):
                 continue
             if any(units.needs[i, k] > households.can_meet[j, k] for k in range(8)):
                 continue
             if units.excluded_regions[i, households.region[j]]:
                 continue
-            if units.min_distance_km[i] > 0 and haversine_km(units.birth_latitude[i], units.birth_longitude[i],
-                                                             households.latitude[j], households.longitude[j]) \
-                    < units.min_distance_km[i]:
+            if (
+                units.min_distance_km[i] > 0
+                and haversine_km(
+                    units.birth_latitude[i], units.birth_longitude[i], households.latitude[j], households.longitude[j]
+                )
+                < units.min_distance_km[i]
+            ):
                 continue
             rows.append(i)
             cols.append(j)
             scores.append(sum(explain(units, households, POLICY, i, j).values()))
-    return Edges(np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(scores, dtype=np.int64),
-                 n_units, len(households))
+    return Edges(
+        np.array(rows, dtype=np.int64),
+        np.array(cols, dtype=np.int64),
+        np.array(scores, dtype=np.int64),
+        n_units,
+        len(households),
+    )
 
 
 async def england(baseline_units: int | None) -> None:
@@ -76,21 +87,29 @@ async def england(baseline_units: int | None) -> None:
     async with create_sessionmaker(engine)() as session:
         started = time.perf_counter()
         from datetime import date
+
         pool = await load_pool(session, today=date.today())
         load_seconds = time.perf_counter() - started
     units, households = pool.units, pool.households
-    print(f"England pool: {len(units):,} units ({int(units.size.sum()):,} children), {len(households):,} households; "
-          f"loaded from PostgreSQL in {load_seconds:.2f} s")
+    print(
+        f"England pool: {len(units):,} units ({int(units.size.sum()):,} children), {len(households):,} households; "
+        f"loaded from PostgreSQL in {load_seconds:.2f} s"
+    )
     seconds, result = best_of(3, lambda: propose(units, households, POLICY, declined=pool.declined))
-    print(f"engine, mask + score + solve + shortlists (best of 3): {seconds:.3f} s "
-          f"[mask+score {result.timings['mask_and_score_seconds']:.3f} s, solve {result.timings['solve_seconds']:.3f} s, "
-          f"explain {result.timings['explain_seconds']:.3f} s; {result.method}; "
-          f"{result.metrics['candidate_pairs']:,} eligible pairs]")
-    lex_seconds, lex = best_of(3, lambda: propose(units, households, POLICY, declined=pool.declined,
-                                                  lexicographic=True))
-    print(f"engine, lexicographic mode: {lex_seconds:.3f} s; long-waiting matched "
-          f"{lex.metrics['long_waiting_matched']} vs {result.metrics['long_waiting_matched']} with points alone "
-          f"(of {result.metrics['long_waiting_units']})")
+    print(
+        f"engine, mask + score + solve + shortlists (best of 3): {seconds:.3f} s "
+        f"[mask+score {result.timings['mask_and_score_seconds']:.3f} s, solve {result.timings['solve_seconds']:.3f} s, "
+        f"explain {result.timings['explain_seconds']:.3f} s; {result.method}; "
+        f"{result.metrics['candidate_pairs']:,} eligible pairs]"
+    )
+    lex_seconds, lex = best_of(
+        3, lambda: propose(units, households, POLICY, declined=pool.declined, lexicographic=True)
+    )
+    print(
+        f"engine, lexicographic mode: {lex_seconds:.3f} s; long-waiting matched "
+        f"{lex.metrics['long_waiting_matched']} vs {result.metrics['long_waiting_matched']} with points alone "
+        f"(of {result.metrics['long_waiting_units']})"
+    )
     whole = []
     for _ in range(3):
         started = time.perf_counter()
@@ -103,8 +122,9 @@ async def england(baseline_units: int | None) -> None:
     edges = naive_edges(units, households, n)
     naive_seconds = time.perf_counter() - started
     scale = len(units) / n
-    solve_seconds, _ = best_of(1, lambda: solve(Edges(edges.rows, edges.cols, edges.scores, len(units),
-                                                      len(households)), method="dense"))
+    solve_seconds, _ = best_of(
+        1, lambda: solve(Edges(edges.rows, edges.cols, edges.scores, len(units), len(households)), method="dense")
+    )
     baseline = naive_seconds * scale + solve_seconds
     note = f" (per-pair part measured on {n} units and scaled x{scale:.1f})" if n < len(units) else ""
     print(f"naive baseline, per-pair Python + dense solve: {baseline:.1f} s{note}")
@@ -124,18 +144,24 @@ def us_scale() -> None:
     result = propose(units, households, policy, shortlist_k=5)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"US scale (max {US_MAX_DISTANCE_KM} km for introductions, each unit's 50 best candidates): "
-          f"{len(units):,} units ({int(units.size.sum()):,} children) x {len(households):,} households, "
-          f"{result.method} path: {seconds:.1f} s [mask+score {result.timings['mask_and_score_seconds']:.1f} s, "
-          f"solve {result.timings['solve_seconds']:.1f} s], {result.metrics['candidate_pairs']:,} candidate edges, "
-          f"{result.metrics['matched']:,} matched; peak memory {peak_mb:,.0f} MB")
+    print(
+        f"US scale (max {US_MAX_DISTANCE_KM} km for introductions, each unit's 50 best candidates): "
+        f"{len(units):,} units ({int(units.size.sum()):,} children) x {len(households):,} households, "
+        f"{result.method} path: {seconds:.1f} s [mask+score {result.timings['mask_and_score_seconds']:.1f} s, "
+        f"solve {result.timings['solve_seconds']:.1f} s], {result.metrics['candidate_pairs']:,} candidate edges, "
+        f"{result.metrics['matched']:,} matched; peak memory {peak_mb:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--us", action="store_true", help="also run the US-scale sparse benchmark")
-    parser.add_argument("--baseline-units", type=int, default=None,
-                        help="time the naive baseline on this many units and scale up (default: all)")
+    parser.add_argument(
+        "--baseline-units",
+        type=int,
+        default=None,
+        help="time the naive baseline on this many units and scale up (default: all)",
+    )
     args = parser.parse_args()
     asyncio.run(england(args.baseline_units))
     if args.us:

@@ -66,8 +66,13 @@ async def main(requests: int) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         cases = {
             "GET /v1/children?limit=50": {"limit": 50},
-            "... region + status + age + need filters": {"limit": 50, "region": "london", "status": "waiting",
-                                                         "age_max": 6, "need": "emotional_behavioural:medium"},
+            "... region + status + age + need filters": {
+                "limit": 50,
+                "region": "london",
+                "status": "waiting",
+                "age_max": 6,
+                "need": "emotional_behavioural:medium",
+            },
             "... waiting 18 months or more": {"limit": 50, "min_days_waiting": 548},
         }
         for name, params in cases.items():
@@ -81,8 +86,11 @@ async def main(requests: int) -> None:
         cursor, timings = None, []
         for _ in range(min(requests, 58)):  # walk the whole pool, 50 at a time
             t = time.perf_counter()
-            page = (await client.get("/v1/children", params={"limit": 50, **({"cursor": cursor} if cursor else {})},
-                                     headers=headers)).json()
+            page = (
+                await client.get(
+                    "/v1/children", params={"limit": 50, **({"cursor": cursor} if cursor else {})}, headers=headers
+                )
+            ).json()
             timings.append(time.perf_counter() - t)
             cursor = page["next_cursor"]
             if cursor is None:

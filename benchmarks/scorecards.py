@@ -31,18 +31,24 @@ async def main(requests: int) -> None:
         return KeySet([key])
 
     app.state.token_verifiers = await token_verifiers(settings, keys)
-    headers = {"Authorization": "Bearer " + mint_access_token(key, settings, subject="bench",
-                                                               scopes=["scorecards:read"], client_id="bench")}
+    headers = {
+        "Authorization": "Bearer "
+        + mint_access_token(key, settings, subject="bench", scopes=["scorecards:read"], client_id="bench")
+    }
     async with engine.connect() as conn:
         started = time.perf_counter()
-        placed = await conn.scalar(text("SELECT count(*) FROM placements p JOIN children c "
-                                        "ON c.sibling_group_id = p.sibling_group_id"))
+        placed = await conn.scalar(
+            text("SELECT count(*) FROM placements p JOIN children c ON c.sibling_group_id = p.sibling_group_id")
+        )
         floor = time.perf_counter() - started
     print(f"{placed:,} placed children; floor (one bare count over them): {floor * 1000:.1f} ms")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        for name, params in (("national, rolling three years", {}), ("every RAA", {"level": "raa"}),
-                             ("every local authority", {"level": "la"}),
-                             ("every local authority, as CSV", {"level": "la", "format": "csv"})):
+        for name, params in (
+            ("national, rolling three years", {}),
+            ("every RAA", {"level": "raa"}),
+            ("every local authority", {"level": "la"}),
+            ("every local authority, as CSV", {"level": "la", "format": "csv"}),
+        ):
             timings = []
             for _ in range(requests):
                 started = time.perf_counter()
@@ -51,7 +57,9 @@ async def main(requests: int) -> None:
                 assert response.status_code == 200, response.text
             timings.sort()
             p50 = timings[len(timings) // 2]
-            print(f"{name:<34} p50 {p50 * 1000:7.1f} ms  max {timings[-1] * 1000:7.1f} ms  x{p50 / floor:.0f} the floor")
+            print(
+                f"{name:<34} p50 {p50 * 1000:7.1f} ms  max {timings[-1] * 1000:7.1f} ms  x{p50 / floor:.0f} the floor"
+            )
     await engine.dispose()
 
 

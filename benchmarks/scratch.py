@@ -14,20 +14,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.core.database import asyncpg_url, create_engine, create_sessionmaker, start_embedded_postgres  # noqa: E402
-from services.core.migrate import upgrade  # noqa: E402
-from services.core.settings import Settings  # noqa: E402
-from services.register.seed.generate import generate_register  # noqa: E402
-from services.register.seed.load import load_register  # noqa: E402
+from services.core.database import asyncpg_url, create_engine, create_sessionmaker, start_embedded_postgres
+from services.core.migrate import upgrade
+from services.core.settings import Settings
+from services.register.seed.generate import generate_register
+from services.register.seed.load import load_register
 
 
 async def seeded_database(seed: int = 1) -> tuple[str, AsyncEngine]:
-    server = (asyncpg_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL")
-              else start_embedded_postgres(Path(tempfile.mkdtemp()) / "pg"))
+    server = (
+        asyncpg_url(os.environ["DATABASE_URL"])
+        if os.environ.get("DATABASE_URL")
+        else start_embedded_postgres(Path(tempfile.mkdtemp()) / "pg")
+    )
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, Settings())
     async with admin.connect() as conn:

@@ -13,8 +13,7 @@ config = context.config
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True,
-                      compare_server_default=False)
+    context.configure(connection=connection, target_metadata=metadata, compare_type=True, compare_server_default=False)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,8 +31,7 @@ async def run_async() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
-                      literal_binds=True)
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

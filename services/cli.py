@@ -15,8 +15,9 @@ keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Access tokens for operators and scripts.", no_args_is_help=True)
 fees_app = typer.Typer(help="Interagency fees.", no_args_is_help=True)
 app.add_typer(fees_app, name="fees")
-clients_app = typer.Typer(help="OAuth clients (agency systems, finance systems, the adopters' app).",
-                          no_args_is_help=True)
+clients_app = typer.Typer(
+    help="OAuth clients (agency systems, finance systems, the adopters' app).", no_args_is_help=True
+)
 adopters_app = typer.Typer(help="Adopter accounts.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 app.add_typer(adopters_app, name="adopters")
@@ -33,7 +34,7 @@ def _settings() -> Settings:
     return get_settings()
 
 
-async def _run_in_transaction(url: str, settings: Settings, work, request_id: str):  # noqa: ANN001, ANN202
+async def _run_in_transaction(url: str, settings: Settings, work, request_id: str):
     from services.core.errors import ProblemError
 
     engine = create_engine(url, settings)
@@ -71,8 +72,11 @@ def seed(
     from services.register.seed.load import RegisterNotEmpty
 
     try:
-        report = asyncio.run(_run_in_transaction(database_url(settings), settings,
-                                                 lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"))
+        report = asyncio.run(
+            _run_in_transaction(
+                database_url(settings), settings, lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"
+            )
+        )
     except RegisterNotEmpty as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
@@ -80,8 +84,9 @@ def seed(
 
 
 @app.command()
-def match(lexicographic: Annotated[bool, typer.Option(help="First match as many 18-month waiters as possible")]
-          = False) -> None:
+def match(
+    lexicographic: Annotated[bool, typer.Option(help="First match as many 18-month waiters as possible")] = False,
+) -> None:
     """Run a national match now (as the nightly job does) and print its summary."""
     from services.demo import national_match
 
@@ -113,10 +118,18 @@ def raise_due_fees(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (d
 
     settings = _settings()
     day = date.fromisoformat(as_of) if as_of else date.today()
-    checked, raised, missing = asyncio.run(_run_in_transaction(
-        database_url(settings), settings, lambda s: raise_all_due(s, as_of=day, raised_by=CLI_PRINCIPAL), "fees-raise"))
-    typer.echo(f"{checked:,} cross-agency placements checked as of {day}: {raised:,} fee lines raised; "
-               f"{missing:,} fees due but not set in their schedule")
+    checked, raised, missing = asyncio.run(
+        _run_in_transaction(
+            database_url(settings),
+            settings,
+            lambda s: raise_all_due(s, as_of=day, raised_by=CLI_PRINCIPAL),
+            "fees-raise",
+        )
+    )
+    typer.echo(
+        f"{checked:,} cross-agency placements checked as of {day}: {raised:,} fee lines raised; "
+        f"{missing:,} fees due but not set in their schedule"
+    )
 
 
 @app.command()
@@ -155,9 +168,15 @@ def create_client(
 
     settings = _settings()
 
-    async def work(session):  # noqa: ANN001, ANN202
-        return await create(session, name=name, scopes=scopes.split(), agency_ref=agency,
-                            redirect_uris=redirect_uri or [], public=public)
+    async def work(session):
+        return await create(
+            session,
+            name=name,
+            scopes=scopes.split(),
+            agency_ref=agency,
+            redirect_uris=redirect_uri or [],
+            public=public,
+        )
 
     try:
         client, secret = asyncio.run(_run_in_transaction(database_url(settings), settings, work, "clients-create"))
@@ -171,15 +190,19 @@ def create_client(
 def invite_adopter(
     household: Annotated[str, typer.Option(help="The approved household's ref")],
     email: Annotated[str, typer.Option(help="The adopter's sign-in email")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="Initial password (at least 12 characters)")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Initial password (at least 12 characters)"
+        ),
+    ],
 ) -> None:
     """Create an adopter account bound to one household."""
     from services.register.oauth.accounts import invite_adopter as invite
 
     settings = _settings()
 
-    async def work(session):  # noqa: ANN001, ANN202
+    async def work(session):
         return await invite(session, household_ref=household, email=email, password=password)
 
     try:
@@ -190,9 +213,15 @@ def invite_adopter(
 
 
 @keys_app.command("rotate")
-def rotate_keys(compromised: Annotated[bool, typer.Option(
-        help="A key may have leaked: retire every current key now and sign with the new one at once "
-             "(every token already issued stops verifying)")] = False) -> None:
+def rotate_keys(
+    compromised: Annotated[
+        bool,
+        typer.Option(
+            help="A key may have leaked: retire every current key now and sign with the new one at once "
+            "(every token already issued stops verifying)"
+        ),
+    ] = False,
+) -> None:
     """Add a new signing key. It is published first and signs 10 minutes later; tokens signed
     by older keys stay valid until they expire."""
     from datetime import timedelta
@@ -201,9 +230,14 @@ def rotate_keys(compromised: Annotated[bool, typer.Option(
 
     settings = _settings()
     lifetime = timedelta(minutes=settings.access_token_minutes)
-    kid = asyncio.run(_run_in_transaction(database_url(settings), settings,
-                                          lambda s: rotate_signing_key(s, lifetime, compromised=compromised),
-                                          "keys-rotate"))
+    kid = asyncio.run(
+        _run_in_transaction(
+            database_url(settings),
+            settings,
+            lambda s: rotate_signing_key(s, lifetime, compromised=compromised),
+            "keys-rotate",
+        )
+    )
     when = "now (older keys retired)" if compromised else f"once published for {PUBLISH_BEFORE_SIGNING}"
     typer.echo(f"new signing key {kid}: signs {when}")
 
@@ -219,8 +253,7 @@ def issue_token(
     typer.echo(asyncio.run(_issue(_settings(), subject, scopes.split(), agency, minutes)))
 
 
-async def _issue(settings: Settings, subject: str, scopes: list[str], agency: str | None,
-                 minutes: int | None) -> str:
+async def _issue(settings: Settings, subject: str, scopes: list[str], agency: str | None, minutes: int | None) -> str:
     from services.core.auth import Scope
     from services.register.oauth.keys import mint_access_token, signing_key
 
@@ -228,14 +261,23 @@ async def _issue(settings: Settings, subject: str, scopes: list[str], agency: st
     if unknown:
         raise typer.BadParameter(f"unknown scopes: {' '.join(unknown)}")
     key = await _run_in_transaction(database_url(settings), settings, signing_key, "tokens-issue")
-    return mint_access_token(key, settings, subject=subject, scopes=scopes, client_id="cli", agency_ref=agency,
-                             lifetime_seconds=minutes * 60 if minutes else None)
+    return mint_access_token(
+        key,
+        settings,
+        subject=subject,
+        scopes=scopes,
+        client_id="cli",
+        agency_ref=agency,
+        lifetime_seconds=minutes * 60 if minutes else None,
+    )
 
 
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000,
-          service: Annotated[ServiceName, typer.Option(help="Which API this process serves")] = ServiceName.both,
-          ) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    service: Annotated[ServiceName, typer.Option(help="Which API this process serves")] = ServiceName.both,
+) -> None:
     """Serve the register and matching APIs (both in one process by default, or one of them)."""
     _serve(_settings(), host, port, service)
 
@@ -248,13 +290,15 @@ def _serve(settings: Settings, host: str, port: int, service: ServiceName = Serv
     application = create_service_app(service, settings, database=database_url(settings))
     configure_logging(settings.log_level)
     # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=20)
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=20)
 
 
 @app.command()
-def demo(host: Host = "127.0.0.1", port: Port = 8000,
-         seed: Annotated[int, typer.Option(help="Seed of the synthetic register")] = 1) -> None:
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic register")] = 1,
+) -> None:
     """Migrate, load the synthetic national register (once), and serve, printing where to look."""
     from services.core.migrate import upgrade
     from services.demo import prepare_demo

@@ -11,9 +11,20 @@ from services.matching.service import RunRequest, execute_run, get_run, start_ru
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
 from services.register.seed.load import is_empty, load_synthetic_register
 
-DEMO_SCOPES = ("agencies:read", "children:read", "children:write", "households:read", "households:write",
-               "placements:write", "matching:read", "matching:run", "fees:read", "fees:write", "audit:read",
-               "scorecards:read")
+DEMO_SCOPES = (
+    "agencies:read",
+    "children:read",
+    "children:write",
+    "households:read",
+    "households:write",
+    "placements:write",
+    "matching:read",
+    "matching:run",
+    "fees:read",
+    "fees:write",
+    "audit:read",
+    "scorecards:read",
+)
 DEMO_TOKEN_MINUTES = 60
 
 
@@ -24,27 +35,36 @@ async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tupl
         loaded = "The register already holds data: the synthetic set is not loaded again."
     if not await active_keys(session):
         await rotate_signing_key(session)
-    token = mint_access_token(await signing_key(session), settings, subject="demo-family-finder",
-                              scopes=DEMO_SCOPES, client_id="demo", lifetime_seconds=DEMO_TOKEN_MINUTES * 60)
+    token = mint_access_token(
+        await signing_key(session),
+        settings,
+        subject="demo-family-finder",
+        scopes=DEMO_SCOPES,
+        client_id="demo",
+        lifetime_seconds=DEMO_TOKEN_MINUTES * 60,
+    )
     return loaded, token
 
 
 async def national_match(engine: AsyncEngine, *, lexicographic: bool = False, requested_by: str = "cli") -> str:
     """Run a national match now and describe it in one paragraph."""
-    run, lock = await start_run(engine, RunRequest(scope=Scope(), lexicographic=lexicographic, policy_overrides={}),
-                                requested_by)
+    run, lock = await start_run(
+        engine, RunRequest(scope=Scope(), lexicographic=lexicographic, policy_overrides={}), requested_by
+    )
     await execute_run(engine, run, lock)
     async with create_sessionmaker(engine)() as session:
         done = await get_run(session, run.ref)
     if done.status != "succeeded":
         return f"National match {done.ref} failed: {done.error}"
     m, t = done.metrics, done.timings
-    return (f"National match {done.ref} (policy v{done.policy_version}{', lexicographic' if lexicographic else ''}): "
-            f"{m['units']:,} units ({m['children_matched']:,} children matched), {m['matched']:,} matched; "
-            f"long-waiting (18+ months) matched {m['long_waiting_matched']:,} of {m['long_waiting_units']:,}; "
-            f"sibling groups matched {m['sibling_groups_matched']:,} of {m['sibling_groups']:,}; "
-            f"{t['total_seconds']:.2f} s (mask+score {t['mask_and_score_seconds']:.2f} s, "
-            f"solve {t['solve_seconds']:.2f} s).")
+    return (
+        f"National match {done.ref} (policy v{done.policy_version}{', lexicographic' if lexicographic else ''}): "
+        f"{m['units']:,} units ({m['children_matched']:,} children matched), {m['matched']:,} matched; "
+        f"long-waiting (18+ months) matched {m['long_waiting_matched']:,} of {m['long_waiting_units']:,}; "
+        f"sibling groups matched {m['sibling_groups_matched']:,} of {m['sibling_groups']:,}; "
+        f"{t['total_seconds']:.2f} s (mask+score {t['mask_and_score_seconds']:.2f} s, "
+        f"solve {t['solve_seconds']:.2f} s)."
+    )
 
 
 async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str) -> str:
@@ -57,10 +77,12 @@ async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str
         matched = await national_match(engine, requested_by="cli:demo")
     finally:
         await engine.dispose()
-    return (f"{loaded}\n\n{matched}\n\n"
-            f"API:            {base_url}/v1/children  (and the rest: see the docs)\n"
-            f"API docs:       {base_url}/docs\n"
-            f"OAuth metadata: {base_url}/.well-known/oauth-authorization-server\n\n"
-            f"A national family finder's token for the demo ({DEMO_TOKEN_MINUTES} minutes; development only):\n"
-            f"  export TOKEN={token}\n"
-            f"  curl -H \"Authorization: Bearer $TOKEN\" '{base_url}/v1/children?limit=5'\n")
+    return (
+        f"{loaded}\n\n{matched}\n\n"
+        f"API:            {base_url}/v1/children  (and the rest: see the docs)\n"
+        f"API docs:       {base_url}/docs\n"
+        f"OAuth metadata: {base_url}/.well-known/oauth-authorization-server\n\n"
+        f"A national family finder's token for the demo ({DEMO_TOKEN_MINUTES} minutes; development only):\n"
+        f"  export TOKEN={token}\n"
+        f"  curl -H \"Authorization: Bearer $TOKEN\" '{base_url}/v1/children?limit=5'\n"
+    )

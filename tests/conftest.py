@@ -21,12 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from services.combined import create_combined_app
 from services.core.app_factory import token_verifiers
 from services.core.auth import Scope
 from services.core.database import asyncpg_url, start_embedded_postgres
 from services.core.migrate import upgrade
 from services.core.settings import Settings
-from services.combined import create_combined_app
 from services.register.app import local_public_keys
 from services.register.oauth.keys import mint_access_token
 from tests.factories import add_agencies
@@ -136,7 +136,8 @@ def make_app(connection: AsyncConnection, settings: Settings, signing_key: ECKey
         app.state.background_tasks = set()
         app.state.engine = conn if isinstance(conn, AsyncEngine) else conn.engine
         app.state.sessionmaker = async_sessionmaker(
-            bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint")
+            bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+        )
 
         async def load_keys() -> KeySet:
             # The test's own key, plus any the register's authorisation server made.
@@ -160,11 +161,23 @@ TokenFactory = Callable[..., str]
 
 @pytest.fixture
 def token(settings: Settings, signing_key: ECKey) -> TokenFactory:
-    def mint(*scopes: str, agency: str | None = None, household: str | None = None, subject: str = "tester",
-             lifetime: int | None = None) -> str:
-        return mint_access_token(signing_key, settings, subject=subject, scopes=scopes or ALL_SCOPES,
-                                 client_id="test-client", agency_ref=agency, household_ref=household,
-                                 lifetime_seconds=lifetime)
+    def mint(
+        *scopes: str,
+        agency: str | None = None,
+        household: str | None = None,
+        subject: str = "tester",
+        lifetime: int | None = None,
+    ) -> str:
+        return mint_access_token(
+            signing_key,
+            settings,
+            subject=subject,
+            scopes=scopes or ALL_SCOPES,
+            client_id="test-client",
+            agency_ref=agency,
+            household_ref=household,
+            lifetime_seconds=lifetime,
+        )
 
     return mint
 

@@ -14,18 +14,50 @@ TODAY = date.today()
 async def add_agencies(conn: AsyncConnection, prefix: str = "") -> dict[str, int]:
     """Two RAAs in different regions, an LA in each, and a VAA (refs prefixed by `prefix`)."""
     async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
-        north = Agency(ref=prefix + "RAA-N", name="North RAA (test)", kind=AgencyKind.RAA, region=Region.NORTH_WEST,
-                       latitude=53.5, longitude=-2.5)
-        south = Agency(ref=prefix + "RAA-S", name="South RAA (test)", kind=AgencyKind.RAA, region=Region.SOUTH_WEST,
-                       latitude=51.0, longitude=-3.0)
-        vaa = Agency(ref=prefix + "VAA-1", name="Voluntary agency (test)", kind=AgencyKind.VAA, region=Region.LONDON,
-                     latitude=51.5, longitude=-0.1)
+        north = Agency(
+            ref=prefix + "RAA-N",
+            name="North RAA (test)",
+            kind=AgencyKind.RAA,
+            region=Region.NORTH_WEST,
+            latitude=53.5,
+            longitude=-2.5,
+        )
+        south = Agency(
+            ref=prefix + "RAA-S",
+            name="South RAA (test)",
+            kind=AgencyKind.RAA,
+            region=Region.SOUTH_WEST,
+            latitude=51.0,
+            longitude=-3.0,
+        )
+        vaa = Agency(
+            ref=prefix + "VAA-1",
+            name="Voluntary agency (test)",
+            kind=AgencyKind.VAA,
+            region=Region.LONDON,
+            latitude=51.5,
+            longitude=-0.1,
+        )
         session.add_all([north, south, vaa])
         await session.flush()
-        la_n = Agency(ref=prefix + "LA-N1", name="North LA (test)", kind=AgencyKind.LA, region=Region.NORTH_WEST,
-                      parent_raa_id=north.id, latitude=53.4, longitude=-2.2)
-        la_s = Agency(ref=prefix + "LA-S1", name="South LA (test)", kind=AgencyKind.LA, region=Region.SOUTH_WEST,
-                      parent_raa_id=south.id, latitude=50.9, longitude=-3.1)
+        la_n = Agency(
+            ref=prefix + "LA-N1",
+            name="North LA (test)",
+            kind=AgencyKind.LA,
+            region=Region.NORTH_WEST,
+            parent_raa_id=north.id,
+            latitude=53.4,
+            longitude=-2.2,
+        )
+        la_s = Agency(
+            ref=prefix + "LA-S1",
+            name="South LA (test)",
+            kind=AgencyKind.LA,
+            region=Region.SOUTH_WEST,
+            parent_raa_id=south.id,
+            latitude=50.9,
+            longitude=-3.1,
+        )
         session.add_all([la_n, la_s])
         await session.commit()
         return {a.ref: a.id for a in (north, south, vaa, la_n, la_s)}
@@ -81,27 +113,61 @@ def household_payload(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def placed_group(client, auth, *, placed_on: date, household_agency: str = "RAA-S", size: int = 1,
-                       la_ref: str = "LA-N1", approved_children: int = 2) -> dict[str, Any]:
+async def placed_group(
+    client,
+    auth,
+    *,
+    placed_on: date,
+    household_agency: str = "RAA-S",
+    size: int = 1,
+    la_ref: str = "LA-N1",
+    approved_children: int = 2,
+) -> dict[str, Any]:
     """A sibling group of `size` taken through linked and matched to a placement, over the API."""
 
-    async def ok(response):  # noqa: ANN001, ANN202
+    async def ok(response):
         assert response.status_code in (200, 201), response.text
         return response
 
-    children = [(await ok(await client.post("/v1/children", json=child_payload(first_name=f"K{i}", la_ref=la_ref),
-                                            headers=auth()))).json() for i in range(size)]
+    children = [
+        (
+            await ok(
+                await client.post("/v1/children", json=child_payload(first_name=f"K{i}", la_ref=la_ref), headers=auth())
+            )
+        ).json()
+        for i in range(size)
+    ]
     group_ref = children[0]["sibling_group_ref"]
     if size > 1:
-        group_ref = (await ok(await client.post("/v1/sibling-groups", json={"child_refs": [c["ref"] for c in children]},
-                                                headers=auth()))).json()["ref"]
-    household = (await ok(await client.post("/v1/households", json=household_payload(
-        approving_agency_ref=household_agency, approved_children=approved_children), headers=auth()))).json()
+        group_ref = (
+            await ok(
+                await client.post(
+                    "/v1/sibling-groups", json={"child_refs": [c["ref"] for c in children]}, headers=auth()
+                )
+            )
+        ).json()["ref"]
+    household = (
+        await ok(
+            await client.post(
+                "/v1/households",
+                json=household_payload(approving_agency_ref=household_agency, approved_children=approved_children),
+                headers=auth(),
+            )
+        )
+    ).json()
     for url in (f"/v1/sibling-groups/{group_ref}", f"/v1/households/{household['ref']}"):
         for status in ("linked", "matched"):
             etag = (await client.get(url, headers=auth())).headers["ETag"]
             await ok(await client.patch(url, json={"status": status}, headers={**auth(), "If-Match": etag}))
-    placement = await ok(await client.post("/v1/placements", json={
-        "sibling_group_ref": group_ref, "household_ref": household["ref"], "placed_on": placed_on.isoformat()},
-        headers=auth()))
+    placement = await ok(
+        await client.post(
+            "/v1/placements",
+            json={
+                "sibling_group_ref": group_ref,
+                "household_ref": household["ref"],
+                "placed_on": placed_on.isoformat(),
+            },
+            headers=auth(),
+        )
+    )
     return {**placement.json(), "etag": placement.headers["ETag"]}

@@ -25,8 +25,8 @@ def cli_database(server_url, monkeypatch):
     _drop_database(server_url, name)
 
 
-def query(url: str, sql: str):  # noqa: ANN201
-    async def run():  # noqa: ANN202
+def query(url: str, sql: str):
+    async def run():
         engine = create_async_engine(url, poolclass=NullPool)
         async with engine.connect() as conn:
             value = (await conn.execute(text(sql))).scalar()
@@ -60,27 +60,55 @@ def test_migrate_seed_clients_adopters_keys_and_tokens(cli_database):
     no_key = runner.invoke(app, ["tokens", "issue", "--subject", "ops", "--scopes", "children:read"])
     assert no_key.exit_code != 0
     assert "new signing key" in runner.invoke(app, ["keys", "rotate"]).output
-    token = runner.invoke(app, ["tokens", "issue", "--subject", "ops", "--scopes", "children:read",
-                                "--agency", "RAA-01"])
+    token = runner.invoke(
+        app, ["tokens", "issue", "--subject", "ops", "--scopes", "children:read", "--agency", "RAA-01"]
+    )
     assert token.exit_code == 0 and token.output.count(".") == 2
     bad_scope = runner.invoke(app, ["tokens", "issue", "--subject", "ops", "--scopes", "everything:all"])
     assert bad_scope.exit_code != 0
 
-    created = runner.invoke(app, ["clients", "create", "--name", "RAA-01 case system", "--scopes",
-                                  "children:read households:read", "--agency", "RAA-01"])
+    created = runner.invoke(
+        app,
+        [
+            "clients",
+            "create",
+            "--name",
+            "RAA-01 case system",
+            "--scopes",
+            "children:read households:read",
+            "--agency",
+            "RAA-01",
+        ],
+    )
     assert created.exit_code == 0, created.output
     secret = created.output.split("client_secret: ")[1].split()[0]
     stored = query(cli_database, "SELECT client_secret_hash FROM oauth_clients")
     assert secret not in stored and len(stored) == 64  # only the hash is kept
-    public_with_staff_scope = runner.invoke(app, ["clients", "create", "--name", "app", "--scopes", "children:read",
-                                                  "--public", "--redirect-uri", "https://app.example/cb"])
+    public_with_staff_scope = runner.invoke(
+        app,
+        [
+            "clients",
+            "create",
+            "--name",
+            "app",
+            "--scopes",
+            "children:read",
+            "--public",
+            "--redirect-uri",
+            "https://app.example/cb",
+        ],
+    )
     assert public_with_staff_scope.exit_code != 0
 
     household = query(cli_database, "SELECT ref FROM households LIMIT 1")
-    invited = runner.invoke(app, ["adopters", "invite", "--household", household, "--email", "a@example.org"],
-                            input="a long enough password\na long enough password\n")
+    invited = runner.invoke(
+        app,
+        ["adopters", "invite", "--household", household, "--email", "a@example.org"],
+        input="a long enough password\na long enough password\n",
+    )
     assert invited.exit_code == 0, invited.output
     assert query(cli_database, "SELECT password_hash FROM adopter_accounts").startswith("$argon2")
-    short = runner.invoke(app, ["adopters", "invite", "--household", household, "--email", "b@example.org"],
-                          input="short\nshort\n")
+    short = runner.invoke(
+        app, ["adopters", "invite", "--household", household, "--email", "b@example.org"], input="short\nshort\n"
+    )
     assert short.exit_code != 0

@@ -81,8 +81,7 @@ def test_image_is_multi_stage_and_non_root():
 
 def deployed_commands() -> list[list[str]]:
     """Every argument list the deployment files give the image's entrypoint."""
-    commands = [c["args"] for doc in DOCS if doc["kind"] in ("Deployment", "Job", "CronJob")
-                for c in containers(doc)]
+    commands = [c["args"] for doc in DOCS if doc["kind"] in ("Deployment", "Job", "CronJob") for c in containers(doc)]
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     commands += [s["command"] for s in compose["services"].values() if "command" in s]
     cmd_line = next(line for line in (DEPLOY / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))

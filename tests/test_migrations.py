@@ -18,8 +18,8 @@ def _differences(url: str) -> list:
         engine = create_async_engine(url, poolclass=NullPool)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}),
-                                              metadata))
+                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), metadata)
+            )
         await engine.dispose()
         return diff
 

@@ -43,15 +43,36 @@ def cluster(server_url):
             await rotate_signing_key(session)
             key = await signing_key(session)
         await engine.dispose()
-        return mint_access_token(key, Settings(), subject="racer", scopes=[
-            "children:read", "children:write", "households:write", "households:read", "placements:write",
-            "matching:run", "matching:read", "fees:read"], client_id="race", lifetime_seconds=600)
+        return mint_access_token(
+            key,
+            Settings(),
+            subject="racer",
+            scopes=[
+                "children:read",
+                "children:write",
+                "households:write",
+                "households:read",
+                "placements:write",
+                "matching:run",
+                "matching:read",
+                "fees:read",
+            ],
+            client_id="race",
+            lifetime_seconds=600,
+        )
 
     token = asyncio.run(prepare())
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
     ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "--port", str(p)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", "--port", str(p)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
     deadline = time.time() + 60
     for port in ports:
         while True:
@@ -80,8 +101,12 @@ async def test_concurrent_updates_through_two_processes_one_wins(cluster):
         created = await client.post(f"{bases[0]}/v1/children", json=child_payload(), headers=headers)
     assert created.status_code == 201, created.text
     ref, etag = created.json()["ref"], created.headers["ETag"]
-    responses = await both(bases, lambda c, base: c.patch(f"{base}/v1/children/{ref}", json={"profile_text": base},
-                                                         headers={**headers, "If-Match": etag}))
+    responses = await both(
+        bases,
+        lambda c, base: c.patch(
+            f"{base}/v1/children/{ref}", json={"profile_text": base}, headers={**headers, "If-Match": etag}
+        ),
+    )
     assert sorted(r.status_code for r in responses) == [200, 412, 412, 412]
 
 
@@ -100,17 +125,25 @@ async def test_concurrent_placements_raise_each_fee_once(cluster):
         for path in (f"/v1/sibling-groups/{child['sibling_group_ref']}", f"/v1/households/{household['ref']}"):
             for status in ("linked", "matched"):
                 etag = (await client.get(f"{bases[0]}{path}", headers=headers)).headers["ETag"]
-                patched = await client.patch(f"{bases[0]}{path}", json={"status": status},
-                                             headers={**headers, "If-Match": etag})
+                patched = await client.patch(
+                    f"{bases[0]}{path}", json={"status": status}, headers={**headers, "If-Match": etag}
+                )
                 assert patched.status_code == 200, patched.text
-    body = {"sibling_group_ref": child["sibling_group_ref"], "household_ref": household["ref"],
-            "placed_on": date.today().isoformat()}
+    body = {
+        "sibling_group_ref": child["sibling_group_ref"],
+        "household_ref": household["ref"],
+        "placed_on": date.today().isoformat(),
+    }
     responses = await both(bases, lambda c, base: c.post(f"{base}/v1/placements", json=body, headers=headers))
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
     engine = create_async_engine(url, poolclass=NullPool)
     async with engine.connect() as conn:
-        lines = await conn.scalar(text(
-            "SELECT count(*) FROM fee_lines f JOIN placements p ON p.id = f.placement_id "
-            "JOIN sibling_groups g ON g.id = p.sibling_group_id WHERE g.ref = :g"), {"g": child["sibling_group_ref"]})
+        lines = await conn.scalar(
+            text(
+                "SELECT count(*) FROM fee_lines f JOIN placements p ON p.id = f.placement_id "
+                "JOIN sibling_groups g ON g.id = p.sibling_group_id WHERE g.ref = :g"
+            ),
+            {"g": child["sibling_group_ref"]},
+        )
     await engine.dispose()
     assert lines == 1

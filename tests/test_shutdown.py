@@ -36,14 +36,23 @@ def test_a_request_in_flight_finishes_before_the_process_exits(server_url):
             await rotate_signing_key(session)
             key = await signing_key(session)
         await engine.dispose()
-        return mint_access_token(key, Settings(), subject="ops", scopes=["matching:run", "matching:read"],
-                                 client_id="ops", lifetime_seconds=600)
+        return mint_access_token(
+            key,
+            Settings(),
+            subject="ops",
+            scopes=["matching:run", "matching:read"],
+            client_id="ops",
+            lifetime_seconds=600,
+        )
 
     token = asyncio.run(prepare())
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
-                               env={**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
+        env={**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -57,9 +66,14 @@ def test_a_request_in_flight_finishes_before_the_process_exits(server_url):
 
         async def in_flight_then_stop() -> httpx.Response:
             async with httpx.AsyncClient(timeout=60) as client:
-                request = asyncio.create_task(client.post(
-                    f"http://127.0.0.1:{port}/v1/matching/runs", params={"wait": "true"}, json={},
-                    headers={"Authorization": f"Bearer {token}"}))
+                request = asyncio.create_task(
+                    client.post(
+                        f"http://127.0.0.1:{port}/v1/matching/runs",
+                        params={"wait": "true"},
+                        json={},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                )
                 await asyncio.sleep(0.4)  # the run is under way
                 assert not request.done(), "the request must still be in flight when the signal comes"
                 process.send_signal(signal.SIGTERM)

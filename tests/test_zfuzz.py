@@ -19,17 +19,18 @@ from tests.test_processes import cluster  # noqa: F401 - the server processes fi
 
 EXAMPLES_PER_OPERATION = 8
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
-INTERNALS = re.compile(r"Traceback|File \"/|sqlalchemy|asyncpg|psycopg|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b",
-                       re.IGNORECASE | re.DOTALL)
+INTERNALS = re.compile(
+    r"Traceback|File \"/|sqlalchemy|asyncpg|psycopg|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b", re.IGNORECASE | re.DOTALL
+)
 
 
-def _content_type(response) -> str:  # noqa: ANN001
+def _content_type(response) -> str:
     value = response.headers.get("content-type", [""])
     return value[0] if isinstance(value, list) else value
 
 
 @schemathesis.check
-def errors_are_problem_json(ctx, response, case) -> None:  # noqa: ANN001
+def errors_are_problem_json(ctx, response, case) -> None:
     if response.status_code < 400:
         return
     content_type = _content_type(response)
@@ -39,14 +40,14 @@ def errors_are_problem_json(ctx, response, case) -> None:  # noqa: ANN001
         # RFC 6749 clients expect application/json with `error`; the body has the problem fields too.
         assert content_type.startswith(("application/json", "application/problem+json")), content_type
         body = response.json()
-        assert PROBLEM_FIELDS <= set(body) and ("error" in body or content_type.startswith("application/problem"))
+        assert set(body) >= PROBLEM_FIELDS and ("error" in body or content_type.startswith("application/problem"))
         return
     assert content_type.startswith("application/problem+json"), f"{response.status_code} {content_type}"
-    assert PROBLEM_FIELDS <= set(response.json())
+    assert set(response.json()) >= PROBLEM_FIELDS
 
 
 @schemathesis.check
-def no_internals_in_responses(ctx, response, case) -> None:  # noqa: ANN001
+def no_internals_in_responses(ctx, response, case) -> None:
     assert not INTERNALS.search(response.text or ""), f"{case.method} {case.path} shows internals"
 
 
@@ -60,10 +61,17 @@ def register_clients(url: str) -> tuple[str, str, str]:
     async def create() -> tuple[str, str, str]:
         engine = create_async_engine(url, poolclass=NullPool)
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            confidential, secret = await create_client(session, name="fuzz", scopes=["children:read"],
-                                                       agency_ref=None, redirect_uris=[], public=False)
-            public, _ = await create_client(session, name="fuzz app", scopes=["profiles:read"], agency_ref=None,
-                                            redirect_uris=[REDIRECT_URI], public=True)
+            confidential, secret = await create_client(
+                session, name="fuzz", scopes=["children:read"], agency_ref=None, redirect_uris=[], public=False
+            )
+            public, _ = await create_client(
+                session,
+                name="fuzz app",
+                scopes=["profiles:read"],
+                agency_ref=None,
+                redirect_uris=[REDIRECT_URI],
+                public=True,
+            )
         await engine.dispose()
         return confidential.client_id, secret, public.client_id
 
@@ -82,9 +90,10 @@ def test_the_api_holds_under_generated_input(cluster):  # noqa: F811
     for operation in operations:
 
         @given(operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def holds(case) -> None:  # noqa: ANN001
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
+        def holds(case) -> None:
             # Refusing a well-formed request is right when it names a record that does not exist
             # (or a client, code or token that does not), or breaks a business rule no schema can
             # state; the rest of the checks all apply.
@@ -96,8 +105,11 @@ def test_the_api_holds_under_generated_input(cluster):  # noqa: F811
                 fields = case.query if case.method == "GET" else case.body
                 if isinstance(fields, dict):
                     fields.update(client_id=public_client_id, redirect_uri=REDIRECT_URI)
-            case.call_and_validate(base_url=bases[0], headers=case_headers,
-                                   additional_checks=[errors_are_problem_json, no_internals_in_responses],
-                                   excluded_checks=[positive_data_acceptance])
+            case.call_and_validate(
+                base_url=bases[0],
+                headers=case_headers,
+                additional_checks=[errors_are_problem_json, no_internals_in_responses],
+                excluded_checks=[positive_data_acceptance],
+            )
 
         holds()

@@ -8,8 +8,17 @@ from tests.conftest import RUN_LOG
 
 # Names the tests give children and adopters, and every full name the synthetic register
 # can give (first name and surname).
-TEST_NAMES = ["Amelia", "Testchild", "Zephyrina", "Quillonby", "Marchetta", "Oswaldine", "Wilhelmina",
-              "Sam Adopter", "Alex Adopter"]
+TEST_NAMES = [
+    "Amelia",
+    "Testchild",
+    "Zephyrina",
+    "Quillonby",
+    "Marchetta",
+    "Oswaldine",
+    "Wilhelmina",
+    "Sam Adopter",
+    "Alex Adopter",
+]
 
 
 def test_the_run_logs_hold_no_personal_names():

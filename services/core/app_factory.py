@@ -58,8 +58,13 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "request-too-large", "Request too large",
-                           f"Request bodies are limited to {self.max_bytes} bytes.", scope.get("path"))
+        response = problem(
+            413,
+            "request-too-large",
+            "Request too large",
+            f"Request bodies are limited to {self.max_bytes} bytes.",
+            scope.get("path"),
+        )
         await response(scope, receive, send)
 
 
@@ -67,16 +72,24 @@ class _TooLarge(Exception):
     pass
 
 
-async def token_verifiers(settings: Settings, load_local_keys: Callable[[], Awaitable[KeySet]],
-                          http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient
-                          ) -> dict[str, TokenVerifier]:
+async def token_verifiers(
+    settings: Settings,
+    load_local_keys: Callable[[], Awaitable[KeySet]],
+    http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+) -> dict[str, TokenVerifier]:
     """This register's own issuer, and an agency's identity provider if one is configured."""
-    verifiers = {settings.token_issuer: TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
-                                                      load_keys=load_local_keys)}
+    verifiers = {
+        settings.token_issuer: TokenVerifier(
+            issuer=settings.token_issuer, audience=settings.token_audience, load_keys=load_local_keys
+        )
+    }
     if settings.external_issuer and settings.external_jwks_url:
         verifiers[settings.external_issuer] = TokenVerifier(
-            issuer=settings.external_issuer, audience=settings.external_audience or settings.token_audience,
-            load_keys=remote_jwks_loader(settings.external_jwks_url, http_client), reload_on_unknown_kid=False)
+            issuer=settings.external_issuer,
+            audience=settings.external_audience or settings.token_audience,
+            load_keys=remote_jwks_loader(settings.external_jwks_url, http_client),
+            reload_on_unknown_kid=False,
+        )
     for verifier in verifiers.values():
         await verifier.refresh()
     return verifiers
@@ -88,12 +101,19 @@ async def _refresh_periodically(verifiers: Iterable[TokenVerifier], seconds: int
         for verifier in verifiers:
             try:
                 await verifier.refresh()
-            except Exception:  # noqa: BLE001 - keep the last good keys; try again next time
+            except Exception:
                 log.exception("could not refresh the keys of %s", verifier.issuer)
 
 
-def build_app(*, title: str, description: str, settings: Settings, routers: Sequence[APIRouter],
-              key_source: KeySource, database: str | None = None) -> FastAPI:
+def build_app(
+    *,
+    title: str,
+    description: str,
+    settings: Settings,
+    routers: Sequence[APIRouter],
+    key_source: KeySource,
+    database: str | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(database or database_url(settings), settings)
@@ -108,8 +128,9 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
             return await key_source(sessionmaker)
 
         app.state.token_verifiers = await token_verifiers(settings, load_keys)
-        refresher = asyncio.create_task(_refresh_periodically(app.state.token_verifiers.values(),
-                                                              settings.jwks_refresh_seconds))
+        refresher = asyncio.create_task(
+            _refresh_periodically(app.state.token_verifiers.values(), settings.jwks_refresh_seconds)
+        )
         try:
             yield
         finally:
@@ -125,11 +146,15 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)
     if settings.cors_origins:  # only the configured client apps may call from a browser
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "PATCH", "PUT"],
-                           allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
-                                          REQUEST_ID_HEADER],
-                           expose_headers=["ETag", "Location", REQUEST_ID_HEADER], max_age=600)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PATCH", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", REQUEST_ID_HEADER],
+            expose_headers=["ETag", "Location", REQUEST_ID_HEADER],
+            max_age=600,
+        )
     app.add_middleware(RequestObservation, hsts=settings.environment == "production")
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)  # an APIRoute, so it is labelled
     if settings.tracing_enabled:
@@ -144,7 +169,7 @@ def build_app(*, title: str, description: str, settings: Settings, routers: Sequ
         try:
             async with app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not ready", never a crash
+        except Exception:
             return problem(503, "service-unavailable", "Not ready", "The database is not reachable.")
         return JSONResponse({"status": "ready"})
 

@@ -58,9 +58,25 @@ class RecordVersion(Base):
     request_id: Mapped[str] = mapped_column(Text)
 
 
-def record_audit(session: AsyncSession, *, principal: str, action: AuditAction, resource_type: str,
-                 resource_ref: str, request_id: str, route: str) -> None:
+def record_audit(
+    session: AsyncSession,
+    *,
+    principal: str,
+    action: AuditAction,
+    resource_type: str,
+    resource_ref: str,
+    request_id: str,
+    route: str,
+) -> None:
     """Adds the event to the caller's transaction: it is stored exactly when the read or
     write it describes is, and a response is never sent for an unaudited read."""
-    session.add(AuditEvent(principal=principal, action=action.value, resource_type=resource_type,
-                           resource_ref=resource_ref, request_id=request_id, route=route))
+    session.add(
+        AuditEvent(
+            principal=principal,
+            action=action.value,
+            resource_type=resource_type,
+            resource_ref=resource_ref,
+            request_id=request_id,
+            route=route,
+        )
+    )

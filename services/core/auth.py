@@ -80,8 +80,16 @@ class TokenVerifier:
     since) triggers at most one reload per `reload_interval` seconds.
     """
 
-    def __init__(self, *, issuer: str, audience: str, load_keys: KeyLoader, leeway_seconds: int = 30,
-                 reload_interval: float = 30.0, reload_on_unknown_kid: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        load_keys: KeyLoader,
+        leeway_seconds: int = 30,
+        reload_interval: float = 30.0,
+        reload_on_unknown_kid: bool = True,
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self._load_keys = load_keys
@@ -198,8 +206,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
 _oauth2 = OAuth2(
     flows=OAuthFlows(
         clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=SCOPE_DESCRIPTIONS),
-        authorizationCode=OAuthFlowAuthorizationCode(authorizationUrl="/oauth/authorize", tokenUrl="/oauth/token",
-                                                     scopes=SCOPE_DESCRIPTIONS),
+        authorizationCode=OAuthFlowAuthorizationCode(
+            authorizationUrl="/oauth/authorize", tokenUrl="/oauth/token", scopes=SCOPE_DESCRIPTIONS
+        ),
     ),
     scheme_name="oauth2",
     description="RFC 9068 JWT access tokens from this register or a configured identity provider",

@@ -19,7 +19,6 @@ from services.core.database import set_request_context
 from services.core.observability import REQUEST_ID_HEADER, plain_request_id
 
 
-
 @dataclass(frozen=True)
 class RequestContext:
     session: AsyncSession
@@ -28,9 +27,15 @@ class RequestContext:
     route: str
 
     def audit(self, action: AuditAction, resource_type: str, resource_ref: str) -> None:
-        record_audit(self.session, principal=self.principal.audit_name, action=action,
-                     resource_type=resource_type, resource_ref=resource_ref,
-                     request_id=self.request_id, route=self.route)
+        record_audit(
+            self.session,
+            principal=self.principal.audit_name,
+            action=action,
+            resource_type=resource_type,
+            resource_ref=resource_ref,
+            request_id=self.request_id,
+            route=self.route,
+        )
 
 
 def request_id_of(request: Request) -> str:
@@ -47,12 +52,12 @@ async def request_context(
 ) -> AsyncIterator[RequestContext]:
     route = request.scope.get("route")
     route_path = getattr(route, "path", request.url.path)
-    async with request.app.state.sessionmaker() as session:
-        async with session.begin():
-            rid = request_id_of(request)
-            await set_request_context(session, principal=principal.audit_name, request_id=rid)
-            yield RequestContext(session=session, principal=principal, request_id=rid,
-                                 route=f"{request.method} {route_path}")
+    async with request.app.state.sessionmaker() as session, session.begin():
+        rid = request_id_of(request)
+        await set_request_context(session, principal=principal.audit_name, request_id=rid)
+        yield RequestContext(
+            session=session, principal=principal, request_id=rid, route=f"{request.method} {route_path}"
+        )
 
 
 def requires(*scopes: Scope) -> SecurityParam:

@@ -86,7 +86,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
             "server_settings": {
                 "statement_timeout": str(settings.database_statement_timeout_ms),
                 "application_name": "adoption-register",
-            }
+            },
         },
     )
 

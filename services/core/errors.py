@@ -8,9 +8,9 @@ import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ConfigDict
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,8 +26,9 @@ class ProblemError(Exception):
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra or {}
@@ -90,16 +91,32 @@ _PROBLEM_SCHEMA = Problem.model_json_schema()
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
     for status, description in (
-        (400, "Bad request"), (401, "No valid access token"), (403, "Missing scope, or not your agency's record"),
-        (404, "No such record"), (405, "Method not allowed"), (409, "Conflicts with the record's state"),
-        (412, "The record changed since you read it"), (413, "Request too large"),
-        (422, "Invalid input; the fields are listed"), (428, "If-Match required"), (429, "Too many attempts"),
-        (500, "Internal error (nothing was changed)"), (503, "The database is unreachable; try again"))
+        (400, "Bad request"),
+        (401, "No valid access token"),
+        (403, "Missing scope, or not your agency's record"),
+        (404, "No such record"),
+        (405, "Method not allowed"),
+        (409, "Conflicts with the record's state"),
+        (412, "The record changed since you read it"),
+        (413, "Request too large"),
+        (422, "Invalid input; the fields are listed"),
+        (428, "If-Match required"),
+        (429, "Too many attempts"),
+        (500, "Internal error (nothing was changed)"),
+        (503, "The database is unreachable; try again"),
+    )
 }
 
 
-def problem(status: int, slug: str, title: str, detail: str, instance: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -114,8 +131,15 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-_HTTP_SLUGS = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-               413: "request-too-large", 415: "unsupported-media-type", 429: "too-many-requests"}
+_HTTP_SLUGS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "request-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
 
 
 def _sqlstate(exc: DBAPIError) -> str:
@@ -130,53 +154,85 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(422, InvalidInput.slug, InvalidInput.title,
-                       "One or more fields are missing or not valid.", request.url.path, errors=_field_errors(exc))
+        return problem(
+            422,
+            InvalidInput.slug,
+            InvalidInput.title,
+            "One or more fields are missing or not valid.",
+            request.url.path,
+            errors=_field_errors(exc),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
-        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path,
-                       dict(exc.headers or {}))
+        return problem(
+            exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path, dict(exc.headers or {})
+        )
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
         # Another request changed the row between our read and our write.
-        return problem(412, PreconditionFailed.slug, PreconditionFailed.title,
-                       "The record was changed by someone else meanwhile; read it again.", request.url.path)
+        return problem(
+            412,
+            PreconditionFailed.slug,
+            PreconditionFailed.title,
+            "The record was changed by someone else meanwhile; read it again.",
+            request.url.path,
+        )
 
     @app.exception_handler(UnicodeError)
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
         # A value PostgreSQL cannot take (a NUL character, half a surrogate pair, a number out
         # of range): the caller's input, not our failure.
-        return problem(422, InvalidInput.slug, InvalidInput.title,
-                       "A value in the request cannot be stored (for example a NUL character or a number out of "
-                       "range); nothing was changed.", request.url.path)
+        return problem(
+            422,
+            InvalidInput.slug,
+            InvalidInput.title,
+            "A value in the request cannot be stored (for example a NUL character or a number out of "
+            "range); nothing was changed.",
+            request.url.path,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # The API validates first; a constraint that still fires is a conflict with stored data.
         constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
         log.warning("integrity error on %s: constraint %s", request.url.path, constraint)
-        return problem(409, Conflict.slug, Conflict.title,
-                       "The change conflicts with data already stored and was not saved.",
-                       request.url.path, constraint=constraint)
+        return problem(
+            409,
+            Conflict.slug,
+            Conflict.title,
+            "The change conflicts with data already stored and was not saved.",
+            request.url.path,
+            constraint=constraint,
+        )
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
-        return problem(503, ServiceUnavailable.slug, ServiceUnavailable.title,
-                       "The database is not reachable; nothing was changed. Try again shortly.",
-                       request.url.path, {"Retry-After": "5"})
+        return problem(
+            503,
+            ServiceUnavailable.slug,
+            ServiceUnavailable.title,
+            "The database is not reachable; nothing was changed. Try again shortly.",
+            request.url.path,
+            {"Retry-After": "5"},
+        )
 
     @app.exception_handler(OSError)
     async def _db_unreachable(request: Request, exc: OSError) -> JSONResponse:
         # Connecting to a stopped or restarting server fails at once: say so, and soon.
         log.error("database unreachable on %s: %s", request.url.path, type(exc).__name__)
-        return problem(503, ServiceUnavailable.slug, ServiceUnavailable.title,
-                       "The database is not reachable; nothing was changed. Try again shortly.",
-                       request.url.path, {"Retry-After": "5"})
+        return problem(
+            503,
+            ServiceUnavailable.slug,
+            ServiceUnavailable.title,
+            "The database is not reachable; nothing was changed. Try again shortly.",
+            request.url.path,
+            {"Retry-After": "5"},
+        )
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -185,11 +241,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         if _sqlstate(exc).startswith("22"):  # class 22, data exception: the value sent was the problem
             return await _unstorable(request, exc)
         log.error("database error on %s: %s", request.url.path, type(exc.orig).__name__)
-        return problem(500, "internal-error", "Internal error", "The request failed and nothing was changed.",
-                       request.url.path)
+        return problem(
+            500, "internal-error", "Internal error", "The request failed and nothing was changed.", request.url.path
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(500, "internal-error", "Internal error", "The request failed and nothing was changed.",
-                       request.url.path)
+        return problem(
+            500, "internal-error", "Internal error", "The request failed and nothing was changed.", request.url.path
+        )

@@ -42,7 +42,7 @@ def expected_version(request: Request) -> int:
         value = value[2:]
     value = value.strip('"')
     if not value.isdigit():
-        raise PreconditionFailed("If-Match must be an ETag this service returned, for example \"3\".")
+        raise PreconditionFailed('If-Match must be an ETag this service returned, for example "3".')
     return int(value)
 
 
@@ -71,8 +71,11 @@ def decode_cursor(cursor: str, length: int) -> list[str | int]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, json.JSONDecodeError) as exc:
         raise InvalidInput("The cursor is not valid; use next_cursor from a previous page.") from exc
-    valid = (isinstance(values, list) and len(values) == length
-             and all(isinstance(v, str | int) and not isinstance(v, bool) for v in values))
+    valid = (
+        isinstance(values, list)
+        and len(values) == length
+        and all(isinstance(v, str | int) and not isinstance(v, bool) for v in values)
+    )
     if not valid:
         raise InvalidInput("The cursor is not valid; use next_cursor from a previous page.")
     return values

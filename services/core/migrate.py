@@ -32,7 +32,6 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, url, revision)
 
 
-
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused")).get_current_head()
 
@@ -43,5 +42,6 @@ async def ensure_schema_is_current(engine: AsyncEngine) -> None:
         current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
     head = head_revision()
     if current != head:
-        raise RuntimeError(f"the database schema is at {current or 'nothing'}, this code needs {head}: "
-                           "run `adoption-register migrate`")
+        raise RuntimeError(
+            f"the database schema is at {current or 'nothing'}, this code needs {head}: run `adoption-register migrate`"
+        )

@@ -27,12 +27,18 @@ if TYPE_CHECKING:
 REQUEST_ID_HEADER = "X-Request-ID"
 access_log = logging.getLogger("adoption_register.access")
 
-REQUEST_SECONDS = Histogram("http_request_duration_seconds", "Request latency", ["method", "route", "status"],
-                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-MATCH_RUN_SECONDS = Histogram("match_run_duration_seconds", "Whole match runs, load to store",
-                              buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300))
-MATCH_RUN_UNITS = Histogram("match_run_units", "Units (sibling groups) in a match run",
-                            buckets=(10, 100, 500, 1000, 2000, 5000, 20000, 100000))
+REQUEST_SECONDS = Histogram(
+    "http_request_duration_seconds",
+    "Request latency",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+MATCH_RUN_SECONDS = Histogram(
+    "match_run_duration_seconds", "Whole match runs, load to store", buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+)
+MATCH_RUN_UNITS = Histogram(
+    "match_run_units", "Units (sibling groups) in a match run", buckets=(10, 100, 500, 1000, 2000, 5000, 20000, 100000)
+)
 FEE_LINES_RAISED = Counter("fee_lines_raised_total", "Interagency fee lines raised")
 
 SECURITY_HEADERS = {
@@ -44,17 +50,24 @@ SECURITY_HEADERS = {
 }
 # The API sends JSON only; the interactive docs and the sign-in page need a little more.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-PAGE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' "
-            "'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "frame-ancestors 'none'; form-action 'self'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' "
+    "'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 PAGES = ("/docs", "/redoc", "/oauth/authorize")
 
 
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on standard output, for the platform's log collector."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}", style="{",
-                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -108,10 +121,17 @@ class RequestObservation:
             route = getattr(scope.get("route"), "path", "unmatched")
             REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
             principal = scope["state"].get("principal")
-            access_log.info("request", extra={
-                "request_id": request_id, "method": scope["method"], "route": route, "status": status,
-                "duration_ms": round(seconds * 1000, 1),
-                "principal": principal.audit_name if principal is not None else None})
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "principal": principal.audit_name if principal is not None else None,
+                },
+            )
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -15,5 +15,11 @@ solver. The algorithm proposes; people decide."""
 def create_app(settings: Settings, *, database: str | None = None) -> FastAPI:
     from services.register.app import local_public_keys
 
-    return build_app(title="Adoption matching", description=DESCRIPTION, settings=settings, routers=ROUTERS,
-                     key_source=local_public_keys, database=database)
+    return build_app(
+        title="Adoption matching",
+        description=DESCRIPTION,
+        settings=settings,
+        routers=ROUTERS,
+        key_source=local_public_keys,
+        database=database,
+    )

@@ -84,13 +84,20 @@ class Languages:
         return value
 
 
-async def load_pool(session: AsyncSession, *, today: date, scope: Scope = Scope(),
-                    group_ids: list[int] | None = None) -> Pool:
-    group_query = (select(SiblingGroup.id, SiblingGroup.ref).join(LA, SiblingGroup.la_id == LA.id)
-                   .join(RAA, LA.parent_raa_id == RAA.id)
-                   .where(SiblingGroup.status == SiblingGroupStatus.WAITING))
-    household_query = (select(Household, Agency.ref).join(Agency, Household.approving_agency_id == Agency.id)
-                       .where(Household.status == HouseholdStatus.APPROVED))
+async def load_pool(
+    session: AsyncSession, *, today: date, scope: Scope = Scope(), group_ids: list[int] | None = None
+) -> Pool:
+    group_query = (
+        select(SiblingGroup.id, SiblingGroup.ref)
+        .join(LA, SiblingGroup.la_id == LA.id)
+        .join(RAA, LA.parent_raa_id == RAA.id)
+        .where(SiblingGroup.status == SiblingGroupStatus.WAITING)
+    )
+    household_query = (
+        select(Household, Agency.ref)
+        .join(Agency, Household.approving_agency_id == Agency.id)
+        .where(Household.status == HouseholdStatus.APPROVED)
+    )
     if group_ids is not None:
         group_query = select(SiblingGroup.id, SiblingGroup.ref).where(SiblingGroup.id.in_(group_ids))
     if scope.regions:
@@ -101,28 +108,42 @@ async def load_pool(session: AsyncSession, *, today: date, scope: Scope = Scope(
         household_query = household_query.where(Agency.ref.in_(scope.agency_refs))
     groups = (await session.execute(group_query.order_by(SiblingGroup.id))).all()
     ids = [g.id for g in groups]
-    children = list(await session.scalars(select(Child).where(Child.sibling_group_id.in_(ids))
-                                          .order_by(Child.sibling_group_id, Child.id)))
+    children = list(
+        await session.scalars(
+            select(Child).where(Child.sibling_group_id.in_(ids)).order_by(Child.sibling_group_id, Child.id)
+        )
+    )
     households = [h for h, _ in (await session.execute(household_query.order_by(Household.id))).all()]
     by_group: dict[int, list[Child]] = {gid: [] for gid in ids}
     for child in children:
         by_group[child.sibling_group_id].append(child)
     kept = [(g.id, g.ref) for g in groups if by_group[g.id]]  # an empty group is never matched
-    languages = Languages({lang for c in children for lang in c.languages}
-                           | {lang for h in households for lang in h.languages})
+    languages = Languages(
+        {lang for c in children for lang in c.languages} | {lang for h in households for lang in h.languages}
+    )
     units = units_from_children([by_group[gid] for gid, _ in kept], today, languages)
     declined_rows = (await session.execute(select(DeclinedPair.sibling_group_id, DeclinedPair.household_id))).all()
     group_index = {gid: i for i, (gid, _) in enumerate(kept)}
     household_index = {h.id: j for j, h in enumerate(households)}
-    pairs = [(group_index[g], household_index[h]) for g, h in declined_rows
-             if g in group_index and h in household_index]
+    pairs = [
+        (group_index[g], household_index[h]) for g, h in declined_rows if g in group_index and h in household_index
+    ]
     declined = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
-    return Pool(units=units, households=households_from_records(households, languages),
-                group_ids=np.array([gid for gid, _ in kept], dtype=np.int64), group_refs=[ref for _, ref in kept],
-                household_ids=np.array([h.id for h in households], dtype=np.int64),
-                household_refs=[h.ref for h in households], declined=declined,
-                counts={"units": len(kept), "children": sum(len(by_group[g]) for g, _ in kept),
-                        "households": len(households), "declined_pairs": len(pairs)})
+    return Pool(
+        units=units,
+        households=households_from_records(households, languages),
+        group_ids=np.array([gid for gid, _ in kept], dtype=np.int64),
+        group_refs=[ref for _, ref in kept],
+        household_ids=np.array([h.id for h in households], dtype=np.int64),
+        household_refs=[h.ref for h in households],
+        declined=declined,
+        counts={
+            "units": len(kept),
+            "children": sum(len(by_group[g]) for g, _ in kept),
+            "households": len(households),
+            "declined_pairs": len(pairs),
+        },
+    )
 
 
 def units_from_children(groups: list[list[Child]], today: date, languages: "Languages") -> Units:
@@ -149,18 +170,21 @@ def units_from_children(groups: list[list[Child]], today: date, languages: "Lang
         size=np.array([len(g) for g in groups], dtype=np.int16),
         age_min_months=np.array([min(a) for a in ages], dtype=np.int16),
         age_max_months=np.array([max(a) for a in ages], dtype=np.int16),
-        needs=needs, days_waiting=np.array(waits, dtype=np.int32),
+        needs=needs,
+        days_waiting=np.array(waits, dtype=np.int32),
         disabled=(needs[:, disability] >= int(DISABILITY_THRESHOLD)).any(axis=1),
         minority_ethnic=np.array([any(c.ethnicity.is_minority for c in g) for g in groups], dtype=bool),
         latitude=np.array([np.mean([c.latitude for c in g]) for g in groups], dtype=np.float64),
         longitude=np.array([np.mean([c.longitude for c in g]) for g in groups], dtype=np.float64),
-        excluded_regions=excluded, birth_latitude=np.array(birth_lat, dtype=np.float64),
+        excluded_regions=excluded,
+        birth_latitude=np.array(birth_lat, dtype=np.float64),
         birth_longitude=np.array(birth_lon, dtype=np.float64),
         min_distance_km=np.array([max(c.min_distance_km for c in g) for g in groups], dtype=np.float64),
         ethnicity=np.array([ETHNICITIES.index(c.ethnicity) for c in first], dtype=np.int8),
         religion=np.array(religion, dtype=np.int8),
-        languages=np.array([languages.mask([lang for c in g for lang in c.languages]) for g in groups],
-                           dtype=np.uint32),
+        languages=np.array(
+            [languages.mask([lang for c in g for lang in c.languages]) for g in groups], dtype=np.uint32
+        ),
         contact_plan=np.array([max(c.contact_plan for c in g) for g in groups], dtype=np.int8),
         available=np.ones(n, dtype=bool),
     )

@@ -41,15 +41,27 @@ def _staff_only(ctx: RequestContext) -> None:
         raise Forbidden("Matching is for agency staff.")
 
 
-@router.post("/runs", response_model=RunRead, status_code=status.HTTP_202_ACCEPTED,
-             responses={200: {"model": RunRead, "description": "With wait=true: the finished run"}})
-async def start_run(ctx: Runner, body: RunCreate, request: Request, response: Response,
-                    wait: Annotated[bool, Query(description="Answer when the run has finished")] = False) -> RunRead:
+@router.post(
+    "/runs",
+    response_model=RunRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"model": RunRead, "description": "With wait=true: the finished run"}},
+)
+async def start_run(
+    ctx: Runner,
+    body: RunCreate,
+    request: Request,
+    response: Response,
+    wait: Annotated[bool, Query(description="Answer when the run has finished")] = False,
+) -> RunRead:
     """Start a national (or scoped, or what-if) run. One run at a time: 409 while another runs."""
     _staff_only(ctx)
     engine = request.app.state.engine
-    run_request = service.RunRequest(scope=RunScope(regions=tuple(body.regions), agency_refs=tuple(body.agency_refs)),
-                                     lexicographic=body.lexicographic, policy_overrides=body.policy_overrides)
+    run_request = service.RunRequest(
+        scope=RunScope(regions=tuple(body.regions), agency_refs=tuple(body.agency_refs)),
+        lexicographic=body.lexicographic,
+        policy_overrides=body.policy_overrides,
+    )
     run, lock = await service.start_run(engine, run_request, ctx.principal.audit_name)
     ctx.audit(AuditAction.CREATE, "match_run", run.ref)
     task = asyncio.create_task(service.execute_run(engine, run, lock))
@@ -71,31 +83,48 @@ async def get_run(ctx: Reader, ref: str) -> RunRead:
 
 
 @router.get("/runs/{ref}/proposals", response_model=Page[ProposalRead])
-async def list_proposals(ctx: Reader, ref: str,
-                         status_filter: Annotated[str | None, Query(alias="status", max_length=20)] = None,
-                         cursor: Annotated[str | None, Query(max_length=200)] = None,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[ProposalRead]:
+async def list_proposals(
+    ctx: Reader,
+    ref: str,
+    status_filter: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ProposalRead]:
     """Per unit: the proposed household, the score by component, and the next best households."""
     _staff_only(ctx)
     run = await service.get_run(ctx.session, ref)
     after = parse_cursor(cursor, int)[0] if cursor else None
     rows = await service.list_proposals(ctx.session, run, status=status_filter, after_id=after, limit=limit + 1)
-    items = [ProposalRead(ref=p.ref, sibling_group_ref=g, household_ref=h, score=p.score, components=p.components,
-                          shortlist=p.shortlist, status=p.status, reason=p.reason, decided_by=p.decided_by,
-                          decided_at=p.decided_at) for p, g, h in rows[:limit]]
+    items = [
+        ProposalRead(
+            ref=p.ref,
+            sibling_group_ref=g,
+            household_ref=h,
+            score=p.score,
+            components=p.components,
+            shortlist=p.shortlist,
+            status=p.status,
+            reason=p.reason,
+            decided_by=p.decided_by,
+            decided_at=p.decided_at,
+        )
+        for p, g, h in rows[:limit]
+    ]
     cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
     return Page(items=items, next_cursor=cursor_after)
 
 
 @router.get("/children/{ref}/candidates", response_model=CandidatesRead)
-async def candidates(ctx: Reader, ref: str, today: Today,
-                     k: Annotated[int, Query(ge=1, le=50)] = 10) -> CandidatesRead:
+async def candidates(ctx: Reader, ref: str, today: Today, k: Annotated[int, Query(ge=1, le=50)] = 10) -> CandidatesRead:
     """A live ranked shortlist for a child (or sibling group ref), each score explained."""
     _staff_only(ctx)
     group, version, ranked = await service.live_candidates(ctx, ref, k, today)
-    return CandidatesRead(sibling_group_ref=group.ref, status=group.status, policy_version=version,
-                          candidates=[Candidate(household_ref=h, score=sum(parts.values()), components=parts)
-                                      for h, parts in ranked])
+    return CandidatesRead(
+        sibling_group_ref=group.ref,
+        status=group.status,
+        policy_version=version,
+        candidates=[Candidate(household_ref=h, score=sum(parts.values()), components=parts) for h, parts in ranked],
+    )
 
 
 @router.post("/proposals/{ref}/decision", response_model=ProposalRead)
@@ -104,13 +133,23 @@ async def decide(ctx: Runner, ref: str, body: DecisionCreate) -> ProposalRead:
     is never proposed again). Only the child's agency decides."""
     _staff_only(ctx)
     if body.decision == "decline" and len(body.reason.strip()) < 3:
-        raise InvalidInput("A decline needs a reason.", extra={"errors": [
-            {"field": "body.reason", "message": "required when declining", "code": "missing"}]})
+        raise InvalidInput(
+            "A decline needs a reason.",
+            extra={"errors": [{"field": "body.reason", "message": "required when declining", "code": "missing"}]},
+        )
     proposal, group_ref, household_ref = await service.decide(ctx, ref, body.decision, body.reason.strip())
-    return ProposalRead(ref=proposal.ref, sibling_group_ref=group_ref, household_ref=household_ref,
-                        score=proposal.score, components=proposal.components, shortlist=proposal.shortlist,
-                        status=proposal.status, reason=proposal.reason, decided_by=proposal.decided_by,
-                        decided_at=proposal.decided_at)
+    return ProposalRead(
+        ref=proposal.ref,
+        sibling_group_ref=group_ref,
+        household_ref=household_ref,
+        score=proposal.score,
+        components=proposal.components,
+        shortlist=proposal.shortlist,
+        status=proposal.status,
+        reason=proposal.reason,
+        decided_by=proposal.decided_by,
+        decided_at=proposal.decided_at,
+    )
 
 
 @router.get("/policies", response_model=list[PolicyRead])
@@ -125,5 +164,6 @@ async def create_policy(ctx: Runner, body: PolicyCreate) -> PolicyRead:
     """A new version of the scoring policy (national team); later runs use it."""
     if ctx.principal.agency_ref is not None or ctx.principal.household_ref is not None:
         raise Forbidden("Only the national team changes the scoring policy.")
-    return PolicyRead.model_validate(await service.new_policy_version(ctx, body.settings, body.note),
-                                     from_attributes=True)
+    return PolicyRead.model_validate(
+        await service.new_policy_version(ctx, body.settings, body.note), from_attributes=True
+    )

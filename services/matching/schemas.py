@@ -11,8 +11,9 @@ class RunCreate(RequestModel):
     regions: list[Region] = Field(default_factory=list, max_length=9, description="Limit to these regions")
     agency_refs: list[str] = Field(default_factory=list, max_length=50, description="Limit to these agencies")
     lexicographic: bool = Field(default=False, description="First match as many 18-month waiters as possible")
-    policy_overrides: dict[str, int] = Field(default_factory=dict,
-                                             description="A what-if run: settings that differ from the current policy")
+    policy_overrides: dict[str, int] = Field(
+        default_factory=dict, description="A what-if run: settings that differ from the current policy"
+    )
 
 
 class RunRead(BaseModel):

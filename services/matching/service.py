@@ -51,6 +51,7 @@ class RunRequest:
 
 # --- policies ---------------------------------------------------------------------------
 
+
 async def latest_policy(session: AsyncSession) -> ScoringPolicyVersion:
     found = await session.scalar(select(ScoringPolicyVersion).order_by(ScoringPolicyVersion.version.desc()).limit(1))
     if found is None:
@@ -68,8 +69,9 @@ def policy_with(base: dict[str, Any], overrides: dict[str, Any]) -> ScoringPolic
 async def new_policy_version(ctx: RequestContext, overrides: dict[str, int], note: str) -> ScoringPolicyVersion:
     latest = await latest_policy(ctx.session)
     policy = policy_with(latest.settings, overrides)
-    version = ScoringPolicyVersion(version=latest.version + 1, settings=policy.to_dict(), note=note,
-                                   created_by=ctx.principal.audit_name)
+    version = ScoringPolicyVersion(
+        version=latest.version + 1, settings=policy.to_dict(), note=note, created_by=ctx.principal.audit_name
+    )
     ctx.session.add(version)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "scoring_policy", str(version.version))
@@ -77,6 +79,7 @@ async def new_policy_version(ctx: RequestContext, overrides: dict[str, int], not
 
 
 # --- runs -------------------------------------------------------------------------------
+
 
 async def start_run(engine: AsyncEngine, request: RunRequest, requested_by: str) -> tuple[MatchRun, AsyncConnection]:
     """Take the run lock and record the run; the caller executes it with `execute_run`,
@@ -90,16 +93,25 @@ async def start_run(engine: AsyncEngine, request: RunRequest, requested_by: str)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions() as session, session.begin():
             # Holding the lock, any row still 'running' belongs to a process that died.
-            await session.execute(update(MatchRun).where(MatchRun.status == "running").values(
-                status="failed", error="interrupted: the process running it stopped", finished_at=func.now()))
+            await session.execute(
+                update(MatchRun)
+                .where(MatchRun.status == "running")
+                .values(status="failed", error="interrupted: the process running it stopped", finished_at=func.now())
+            )
             stored = await latest_policy(session)
             policy = policy_with(stored.settings, request.policy_overrides)
-            run = MatchRun(ref=new_ref("MR"), status="running", requested_by=requested_by,
-                           scope={"regions": [str(r) for r in request.scope.regions],
-                                  "agency_refs": list(request.scope.agency_refs)},
-                           lexicographic=request.lexicographic,
-                           policy_version=None if request.policy_overrides else stored.version,
-                           policy_settings=policy.to_dict())
+            run = MatchRun(
+                ref=new_ref("MR"),
+                status="running",
+                requested_by=requested_by,
+                scope={
+                    "regions": [str(r) for r in request.scope.regions],
+                    "agency_refs": list(request.scope.agency_refs),
+                },
+                lexicographic=request.lexicographic,
+                policy_version=None if request.policy_overrides else stored.version,
+                policy_settings=policy.to_dict(),
+            )
             session.add(run)
         return run, lock
     except BaseException:
@@ -122,28 +134,51 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
         started = datetime.now(UTC)
         async with sessions() as session, session.begin():
             await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-            pool = await load_pool(session, today=today or date.today(), scope=Scope(
-                regions=tuple(run.scope["regions"]), agency_refs=tuple(run.scope["agency_refs"])))
+            pool = await load_pool(
+                session,
+                today=today or date.today(),
+                scope=Scope(regions=tuple(run.scope["regions"]), agency_refs=tuple(run.scope["agency_refs"])),
+            )
         loaded = datetime.now(UTC)
         policy = ScoringPolicy.from_dict(run.policy_settings)
-        result = await asyncio.to_thread(propose, pool.units, pool.households, policy, declined=pool.declined,
-                                         lexicographic=run.lexicographic, shortlist_k=SHORTLIST_LENGTH)
+        result = await asyncio.to_thread(
+            propose,
+            pool.units,
+            pool.households,
+            policy,
+            declined=pool.declined,
+            lexicographic=run.lexicographic,
+            shortlist_k=SHORTLIST_LENGTH,
+        )
         async with sessions() as session, session.begin():
             await _store(session, run, pool, policy, result)
             stored = datetime.now(UTC)
             MATCH_RUN_SECONDS.observe((stored - started).total_seconds())
             MATCH_RUN_UNITS.observe(pool.counts["units"])
-            await session.execute(update(MatchRun).where(MatchRun.id == run.id).values(
-                status="succeeded", finished_at=func.now(),
-                inputs={**pool.counts, "hash": pool.fingerprint()}, metrics=result.metrics,
-                timings={"load_seconds": (loaded - started).total_seconds(), **result.timings,
-                         "store_seconds": (datetime.now(UTC) - stored).total_seconds(),
-                         "total_seconds": (datetime.now(UTC) - started).total_seconds()}))
+            await session.execute(
+                update(MatchRun)
+                .where(MatchRun.id == run.id)
+                .values(
+                    status="succeeded",
+                    finished_at=func.now(),
+                    inputs={**pool.counts, "hash": pool.fingerprint()},
+                    metrics=result.metrics,
+                    timings={
+                        "load_seconds": (loaded - started).total_seconds(),
+                        **result.timings,
+                        "store_seconds": (datetime.now(UTC) - stored).total_seconds(),
+                        "total_seconds": (datetime.now(UTC) - started).total_seconds(),
+                    },
+                )
+            )
     except BaseException as exc:  # cancelled by a shutdown too: the run must not stay 'running'
         log.exception("match run %s failed", run.ref)
         async with sessions() as session, session.begin():
-            await session.execute(update(MatchRun).where(MatchRun.id == run.id).values(
-                status="failed", error=f"{type(exc).__name__}: {exc}"[:500], finished_at=func.now()))
+            await session.execute(
+                update(MatchRun)
+                .where(MatchRun.id == run.id)
+                .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:500], finished_at=func.now())
+            )
         if not isinstance(exc, Exception):
             raise
     finally:
@@ -156,20 +191,27 @@ async def _store(session: AsyncSession, run: MatchRun, pool: Pool, policy: Scori
     parts = pair_components(pool.units, pool.households, policy, short_rows, short_cols)
     explained: dict[tuple[int, int], dict[str, int]] = {
         (int(i), int(j)): dict(zip(COMPONENTS, map(int, row), strict=True))
-        for i, j, row in zip(short_rows, short_cols, parts, strict=True)}
+        for i, j, row in zip(short_rows, short_cols, parts, strict=True)
+    }
     rows = []
     for i, household in enumerate(result.assignment.tolist()):
         if household < 0 and not result.shortlists[i]:
             continue  # no eligible household at all: nothing to propose or show
-        rows.append({
-            "ref": new_ref("MP"), "run_id": run.id, "sibling_group_id": int(pool.group_ids[i]),
-            "household_id": int(pool.household_ids[household]) if household >= 0 else None,
-            "score": int(result.scores[i]),
-            "components": dict(zip(COMPONENTS, map(int, result.components[i]), strict=True)),
-            "shortlist": [{"household_ref": pool.household_refs[j], "score": score, "components": explained[(i, j)]}
-                          for j, score in result.shortlists[i]],
-            "status": "proposed" if household >= 0 else "unmatched",
-        })
+        rows.append(
+            {
+                "ref": new_ref("MP"),
+                "run_id": run.id,
+                "sibling_group_id": int(pool.group_ids[i]),
+                "household_id": int(pool.household_ids[household]) if household >= 0 else None,
+                "score": int(result.scores[i]),
+                "components": dict(zip(COMPONENTS, map(int, result.components[i]), strict=True)),
+                "shortlist": [
+                    {"household_ref": pool.household_refs[j], "score": score, "components": explained[(i, j)]}
+                    for j, score in result.shortlists[i]
+                ],
+                "status": "proposed" if household >= 0 else "unmatched",
+            }
+        )
     if rows:
         await session.execute(insert(MatchProposal), rows)
 
@@ -183,6 +225,7 @@ async def get_run(session: AsyncSession, ref: str) -> MatchRun:
 
 # --- live candidates --------------------------------------------------------------------
 
+
 async def live_candidates(ctx: RequestContext, ref: str, k: int, today: date) -> tuple[SiblingGroup, int, list]:
     """A ranked, explained shortlist for one child's sibling group, computed now."""
     group = await _group_of(ctx, ref)
@@ -193,8 +236,9 @@ async def live_candidates(ctx: RequestContext, ref: str, k: int, today: date) ->
     if len(pool.units) == 0:
         return group, stored.version, []
     policy = ScoringPolicy.from_dict(stored.settings)
-    ranked = await asyncio.to_thread(candidates_for_unit, pool.units, pool.households, policy, 0, k=k,
-                                     declined=pool.declined)
+    ranked = await asyncio.to_thread(
+        candidates_for_unit, pool.units, pool.households, policy, 0, k=k, declined=pool.declined
+    )
     return group, stored.version, [(pool.household_refs[j], parts) for j, parts in ranked]
 
 
@@ -206,6 +250,7 @@ async def _group_of(ctx: RequestContext, ref: str) -> SiblingGroup:
 
 # --- decisions --------------------------------------------------------------------------
 
+
 async def decide(ctx: RequestContext, ref: str, decision: str, reason: str) -> tuple[MatchProposal, str, str | None]:
     proposal = await ctx.session.scalar(select(MatchProposal).where(MatchProposal.ref == ref).with_for_update())
     if proposal is None:
@@ -215,8 +260,9 @@ async def decide(ctx: RequestContext, ref: str, decision: str, reason: str) -> t
     group = await children.get_group_by_id(ctx.session, proposal.sibling_group_id)
     la, raa_ref = await children.group_agencies(ctx.session, group)
     ensure_may_write_for(ctx.principal, la, raa_ref)
-    household = await ctx.session.scalar(select(Household).where(Household.id == proposal.household_id)
-                                         .with_for_update())
+    household = await ctx.session.scalar(
+        select(Household).where(Household.id == proposal.household_id).with_for_update()
+    )
     if decision == "accept":
         check_transition("sibling group", SIBLING_GROUP_TRANSITIONS, group.status, SiblingGroupStatus.LINKED)
         check_transition("household", HOUSEHOLD_TRANSITIONS, household.status, HouseholdStatus.LINKED)
@@ -226,10 +272,17 @@ async def decide(ctx: RequestContext, ref: str, decision: str, reason: str) -> t
         ctx.audit(AuditAction.TRANSITION, "sibling_group", group.ref)
         ctx.audit(AuditAction.TRANSITION, "household", household.ref)
     else:
-        await ctx.session.execute(pg_insert(DeclinedPair).values(
-            sibling_group_id=group.id, household_id=household.id, proposal_id=proposal.id, reason=reason,
-            declined_by=ctx.principal.audit_name).on_conflict_do_nothing(
-            index_elements=["sibling_group_id", "household_id"]))
+        await ctx.session.execute(
+            pg_insert(DeclinedPair)
+            .values(
+                sibling_group_id=group.id,
+                household_id=household.id,
+                proposal_id=proposal.id,
+                reason=reason,
+                declined_by=ctx.principal.audit_name,
+            )
+            .on_conflict_do_nothing(index_elements=["sibling_group_id", "household_id"])
+        )
     proposal.status = "accepted" if decision == "accept" else "declined"
     proposal.reason, proposal.decided_by, proposal.decided_at = reason, ctx.principal.audit_name, datetime.now(UTC)
     await ctx.session.flush()
@@ -237,16 +290,18 @@ async def decide(ctx: RequestContext, ref: str, decision: str, reason: str) -> t
     return proposal, group.ref, household.ref
 
 
-async def list_proposals(session: AsyncSession, run: MatchRun, *, status: str | None, after_id: int | None,
-                         limit: int) -> list[tuple[MatchProposal, str, str | None]]:
-    query = (select(MatchProposal, SiblingGroup.ref, Household.ref)
-             .join(SiblingGroup, MatchProposal.sibling_group_id == SiblingGroup.id)
-             .outerjoin(Household, MatchProposal.household_id == Household.id)
-             .where(MatchProposal.run_id == run.id))
+async def list_proposals(
+    session: AsyncSession, run: MatchRun, *, status: str | None, after_id: int | None, limit: int
+) -> list[tuple[MatchProposal, str, str | None]]:
+    query = (
+        select(MatchProposal, SiblingGroup.ref, Household.ref)
+        .join(SiblingGroup, MatchProposal.sibling_group_id == SiblingGroup.id)
+        .outerjoin(Household, MatchProposal.household_id == Household.id)
+        .where(MatchProposal.run_id == run.id)
+    )
     if status:
         query = query.where(MatchProposal.status == status)
     if after_id is not None:
         query = query.where(MatchProposal.id > after_id)
     rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))
     return [(p, g, h) for p, g, h in rows.all()]
-

@@ -20,5 +20,7 @@ def may_write_for(principal: Principal, agency: Agency, parent_raa_ref: str | No
 
 def ensure_may_write_for(principal: Principal, agency: Agency, parent_raa_ref: str | None) -> None:
     if not may_write_for(principal, agency, parent_raa_ref):
-        raise Forbidden(f"Only {agency.ref} (or its regional adoption agency) may change this record.",
-                        extra={"error": "agency_mismatch"})
+        raise Forbidden(
+            f"Only {agency.ref} (or its regional adoption agency) may change this record.",
+            extra={"error": "agency_mismatch"},
+        )

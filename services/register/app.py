@@ -18,9 +18,18 @@ from services.register.placements.router import router as placements_router
 from services.register.profiles.router import router as profiles_router
 from services.register.scorecards.router import router as scorecards_router
 
-ROUTERS: tuple[APIRouter, ...] = (oauth_router, profiles_router, agencies_router, children_router,
-                                  households_router, placements_router, interests_router, fees_router,
-                                  scorecards_router, audit_router)
+ROUTERS: tuple[APIRouter, ...] = (
+    oauth_router,
+    profiles_router,
+    agencies_router,
+    children_router,
+    households_router,
+    placements_router,
+    interests_router,
+    fees_router,
+    scorecards_router,
+    audit_router,
+)
 
 DESCRIPTION = """System of record of the national adoption matching register: agencies, children and
 sibling groups, approved adopter households, placements, and the audit trail.
@@ -33,5 +42,11 @@ async def local_public_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> K
 
 
 def create_app(settings: Settings, *, database: str | None = None, extra_routers: tuple[APIRouter, ...] = ()):
-    return build_app(title="Adoption register", description=DESCRIPTION, settings=settings,
-                     routers=(*ROUTERS, *extra_routers), key_source=local_public_keys, database=database)
+    return build_app(
+        title="Adoption register",
+        description=DESCRIPTION,
+        settings=settings,
+        routers=(*ROUTERS, *extra_routers),
+        key_source=local_public_keys,
+        database=database,
+    )

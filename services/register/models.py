@@ -30,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from services.core.database import Base
@@ -51,8 +51,7 @@ from services.register.vocabulary import (
 
 def pg_enum(enum_cls: type, name: str) -> Enum:
     """A native PostgreSQL enum that stores the members' values (not their names)."""
-    return Enum(enum_cls, name=name, values_callable=lambda members: [m.value for m in members],
-                validate_strings=True)
+    return Enum(enum_cls, name=name, values_callable=lambda members: [m.value for m in members], validate_strings=True)
 
 
 REGION = pg_enum(Region, "region")
@@ -82,8 +81,9 @@ def need_column_name(need: str) -> str:
 
 def need_level_checks() -> tuple[CheckConstraint, ...]:
     return tuple(
-        CheckConstraint(f"{need_column_name(n)} BETWEEN {NeedLevel.NONE} AND {NeedLevel.HIGH}",
-                        name=f"{need_column_name(n)}_level")
+        CheckConstraint(
+            f"{need_column_name(n)} BETWEEN {NeedLevel.NONE} AND {NeedLevel.HIGH}", name=f"{need_column_name(n)}_level"
+        )
         for n in NEEDS
     )
 
@@ -144,19 +144,20 @@ class SiblingGroup(Record):
     matched_on: Mapped[date | None] = mapped_column(Date)
 
     la: Mapped[Agency] = relationship(lazy="raise")
-    children: Mapped[list["Child"]] = relationship(back_populates="sibling_group", lazy="raise",
-                                                   order_by="Child.id")
+    children: Mapped[list["Child"]] = relationship(back_populates="sibling_group", lazy="raise", order_by="Child.id")
 
 
 class Child(Record, NeedLevels):
     __tablename__ = "children"
     __table_args__ = (
         *need_level_checks(),
-        CheckConstraint("placement_order_on IS NOT NULL OR should_be_placed_on IS NOT NULL",
-                        name="has_authority_to_place"),
+        CheckConstraint(
+            "placement_order_on IS NOT NULL OR should_be_placed_on IS NOT NULL", name="has_authority_to_place"
+        ),
         CheckConstraint("date_of_birth <= entered_care_on", name="born_before_care"),
-        CheckConstraint(f"contact_plan BETWEEN {ContactPlan.NONE} AND {ContactPlan.DIRECT_BIRTH_FAMILY}",
-                        name="contact_plan_level"),
+        CheckConstraint(
+            f"contact_plan BETWEEN {ContactPlan.NONE} AND {ContactPlan.DIRECT_BIRTH_FAMILY}", name="contact_plan_level"
+        ),
         CheckConstraint("min_distance_km >= 0", name="min_distance_not_negative"),
         CheckConstraint("latitude BETWEEN 49 AND 56 AND longitude BETWEEN -7 AND 2", name="in_england"),
         CheckConstraint("length(first_name) > 0 AND length(surname) > 0", name="names_present"),
@@ -202,10 +203,13 @@ class Household(Record, NeedLevels):
         *need_level_checks(),
         CheckConstraint("cardinality(applicant_names) BETWEEN 1 AND 2", name="one_or_two_applicants"),
         CheckConstraint("approved_children BETWEEN 1 AND 6", name="approved_children_range"),
-        CheckConstraint("age_min_years >= 0 AND age_min_years <= age_max_years AND age_max_years <= 17",
-                        name="age_range"),
-        CheckConstraint(f"contact_openness BETWEEN {ContactPlan.NONE} AND {ContactPlan.DIRECT_BIRTH_FAMILY}",
-                        name="contact_openness_level"),
+        CheckConstraint(
+            "age_min_years >= 0 AND age_min_years <= age_max_years AND age_max_years <= 17", name="age_range"
+        ),
+        CheckConstraint(
+            f"contact_openness BETWEEN {ContactPlan.NONE} AND {ContactPlan.DIRECT_BIRTH_FAMILY}",
+            name="contact_openness_level",
+        ),
         CheckConstraint("latitude BETWEEN 49 AND 56 AND longitude BETWEEN -7 AND 2", name="in_england"),
     )
 
@@ -237,12 +241,12 @@ class Placement(Record):
 
     __tablename__ = "placements"
     __table_args__ = (
-        CheckConstraint("adoption_order_on IS NULL OR adoption_order_on >= placed_on",
-                        name="order_after_placement"),
+        CheckConstraint("adoption_order_on IS NULL OR adoption_order_on >= placed_on", name="order_after_placement"),
         CheckConstraint("ended_on IS NULL OR ended_on >= placed_on", name="ends_after_start"),
         # A group is in at most one current placement.
-        Index("uq_placements_current_group", "sibling_group_id", unique=True,
-              postgresql_where=text("ended_on IS NULL")),
+        Index(
+            "uq_placements_current_group", "sibling_group_id", unique=True, postgresql_where=text("ended_on IS NULL")
+        ),
     )
 
     sibling_group_id: Mapped[int] = mapped_column(ForeignKey("sibling_groups.id"), index=True)
@@ -259,9 +263,6 @@ class Placement(Record):
     household_agency: Mapped[Agency] = relationship(foreign_keys=[household_agency_id], lazy="raise")
 
 
-
-
-
 class ExpressionOfInterest(Record):
     """An adopter household's interest in a child's (anonymised) profile. Answered by the
     child's agency; visible to the household's own agency too."""
@@ -269,19 +270,24 @@ class ExpressionOfInterest(Record):
     __tablename__ = "expressions_of_interest"
     __table_args__ = (
         # One open expression of interest per household and sibling group.
-        Index("uq_expressions_of_interest_open", "household_id", "sibling_group_id", unique=True,
-              postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_expressions_of_interest_open",
+            "household_id",
+            "sibling_group_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
         CheckConstraint("length(message) <= 2000", name="message_length"),
     )
 
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     sibling_group_id: Mapped[int] = mapped_column(ForeignKey("sibling_groups.id"), index=True)
-    status: Mapped[InterestStatus] = mapped_column(pg_enum(InterestStatus, "interest_status"),
-                                                   server_default=InterestStatus.OPEN.value)
+    status: Mapped[InterestStatus] = mapped_column(
+        pg_enum(InterestStatus, "interest_status"), server_default=InterestStatus.OPEN.value
+    )
     message: Mapped[str] = mapped_column(Text, server_default="")
     answer_reason: Mapped[str] = mapped_column(Text, server_default="")
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-VERSIONED_TABLES = ("agencies", "sibling_groups", "children", "households", "placements",
-                    "expressions_of_interest")
+VERSIONED_TABLES = ("agencies", "sibling_groups", "children", "households", "placements", "expressions_of_interest")

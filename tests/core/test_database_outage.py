@@ -27,9 +27,11 @@ async def test_outage_gives_fast_503_and_the_service_recovers(tmp_path, make_app
         server = pgserver.get_server(data)
         await asyncio.to_thread(server.cleanup)  # the database goes away
 
-        for request in (client.get("/v1/children", headers=auth()),
-                        client.post("/v1/children", json=child_payload(first_name="During"), headers=auth()),
-                        client.get("/readyz")):
+        for request in (
+            client.get("/v1/children", headers=auth()),
+            client.post("/v1/children", json=child_payload(first_name="During"), headers=auth()),
+            client.get("/readyz"),
+        ):
             started = time.perf_counter()
             response = await request
             assert response.status_code == 503 and time.perf_counter() - started < 6

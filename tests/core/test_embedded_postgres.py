@@ -37,8 +37,9 @@ def test_a_second_process_shares_the_running_server(tmp_path):
         return started
 
     started = asyncio.run(prepare())
-    child = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "pg")], capture_output=True, text=True,
-                           timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path / "pg")], capture_output=True, text=True, timeout=120
+    )
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == started  # the same server, not a second one
 

@@ -49,11 +49,16 @@ async def test_metrics_count_requests_by_route(client, auth):
 async def test_one_access_log_line_per_request_without_personal_data(client, auth, connection, caplog):
     await add_agencies(connection)
     caplog.set_level(logging.INFO, logger="adoption_register.access")
-    await client.post("/v1/children", json=child_payload(first_name="Wilhelmina"), headers={**auth(),
-                                                                                          "X-Request-ID": "req-1"})
+    await client.post(
+        "/v1/children", json=child_payload(first_name="Wilhelmina"), headers={**auth(), "X-Request-ID": "req-1"}
+    )
     records = [r for r in caplog.records if r.name == "adoption_register.access"]
     assert len(records) == 1
     record = records[0]
     assert (record.request_id, record.route, record.status, record.principal) == (
-        "req-1", "/v1/children", 201, "test-client:tester")
+        "req-1",
+        "/v1/children",
+        201,
+        "test-client:tester",
+    )
     assert "Wilhelmina" not in json.dumps(vars(record), default=str)

@@ -15,8 +15,16 @@ URL = "/v1/agencies"
 
 def claims(settings, **overrides):
     now = int(time.time())
-    body = {"iss": settings.token_issuer, "aud": settings.token_audience, "sub": "someone", "iat": now, "nbf": now,
-            "exp": now + 300, "scope": "agencies:read", "client_id": "c"}
+    body = {
+        "iss": settings.token_issuer,
+        "aud": settings.token_audience,
+        "sub": "someone",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "scope": "agencies:read",
+        "client_id": "c",
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -43,14 +51,18 @@ async def test_missing_token_is_401_with_challenge(client):
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("overrides", [
-    {"exp": int(time.time()) - 3600},
-    {"nbf": int(time.time()) + 3600},
-    {"aud": "someone-else"},
-    {"iss": "https://evil.example"},
-    {"sub": None},
-    {"exp": None},
-], ids=["expired", "not-yet-valid", "wrong-audience", "wrong-issuer", "no-subject", "no-expiry"])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"exp": int(time.time()) - 3600},
+        {"nbf": int(time.time()) + 3600},
+        {"aud": "someone-else"},
+        {"iss": "https://evil.example"},
+        {"sub": None},
+        {"exp": None},
+    ],
+    ids=["expired", "not-yet-valid", "wrong-audience", "wrong-issuer", "no-subject", "no-expiry"],
+)
 async def test_bad_claims_are_refused(client, signing_key, settings, overrides):
     assert await status_for(client, sign(signing_key, settings, **overrides)) == 401
 
@@ -66,6 +78,7 @@ async def test_tampered_token_is_refused(client, signing_key, settings):
 async def test_alg_none_is_refused(client, settings, signing_key):
     def part(value):
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
     token = f"{part({'alg': 'none', 'typ': 'at+jwt', 'kid': signing_key.kid})}.{part(claims(settings))}."
     assert await status_for(client, token) == 401
 
@@ -88,7 +101,9 @@ async def test_unknown_key_and_wrong_type_are_refused(client, settings, signing_
 
 
 async def test_missing_scope_is_403_insufficient_scope(client, signing_key, settings):
-    response = await client.get(URL, headers={"Authorization": f"Bearer {sign(signing_key, settings, scope='children:read')}"})
+    response = await client.get(
+        URL, headers={"Authorization": f"Bearer {sign(signing_key, settings, scope='children:read')}"}
+    )
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
@@ -101,9 +116,13 @@ async def test_an_agency_identity_provider_can_issue_tokens(make_app, settings, 
     from services.core.app_factory import token_verifiers
 
     idp_key = ECKey.generate_key("P-256", parameters={"kid": "idp-1"}, private=True)
-    external = settings.model_copy(update={"external_issuer": "https://idp.agency.example",
-                                           "external_jwks_url": "https://idp.agency.example/jwks",
-                                           "external_audience": "adoption-register"})
+    external = settings.model_copy(
+        update={
+            "external_issuer": "https://idp.agency.example",
+            "external_jwks_url": "https://idp.agency.example/jwks",
+            "external_audience": "adoption-register",
+        }
+    )
     served = []
 
     def jwks(request: httpx.Request) -> httpx.Response:
@@ -113,7 +132,8 @@ async def test_an_agency_identity_provider_can_issue_tokens(make_app, settings, 
     app = await make_app()
     local = app.state.token_verifiers[settings.token_issuer]
     app.state.token_verifiers = await token_verifiers(
-        external, local._load_keys, lambda: httpx.AsyncClient(transport=httpx.MockTransport(jwks)))
+        external, local._load_keys, lambda: httpx.AsyncClient(transport=httpx.MockTransport(jwks))
+    )
     assert served == ["https://idp.agency.example/jwks"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         from_idp = sign(idp_key, settings, iss="https://idp.agency.example")

@@ -82,16 +82,22 @@ async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(matchi
     assert 0 < metrics["matched"] <= inputs["households"] and metrics["long_waiting_matched"] > 0
     assert metrics["sibling_groups_matched"] > 0 and metrics["mean_score"] > 0
     assert {"load_seconds", "mask_and_score_seconds", "solve_seconds", "store_seconds"} <= set(result["timings"])
-    page = (await client.get(f"/v1/matching/runs/{result['ref']}/proposals", params={"status": "proposed"},
-                             headers=auth())).json()
+    page = (
+        await client.get(f"/v1/matching/runs/{result['ref']}/proposals", params={"status": "proposed"}, headers=auth())
+    ).json()
     first = page["items"][0]
     assert first["household_ref"] and first["score"] == sum(first["components"].values())
     assert first["shortlist"] and first["shortlist"][0]["score"] == sum(first["shortlist"][0]["components"].values())
     assert [s["score"] for s in first["shortlist"]] == sorted((s["score"] for s in first["shortlist"]), reverse=True)
     async with engine.connect() as conn:
         broken = (await conn.execute(text(BROKEN_RULES_SQL), {"run": result["ref"]})).scalars().all()
-        stored = await conn.scalar(text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
-                                        "WHERE r.ref = :r AND p.status = 'proposed'"), {"r": result["ref"]})
+        stored = await conn.scalar(
+            text(
+                "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+                "WHERE r.ref = :r AND p.status = 'proposed'"
+            ),
+            {"r": result["ref"]},
+        )
     assert broken == [] and stored == metrics["matched"]
     again = await run(client, auth)
     assert again["inputs"]["hash"] == result["inputs"]["hash"] and again["metrics"] == metrics  # deterministic
@@ -112,8 +118,9 @@ async def test_lexicographic_and_scoped_and_what_if_runs(matching, auth):
 
 async def test_one_run_at_a_time(matching, auth):
     client, _, _ = matching
-    responses = await asyncio.gather(*(client.post("/v1/matching/runs", params={"wait": "true"}, json={},
-                                                   headers=auth()) for _ in range(3)))
+    responses = await asyncio.gather(
+        *(client.post("/v1/matching/runs", params={"wait": "true"}, json={}, headers=auth()) for _ in range(3))
+    )
     codes = sorted(r.status_code for r in responses)
     assert codes.count(200) >= 1 and set(codes) <= {200, 409}
     assert 409 in codes  # the runs overlapped: only one may hold the lock
@@ -130,8 +137,10 @@ async def test_a_failed_run_leaves_no_partial_proposals(matching, auth, monkeypa
     failed = response.json()
     assert failed["status"] == "failed" and "solver crashed" in failed["error"]
     async with engine.connect() as conn:
-        count = await conn.scalar(text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
-                                       "WHERE r.ref = :r"), {"r": failed["ref"]})
+        count = await conn.scalar(
+            text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id WHERE r.ref = :r"),
+            {"r": failed["ref"]},
+        )
     assert count == 0
     monkeypatch.undo()
     assert (await run(client, auth))["status"] == "succeeded"  # the lock was released
@@ -140,68 +149,92 @@ async def test_a_failed_run_leaves_no_partial_proposals(matching, auth, monkeypa
 async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(matching, auth):
     client, engine, _ = matching
     result = await run(client, auth)
-    proposals = (await client.get(f"/v1/matching/runs/{result['ref']}/proposals", params={"status": "proposed",
-                                                                                         "limit": 2},
-                                  headers=auth())).json()["items"]
+    proposals = (
+        await client.get(
+            f"/v1/matching/runs/{result['ref']}/proposals", params={"status": "proposed", "limit": 2}, headers=auth()
+        )
+    ).json()["items"]
     accept, decline = proposals
-    no_reason = await client.post(f"/v1/matching/proposals/{decline['ref']}/decision", json={"decision": "decline"},
-                                  headers=auth())
+    no_reason = await client.post(
+        f"/v1/matching/proposals/{decline['ref']}/decision", json={"decision": "decline"}, headers=auth()
+    )
     assert no_reason.status_code == 422
-    other_agency = await client.post(f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"},
-                                     headers=auth(agency="VAA-01"))
+    other_agency = await client.post(
+        f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"}, headers=auth(agency="VAA-01")
+    )
     assert other_agency.status_code == 403
-    accepted = await client.post(f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"},
-                                 headers=auth())
+    accepted = await client.post(
+        f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"}, headers=auth()
+    )
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     group = (await client.get(f"/v1/sibling-groups/{accept['sibling_group_ref']}", headers=auth())).json()
     household = (await client.get(f"/v1/households/{accept['household_ref']}", headers=auth())).json()
     assert group["status"] == "linked" and household["status"] == "linked"
-    twice = await client.post(f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"},
-                              headers=auth())
+    twice = await client.post(
+        f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"}, headers=auth()
+    )
     assert twice.status_code == 409
-    declined = await client.post(f"/v1/matching/proposals/{decline['ref']}/decision",
-                                 json={"decision": "decline", "reason": "too far for contact"}, headers=auth())
+    declined = await client.post(
+        f"/v1/matching/proposals/{decline['ref']}/decision",
+        json={"decision": "decline", "reason": "too far for contact"},
+        headers=auth(),
+    )
     assert declined.status_code == 200
     later = await run(client, auth)
     async with engine.connect() as conn:
-        repeated = await conn.scalar(text(
-            "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
-            "JOIN sibling_groups g ON g.id = p.sibling_group_id JOIN households h ON h.id = p.household_id "
-            "WHERE r.ref = :r AND g.ref = :g AND h.ref = :h"),
-            {"r": later["ref"], "g": decline["sibling_group_ref"], "h": decline["household_ref"]})
-        linked_again = await conn.scalar(text(
-            "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
-            "JOIN sibling_groups g ON g.id = p.sibling_group_id WHERE r.ref = :r AND g.ref = :g"),
-            {"r": later["ref"], "g": accept["sibling_group_ref"]})
+        repeated = await conn.scalar(
+            text(
+                "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+                "JOIN sibling_groups g ON g.id = p.sibling_group_id JOIN households h ON h.id = p.household_id "
+                "WHERE r.ref = :r AND g.ref = :g AND h.ref = :h"
+            ),
+            {"r": later["ref"], "g": decline["sibling_group_ref"], "h": decline["household_ref"]},
+        )
+        linked_again = await conn.scalar(
+            text(
+                "SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
+                "JOIN sibling_groups g ON g.id = p.sibling_group_id WHERE r.ref = :r AND g.ref = :g"
+            ),
+            {"r": later["ref"], "g": accept["sibling_group_ref"]},
+        )
     assert repeated == 0 and linked_again == 0  # the linked unit is no longer in the pool
-    candidates = (await client.get(f"/v1/matching/children/{decline['sibling_group_ref']}/candidates",
-                                   headers=auth())).json()
+    candidates = (
+        await client.get(f"/v1/matching/children/{decline['sibling_group_ref']}/candidates", headers=auth())
+    ).json()
     assert decline["household_ref"] not in [c["household_ref"] for c in candidates["candidates"]]
 
 
 async def test_live_candidates_for_a_child_are_ranked_and_explained(matching, auth):
     client, engine, _ = matching
     async with engine.connect() as conn:
-        child = await conn.scalar(text("SELECT c.ref FROM children c JOIN sibling_groups g ON g.id = c.sibling_group_id "
-                                       "WHERE g.status = 'waiting' ORDER BY c.id LIMIT 1"))
+        child = await conn.scalar(
+            text(
+                "SELECT c.ref FROM children c JOIN sibling_groups g ON g.id = c.sibling_group_id "
+                "WHERE g.status = 'waiting' ORDER BY c.id LIMIT 1"
+            )
+        )
     response = await client.get(f"/v1/matching/children/{child}/candidates", params={"k": 5}, headers=auth())
     body = response.json()
     assert response.status_code == 200 and body["policy_version"] == 1
     scores = [c["score"] for c in body["candidates"]]
-    assert scores == sorted(scores, reverse=True) and all(c["score"] == sum(c["components"].values())
-                                                          for c in body["candidates"])
+    assert scores == sorted(scores, reverse=True) and all(
+        c["score"] == sum(c["components"].values()) for c in body["candidates"]
+    )
     missing = await client.get("/v1/matching/children/C-0000000000/candidates", headers=auth())
     assert missing.status_code == 404
 
 
 async def test_policy_versions(matching, auth):
     client, _, _ = matching
-    created = await client.post("/v1/matching/policies", json={"settings": {"culture_points": 4},
-                                                                "note": "less weight on shared culture"},
-                                headers=auth())
+    created = await client.post(
+        "/v1/matching/policies",
+        json={"settings": {"culture_points": 4}, "note": "less weight on shared culture"},
+        headers=auth(),
+    )
     assert created.status_code == 201 and created.json()["settings"]["culture_points"] == 4
-    regional = await client.post("/v1/matching/policies", json={"settings": {}, "note": "mine"},
-                                 headers=auth(agency="RAA-01"))
+    regional = await client.post(
+        "/v1/matching/policies", json={"settings": {}, "note": "mine"}, headers=auth(agency="RAA-01")
+    )
     assert regional.status_code == 403
     versions = (await client.get("/v1/matching/policies", headers=auth())).json()
     assert [v["version"] for v in versions][-1] == created.json()["version"] > 1
@@ -218,7 +251,9 @@ async def test_a_run_interrupted_by_shutdown_leaves_nothing_half_written(matchin
     stopped = (await client.get(f"/v1/matching/runs/{started.json()['ref']}", headers=auth())).json()
     assert stopped["status"] == "failed" and "Cancelled" in stopped["error"]
     async with engine.connect() as conn:
-        count = await conn.scalar(text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id "
-                                       "WHERE r.ref = :r"), {"r": stopped["ref"]})
+        count = await conn.scalar(
+            text("SELECT count(*) FROM match_proposals p JOIN match_runs r ON r.id = p.run_id WHERE r.ref = :r"),
+            {"r": stopped["ref"]},
+        )
     assert count == 0
     assert (await run(client, auth))["status"] == "succeeded"  # and it can be run again

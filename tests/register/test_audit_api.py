@@ -7,8 +7,11 @@ async def test_audit_events_and_versions_of_a_child(client, auth, connection):
     await add_agencies(connection)
     created = await client.post("/v1/children", json=child_payload(), headers=auth(agency="RAA-N"))
     ref = created.json()["ref"]
-    await client.patch(f"/v1/children/{ref}", json={"profile_text": "Now loves trains."},
-                       headers={**auth(agency="RAA-N"), "If-Match": created.headers["ETag"]})
+    await client.patch(
+        f"/v1/children/{ref}",
+        json={"profile_text": "Now loves trains."},
+        headers={**auth(agency="RAA-N"), "If-Match": created.headers["ETag"]},
+    )
     await client.get(f"/v1/children/{ref}", headers=auth(agency="RAA-S"))
 
     forbidden = await client.get("/v1/audit/events", headers=auth("children:read"))
@@ -22,7 +25,9 @@ async def test_audit_events_and_versions_of_a_child(client, auth, connection):
 
     versions = await client.get(f"/v1/audit/versions/child/{ref}", headers=auth("audit:read"))
     assert [(v["version"], v["data"]["profile_text"]) for v in versions.json()] == [
-        (1, "Loves dinosaurs and building dens."), (2, "Now loves trains.")]
+        (1, "Loves dinosaurs and building dens."),
+        (2, "Now loves trains."),
+    ]
     # Reading a child's history is itself a read of the full record.
     events = (await client.get("/v1/audit/events", params={"resource_ref": ref}, headers=auth("audit:read"))).json()
     assert events["items"][0]["action"] == "read" and len(events["items"]) == 4
@@ -34,12 +39,15 @@ async def test_audit_events_and_versions_of_a_child(client, auth, connection):
 
 async def test_request_id_is_taken_from_the_caller_when_plain(client, auth, connection):
     await add_agencies(connection)
-    created = await client.post("/v1/children", json=child_payload(),
-                                headers={**auth(), "X-Request-ID": "case-system-123"})
-    event = (await client.get("/v1/audit/events", params={"resource_ref": created.json()["ref"]},
-                              headers=auth("audit:read"))).json()["items"][0]
+    created = await client.post(
+        "/v1/children", json=child_payload(), headers={**auth(), "X-Request-ID": "case-system-123"}
+    )
+    event = (
+        await client.get("/v1/audit/events", params={"resource_ref": created.json()["ref"]}, headers=auth("audit:read"))
+    ).json()["items"][0]
     assert event["request_id"] == "case-system-123"
     odd = await client.post("/v1/children", json=child_payload(), headers={**auth(), "X-Request-ID": "<script>"})
-    event = (await client.get("/v1/audit/events", params={"resource_ref": odd.json()["ref"]},
-                              headers=auth("audit:read"))).json()["items"][0]
+    event = (
+        await client.get("/v1/audit/events", params={"resource_ref": odd.json()["ref"]}, headers=auth("audit:read"))
+    ).json()["items"][0]
     assert event["request_id"] != "<script>" and len(event["request_id"]) == 36

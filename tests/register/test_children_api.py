@@ -28,8 +28,15 @@ async def test_create_and_read_child_is_audited(client, auth, connection):
     response = await client.get(f"/v1/children/{created['ref']}", headers=auth())
     assert response.status_code == 200 and response.headers["ETag"] == etag
     assert response.json()["first_name"] == "Amelia"
-    actions = (await connection.execute(text(
-        "SELECT action FROM audit_events WHERE resource_ref = :r ORDER BY id"), {"r": created["ref"]})).scalars().all()
+    actions = (
+        (
+            await connection.execute(
+                text("SELECT action FROM audit_events WHERE resource_ref = :r ORDER BY id"), {"r": created["ref"]}
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert actions == ["create", "read"]
 
 
@@ -64,10 +71,15 @@ async def test_update_needs_if_match_and_detects_stale_versions(client, auth, co
     stale = await client.patch(url, json={"profile_text": "Overwrite"}, headers={**auth(), "If-Match": etag})
     assert stale.status_code == 412
     assert (await client.get(url, headers=auth())).json()["profile_text"] == "Likes music."
-    versions = (await connection.execute(text(
-        "SELECT v.version, v.data->>'profile_text', v.principal FROM record_versions v JOIN children c "
-        "ON c.id = v.record_id AND v.table_name = 'children' WHERE c.ref = :r ORDER BY v.version"),
-        {"r": created["ref"]})).all()
+    versions = (
+        await connection.execute(
+            text(
+                "SELECT v.version, v.data->>'profile_text', v.principal FROM record_versions v JOIN children c "
+                "ON c.id = v.record_id AND v.table_name = 'children' WHERE c.ref = :r ORDER BY v.version"
+            ),
+            {"r": created["ref"]},
+        )
+    ).all()
     assert [(v, t) for v, t, _ in versions] == [(1, "Loves dinosaurs and building dens."), (2, "Likes music.")]
     assert versions[1][2] == "test-client:tester"
 
@@ -77,8 +89,9 @@ async def test_status_is_changed_on_the_group_and_only_legally(client, auth):
     group_url = f"/v1/sibling-groups/{created['sibling_group_ref']}"
     group = await client.get(group_url, headers=auth())
     etag = group.headers["ETag"]
-    status_on_child = await client.patch(f"/v1/children/{created['ref']}", json={"status": "linked"},
-                                         headers={**auth(), "If-Match": '"1"'})
+    status_on_child = await client.patch(
+        f"/v1/children/{created['ref']}", json={"status": "linked"}, headers={**auth(), "If-Match": '"1"'}
+    )
     assert status_on_child.status_code == 422
     illegal = await client.patch(group_url, json={"status": "matched"}, headers={**auth(), "If-Match": etag})
     assert illegal.status_code == 409 and illegal.json()["type"].endswith("illegal-status-transition")
@@ -97,25 +110,39 @@ async def test_siblings_move_together_and_a_split_is_refused(client, auth):
     assert group["size"] == 2 and group["child_refs"] == [a["ref"], b["ref"]]
     old_group = await client.get(f"/v1/sibling-groups/{a['sibling_group_ref']}", headers=auth())
     assert old_group.json()["status"] == "withdrawn" and old_group.json()["size"] == 0
-    linked = await client.patch(f"/v1/sibling-groups/{group['ref']}", json={"status": "linked"},
-                                headers={**auth(), "If-Match": formed.headers["ETag"]})
+    linked = await client.patch(
+        f"/v1/sibling-groups/{group['ref']}",
+        json={"status": "linked"},
+        headers={**auth(), "If-Match": formed.headers["ETag"]},
+    )
     assert linked.status_code == 200
     for ref in (a["ref"], b["ref"]):
         assert (await client.get(f"/v1/children/{ref}", headers=auth())).json()["status"] == "linked"
     c, _ = await create_child(client, auth, first_name="Cat")
     a_now = await client.get(f"/v1/children/{a['ref']}", headers=auth())
-    split = await client.patch(f"/v1/children/{a['ref']}", json={"sibling_group_ref": c["sibling_group_ref"]},
-                               headers={**auth(), "If-Match": a_now.headers["ETag"]})
+    split = await client.patch(
+        f"/v1/children/{a['ref']}",
+        json={"sibling_group_ref": c["sibling_group_ref"]},
+        headers={**auth(), "If-Match": a_now.headers["ETag"]},
+    )
     assert split.status_code == 409 and split.json()["type"].endswith("sibling-group-split")
     assert (await client.get(f"/v1/children/{a['ref']}", headers=auth())).json()["sibling_group_ref"] == group["ref"]
 
 
 async def test_list_filters_and_cursor_pages(client, auth):
     for days in (100, 400, 700):
-        await create_child(client, auth, placement_order_on=str(__import__("datetime").date.today()
-                                                                 - __import__("datetime").timedelta(days=days)))
-    await create_child(client, auth, la_ref="LA-S1", region="south_west",
-                       needs={**child_payload()["needs"], "emotional_behavioural": "high"})
+        await create_child(
+            client,
+            auth,
+            placement_order_on=str(__import__("datetime").date.today() - __import__("datetime").timedelta(days=days)),
+        )
+    await create_child(
+        client,
+        auth,
+        la_ref="LA-S1",
+        region="south_west",
+        needs={**child_payload()["needs"], "emotional_behavioural": "high"},
+    )
     first = await client.get("/v1/children", params={"limit": 2}, headers=auth())
     body = first.json()
     assert [c["days_waiting"] for c in body["items"]] == [700, 400]
@@ -135,11 +162,13 @@ async def test_list_filters_and_cursor_pages(client, auth):
 
 async def test_agency_staff_write_only_their_own_children(client, auth):
     created, etag = await create_child(client, auth)
-    other = await client.patch(f"/v1/children/{created['ref']}", json={"profile_text": "x"},
-                               headers={**auth(agency="RAA-S"), "If-Match": etag})
+    other = await client.patch(
+        f"/v1/children/{created['ref']}", json={"profile_text": "x"}, headers={**auth(agency="RAA-S"), "If-Match": etag}
+    )
     assert other.status_code == 403
-    own_raa = await client.patch(f"/v1/children/{created['ref']}", json={"profile_text": "y"},
-                                 headers={**auth(agency="RAA-N"), "If-Match": etag})
+    own_raa = await client.patch(
+        f"/v1/children/{created['ref']}", json={"profile_text": "y"}, headers={**auth(agency="RAA-N"), "If-Match": etag}
+    )
     assert own_raa.status_code == 200
     reads_national_pool = await client.get(f"/v1/children/{created['ref']}", headers=auth(agency="RAA-S"))
     assert reads_national_pool.status_code == 200

@@ -33,22 +33,24 @@ async def test_household_create_read_update(client, auth, connection):
     assert too_old.json()["items"] == []
     updated = await patch(client, auth, f"/v1/households/{created['ref']}", {"status": "on_hold"}, etag)
     assert updated.status_code == 200 and updated.json()["status"] == "on_hold"
-    illegal = await patch(client, auth, f"/v1/households/{created['ref']}", {"status": "matched"},
-                          updated.headers["ETag"])
+    illegal = await patch(
+        client, auth, f"/v1/households/{created['ref']}", {"status": "matched"}, updated.headers["ETag"]
+    )
     assert illegal.status_code == 409
     read = await client.get(f"/v1/households/{created['ref']}", headers=auth())
     assert read.json()["applicant_names"] == ["Sam Adopter", "Alex Adopter"]
-    audited = await connection.scalar(text("SELECT count(*) FROM audit_events WHERE resource_ref = :r"),
-                                      {"r": created["ref"]})
+    audited = await connection.scalar(
+        text("SELECT count(*) FROM audit_events WHERE resource_ref = :r"), {"r": created["ref"]}
+    )
     assert audited == 3  # create, the status change, the full read (the refused change wrote nothing)
 
 
 async def test_household_bad_input(client, auth, connection):
-    bad_range = await client.post("/v1/households", json=household_payload(age_min_years=8, age_max_years=3),
-                                  headers=auth())
+    bad_range = await client.post(
+        "/v1/households", json=household_payload(age_min_years=8, age_max_years=3), headers=auth()
+    )
     assert bad_range.status_code == 422
-    three = await client.post("/v1/households", json=household_payload(applicant_names=["A", "B", "C"]),
-                              headers=auth())
+    three = await client.post("/v1/households", json=household_payload(applicant_names=["A", "B", "C"]), headers=auth())
     assert three.status_code == 422
     fractional = await client.post("/v1/households", json=household_payload(approved_children=1.5), headers=auth())
     assert fractional.status_code == 422
@@ -63,7 +65,7 @@ async def matched_pair(client, auth, size=1):
     if size > 1:
         formed, _ = await post(client, auth, "/v1/sibling-groups", {"child_refs": [c["ref"] for c, _ in children]})
         group_ref = formed["ref"]
-    household, h_etag = await post(client, auth, "/v1/households", household_payload(approved_children=1))
+    household, _ = await post(client, auth, "/v1/households", household_payload(approved_children=1))
     g_url, h_url = f"/v1/sibling-groups/{group_ref}", f"/v1/households/{household['ref']}"
     for status in ("linked", "matched"):
         g = await client.get(g_url, headers=auth())
@@ -76,15 +78,21 @@ async def matched_pair(client, auth, size=1):
 async def test_placement_of_a_matched_group_across_agencies(client, auth):
     group_ref, household_ref = await matched_pair(client, auth)
     placed_on = (date.today() - timedelta(days=3)).isoformat()
-    placement, etag = await post(client, auth, "/v1/placements", {"sibling_group_ref": group_ref,
-                                                                   "household_ref": household_ref,
-                                                                   "placed_on": placed_on})
+    placement, etag = await post(
+        client,
+        auth,
+        "/v1/placements",
+        {"sibling_group_ref": group_ref, "household_ref": household_ref, "placed_on": placed_on},
+    )
     assert placement["child_agency_ref"] == "RAA-N" and placement["household_agency_ref"] == "RAA-S"
     assert placement["cross_agency"] is True
     group = await client.get(f"/v1/sibling-groups/{group_ref}", headers=auth())
     assert group.json()["status"] == "placed"
-    again = await client.post("/v1/placements", json={"sibling_group_ref": group_ref, "household_ref": household_ref,
-                                                      "placed_on": placed_on}, headers=auth())
+    again = await client.post(
+        "/v1/placements",
+        json={"sibling_group_ref": group_ref, "household_ref": household_ref, "placed_on": placed_on},
+        headers=auth(),
+    )
     assert again.status_code == 409
     url = f"/v1/placements/{placement['ref']}"
     too_early = await patch(client, auth, url, {"adoption_order_on": "2000-01-01"}, etag)
@@ -98,17 +106,27 @@ async def test_placement_of_a_matched_group_across_agencies(client, auth):
 async def test_placement_refusals(client, auth, connection):
     child, _ = await post(client, auth, "/v1/children", child_payload())
     household, _ = await post(client, auth, "/v1/households", household_payload())
-    not_matched = await client.post("/v1/placements", json={
-        "sibling_group_ref": child["sibling_group_ref"], "household_ref": household["ref"],
-        "placed_on": date.today().isoformat()}, headers=auth())
+    not_matched = await client.post(
+        "/v1/placements",
+        json={
+            "sibling_group_ref": child["sibling_group_ref"],
+            "household_ref": household["ref"],
+            "placed_on": date.today().isoformat(),
+        },
+        headers=auth(),
+    )
     assert not_matched.status_code == 409
     group_ref, household_ref = await matched_pair(client, auth, size=2)
-    over_capacity = await client.post("/v1/placements", json={
-        "sibling_group_ref": group_ref, "household_ref": household_ref,
-        "placed_on": date.today().isoformat()}, headers=auth())
+    over_capacity = await client.post(
+        "/v1/placements",
+        json={"sibling_group_ref": group_ref, "household_ref": household_ref, "placed_on": date.today().isoformat()},
+        headers=auth(),
+    )
     assert over_capacity.status_code == 409 and "approved for 1" in over_capacity.json()["detail"]
-    wrong_agency = await client.post("/v1/placements", json={
-        "sibling_group_ref": group_ref, "household_ref": household_ref,
-        "placed_on": date.today().isoformat()}, headers=auth(agency="RAA-S"))
+    wrong_agency = await client.post(
+        "/v1/placements",
+        json={"sibling_group_ref": group_ref, "household_ref": household_ref, "placed_on": date.today().isoformat()},
+        headers=auth(agency="RAA-S"),
+    )
     assert wrong_agency.status_code == 403
     assert await connection.scalar(text("SELECT count(*) FROM placements")) == 0

@@ -19,9 +19,15 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def eligibility_mask(units: Units, households: Households, rows: np.ndarray,
-                     declined: tuple[np.ndarray, np.ndarray] | None = None, *, cols: np.ndarray | None = None,
-                     max_distance_km: float = 0) -> np.ndarray:
+def eligibility_mask(
+    units: Units,
+    households: Households,
+    rows: np.ndarray,
+    declined: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    cols: np.ndarray | None = None,
+    max_distance_km: float = 0,
+) -> np.ndarray:
     """bool (len(rows), len(cols)): which of these households (all when `cols` is None)
     each of these units may be proposed."""
     if cols is not None:
@@ -44,19 +50,31 @@ def eligibility_mask(units: Units, households: Households, rows: np.ndarray,
     restricted = units.min_distance_km[u] > 0
     if restricted.any():
         r = u[restricted]
-        far = haversine_km(units.birth_latitude[r, None], units.birth_longitude[r, None],
-                           households.latitude[None, :], households.longitude[None, :])
+        far = haversine_km(
+            units.birth_latitude[r, None],
+            units.birth_longitude[r, None],
+            households.latitude[None, :],
+            households.longitude[None, :],
+        )
         ok[restricted] &= far >= units.min_distance_km[r, None]
     # The policy's cap on the distance for introductions, when it sets one.
     if max_distance_km > 0:
-        ok &= haversine_km(units.latitude[u, None], units.longitude[u, None], households.latitude[None, :],
-                           households.longitude[None, :]) <= max_distance_km
+        ok &= (
+            haversine_km(
+                units.latitude[u, None],
+                units.longitude[u, None],
+                households.latitude[None, :],
+                households.longitude[None, :],
+            )
+            <= max_distance_km
+        )
     _exclude_declined(ok, u, np.arange(len(households)), declined)
     return ok
 
 
-def _exclude_declined(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                      declined: tuple[np.ndarray, np.ndarray] | None) -> None:
+def _exclude_declined(
+    mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, declined: tuple[np.ndarray, np.ndarray] | None
+) -> None:
     """Pairs a family finder declined are never proposed again."""
     if declined is None or not len(declined[0]):
         return

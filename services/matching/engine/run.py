@@ -30,14 +30,21 @@ class MatchResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def candidate_edges(units: Units, households: Households, policy: ScoringPolicy, *,
-                    declined: tuple[np.ndarray, np.ndarray] | None = None, top_k: int | None = None) -> Edges:
+def candidate_edges(
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    *,
+    declined: tuple[np.ndarray, np.ndarray] | None = None,
+    top_k: int | None = None,
+) -> Edges:
     """Every eligible pair with its score; with `top_k`, only each unit's best `top_k`
     (ties broken by household index), which keeps a very large pool sparse."""
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for block, nearby in _neighbourhoods(units, households, policy.max_distance_km):
-        local_rows, local_cols = np.nonzero(eligibility_mask(units, households, block, declined, cols=nearby,
-                                                             max_distance_km=policy.max_distance_km))
+        local_rows, local_cols = np.nonzero(
+            eligibility_mask(units, households, block, declined, cols=nearby, max_distance_km=policy.max_distance_km)
+        )
         rows = block[local_rows]
         cols = local_cols if nearby is None else nearby[local_cols]
         scores = pair_scores(units, households, policy, rows, cols)
@@ -49,8 +56,9 @@ def candidate_edges(units: Units, households: Households, policy: ScoringPolicy,
     return Edges(rows=rows, cols=cols, scores=scores, n_units=len(units), n_households=len(households))
 
 
-def _neighbourhoods(units: Units, households: Households, max_km: float
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def _neighbourhoods(
+    units: Units, households: Households, max_km: float
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Blocks of units, each with the households it must be checked against: all of them,
     or with a distance cap only those in its grid cell and the eight around it (cells at
     least `max_km` wide, so nothing within reach is missed)."""
@@ -65,8 +73,10 @@ def _neighbourhoods(units: Units, households: Households, max_km: float
     def cells(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         return np.stack([np.floor(lat / lat_step), np.floor(lon / lon_step)], axis=1).astype(np.int64)
 
-    unit_cells, household_cells = cells(units.latitude, units.longitude), cells(households.latitude,
-                                                                                households.longitude)
+    unit_cells, household_cells = (
+        cells(units.latitude, units.longitude),
+        cells(households.latitude, households.longitude),
+    )
     by_cell: dict[tuple[int, int], list[int]] = {}
     for j, (a, b) in enumerate(household_cells.tolist()):
         by_cell.setdefault((a, b), []).append(j)
@@ -75,13 +85,16 @@ def _neighbourhoods(units: Units, households: Households, max_km: float
         units_by_cell.setdefault((a, b), []).append(i)
     for key in sorted(units_by_cell):
         members = np.array(units_by_cell[key], dtype=np.int64)
-        nearby = sorted(j for da in (-1, 0, 1) for db in (-1, 0, 1) for j in by_cell.get((key[0] + da, key[1] + db), []))
+        nearby = sorted(
+            j for da in (-1, 0, 1) for db in (-1, 0, 1) for j in by_cell.get((key[0] + da, key[1] + db), [])
+        )
         for start in range(0, len(members), BLOCK_UNITS):
-            yield members[start:start + BLOCK_UNITS], np.array(nearby, dtype=np.int64)
+            yield members[start : start + BLOCK_UNITS], np.array(nearby, dtype=np.int64)
 
 
-def _best_per_unit(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _best_per_unit(
+    rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.lexsort((cols, -scores, rows))  # by unit, best score first, then household index
     rows, cols, scores = rows[order], cols[order], scores[order]
     starts = np.searchsorted(rows, rows, side="left")
@@ -101,15 +114,24 @@ def long_waiting(units: Units, policy: ScoringPolicy) -> np.ndarray:
     return units.days_waiting >= policy.long_wait_days
 
 
-def propose(units: Units, households: Households, policy: ScoringPolicy, *,
-            declined: tuple[np.ndarray, np.ndarray] | None = None, lexicographic: bool = False,
-            shortlist_k: int = 5, dense_limit: int = 25_000_000, top_k: int | None = None,
-            method: Method | None = None) -> MatchResult:
+def propose(
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    *,
+    declined: tuple[np.ndarray, np.ndarray] | None = None,
+    lexicographic: bool = False,
+    shortlist_k: int = 5,
+    dense_limit: int = 25_000_000,
+    top_k: int | None = None,
+    method: Method | None = None,
+) -> MatchResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sparse = method == "sparse" or (method is None and len(units) * len(households) > dense_limit)
-    edges = candidate_edges(units, households, policy, declined=declined,
-                            top_k=top_k if top_k is not None else (50 if sparse else None))
+    edges = candidate_edges(
+        units, households, policy, declined=declined, top_k=top_k if top_k is not None else (50 if sparse else None)
+    )
     timings["mask_and_score_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -129,24 +151,42 @@ def propose(units: Units, households: Households, policy: ScoringPolicy, *,
     eligible_units[edges.rows] = True
     long = long_waiting(units, policy)
     metrics = {
-        "units": len(units), "households": len(households), "candidate_pairs": len(edges.rows),
-        "units_eligible": int(eligible_units.sum()), "matched": len(matched),
-        "long_waiting_units": int(long.sum()), "long_waiting_matched": int(long[matched].sum()),
-        "sibling_groups": int((units.size > 1).sum()), "sibling_groups_matched": int((units.size[matched] > 1).sum()),
+        "units": len(units),
+        "households": len(households),
+        "candidate_pairs": len(edges.rows),
+        "units_eligible": int(eligible_units.sum()),
+        "matched": len(matched),
+        "long_waiting_units": int(long.sum()),
+        "long_waiting_matched": int(long[matched].sum()),
+        "sibling_groups": int((units.size > 1).sum()),
+        "sibling_groups_matched": int((units.size[matched] > 1).sum()),
         "children_matched": int(units.size[matched].sum()),
         "mean_score": float(scores[matched].mean()) if len(matched) else 0.0,
         "total_score": int(scores[matched].sum()),
     }
-    return MatchResult(assignment=assignment, scores=scores, components=components, shortlists=lists, method=used,
-                       metrics=metrics, timings=timings)
+    return MatchResult(
+        assignment=assignment,
+        scores=scores,
+        components=components,
+        shortlists=lists,
+        method=used,
+        metrics=metrics,
+        timings=timings,
+    )
 
 
-def candidates_for_unit(units: Units, households: Households, policy: ScoringPolicy, unit: int, *, k: int = 10,
-                        declined: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, dict[str, int]]]:
+def candidates_for_unit(
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    unit: int,
+    *,
+    k: int = 10,
+    declined: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[tuple[int, dict[str, int]]]:
     """A live ranked shortlist for one unit: (household, components), best first."""
     row = np.array([unit])
-    cols = np.flatnonzero(eligibility_mask(units, households, row, declined,
-                                           max_distance_km=policy.max_distance_km)[0])
+    cols = np.flatnonzero(eligibility_mask(units, households, row, declined, max_distance_km=policy.max_distance_km)[0])
     components = pair_components(units, households, policy, np.repeat(row, len(cols)), cols)
     totals = components.sum(axis=1)
     order = np.lexsort((cols, -totals))[:k]

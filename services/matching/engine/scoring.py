@@ -26,13 +26,16 @@ def soft_weight(days_waiting: np.ndarray, policy: ScoringPolicy) -> np.ndarray:
 def priority_points(units: Units, policy: ScoringPolicy, rows: np.ndarray) -> np.ndarray:
     """int32 (len(rows), 5): the points a unit brings to any household."""
     wait = np.minimum(units.days_waiting[rows] // 30 * policy.wait_points_per_30_days, policy.wait_points_cap)
-    return np.stack([
-        wait,
-        np.where(units.size[rows] > 1, policy.sibling_group_points, 0),
-        np.where(units.age_max_months[rows] >= policy.aged_five_plus_months, policy.aged_five_plus_points, 0),
-        np.where(units.disabled[rows], policy.disability_points, 0),
-        np.where(units.minority_ethnic[rows], policy.minority_ethnic_points, 0),
-    ], axis=1).astype(np.int32)
+    return np.stack(
+        [
+            wait,
+            np.where(units.size[rows] > 1, policy.sibling_group_points, 0),
+            np.where(units.age_max_months[rows] >= policy.aged_five_plus_months, policy.aged_five_plus_points, 0),
+            np.where(units.disabled[rows], policy.disability_points, 0),
+            np.where(units.minority_ethnic[rows], policy.minority_ethnic_points, 0),
+        ],
+        axis=1,
+    ).astype(np.int32)
 
 
 def pair_distance_km(units: Units, households: Households, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -43,8 +46,9 @@ def pair_distance_km(units: Units, households: Households, rows: np.ndarray, col
     return EARTH_RADIUS_KM * np.radians(np.hypot(x, lat2 - lat1))
 
 
-def compatibility(units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray,
-                  cols: np.ndarray) -> Iterator[np.ndarray]:
+def compatibility(
+    units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray, cols: np.ndarray
+) -> Iterator[np.ndarray]:
     """The compatibility components for the pairs, one array each, in COMPATIBILITY order."""
     headroom = np.zeros(len(rows), dtype=np.int16)
     can_meet, needs = households.can_meet.T.astype(np.int16), units.needs.T.astype(np.int16)  # contiguous columns
@@ -71,15 +75,17 @@ def compatibility(units: Units, households: Households, policy: ScoringPolicy, r
     yield np.rint(policy.religion_points * fade)[rows] * same_faith
 
 
-def pair_components(units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray,
-                    cols: np.ndarray) -> np.ndarray:
+def pair_components(
+    units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
     """int32 (len(rows), len(COMPONENTS)) for the pairs (rows[k], cols[k])."""
     parts = np.stack([part.astype(np.int32) for part in compatibility(units, households, policy, rows, cols)], axis=1)
     return np.concatenate([parts, priority_points(units, policy, rows)], axis=1)
 
 
-def pair_scores(units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray,
-                cols: np.ndarray) -> np.ndarray:
+def pair_scores(
+    units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
     """The row sums of `pair_components`, without building the matrix (the solver's weights)."""
     total = np.zeros(len(rows), dtype=np.int64)
     for part in compatibility(units, households, policy, rows, cols):
@@ -95,7 +101,17 @@ def explain(units: Units, households: Households, policy: ScoringPolicy, unit: i
 
 def max_possible_score(policy: ScoringPolicy) -> int:
     """An upper bound of any pair's score (used to make lexicographic weights exact)."""
-    return (policy.needs_points_cap + policy.age_fit_points + policy.distance_points + policy.contact_points
-            + policy.culture_points + policy.language_points + policy.religion_points + policy.wait_points_cap
-            + policy.sibling_group_points + policy.aged_five_plus_points + policy.disability_points
-            + policy.minority_ethnic_points)
+    return (
+        policy.needs_points_cap
+        + policy.age_fit_points
+        + policy.distance_points
+        + policy.contact_points
+        + policy.culture_points
+        + policy.language_points
+        + policy.religion_points
+        + policy.wait_points_cap
+        + policy.sibling_group_points
+        + policy.aged_five_plus_points
+        + policy.disability_points
+        + policy.minority_ethnic_points
+    )

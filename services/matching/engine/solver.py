@@ -50,8 +50,9 @@ def solver_weights(edges: Edges, priority: np.ndarray | None) -> np.ndarray:
     return weighted
 
 
-def solve(edges: Edges, *, priority: np.ndarray | None = None, dense_limit: int = 25_000_000,
-          method: Method | None = None) -> tuple[np.ndarray, Method]:
+def solve(
+    edges: Edges, *, priority: np.ndarray | None = None, dense_limit: int = 25_000_000, method: Method | None = None
+) -> tuple[np.ndarray, Method]:
     """Returns (household index per unit or -1, the method used)."""
     weights = solver_weights(edges, priority)
     chosen: Method = method or ("dense" if edges.n_units * edges.n_households <= dense_limit else "sparse")

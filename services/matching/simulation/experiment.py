@@ -8,8 +8,14 @@ from services.matching.simulation.report import Metrics, metrics
 from services.matching.simulation.simulate import MATCHERS, POLICIES, run
 
 
-def replicate(a: Assumptions, *, replications: int, seed: int, policies: tuple[str, ...] = POLICIES,
-              on_step: Callable[[], None] = lambda: None) -> dict[str, list[Metrics]]:
+def replicate(
+    a: Assumptions,
+    *,
+    replications: int,
+    seed: int,
+    policies: tuple[str, ...] = POLICIES,
+    on_step: Callable[[], None] = lambda: None,
+) -> dict[str, list[Metrics]]:
     results: dict[str, list[Metrics]] = {p: [] for p in policies}
     for r in range(replications):
         population = draw_population(a, seed + r)

@@ -98,7 +98,7 @@ def draw_population(assumptions: Assumptions, seed: int) -> Population:
     household_arrival = _arrival_weeks(rng, assumptions.households_per_week * assumptions.scale, weeks)
     sizes = generator.unit_sizes(3 * len(unit_arrival) + 10)  # enough units, in the register's proportions
     rng.shuffle(sizes)
-    groups = [generator.unit(int(size), waiting_days=0, status="waiting") for size in sizes[:len(unit_arrival)]]
+    groups = [generator.unit(int(size), waiting_days=0, status="waiting") for size in sizes[: len(unit_arrival)]]
     records = [generator.household(status=HouseholdStatus.APPROVED) for _ in household_arrival]
     languages = Languages({lang for g in groups for c in g["children"] for lang in c["languages"]} | {"english"})
     today = generator.today
@@ -108,14 +108,18 @@ def draw_population(assumptions: Assumptions, seed: int) -> Population:
     index = {ref: i for i, ref in enumerate(agencies)}
     vaa = {a.ref for a in generator.agencies if a.kind.value == "vaa"}
     return Population(
-        units=units, households=households, unit_arrival=unit_arrival, household_arrival=household_arrival,
+        units=units,
+        households=households,
+        unit_arrival=unit_arrival,
+        household_arrival=household_arrival,
         unit_agency=np.array([index[generator.raa_of[g["la_ref"]]] for g in groups]),
         household_agency=np.array([index[h["approving_agency_ref"]] for h in records]),
         household_is_vaa=np.array([h["approving_agency_ref"] in vaa for h in records]),
         unit_region=np.array([list(Region).index(g["children"][0]["region"]) for g in groups]),
-        household_withdraws=household_arrival + rng.geometric(assumptions.household_withdrawal_per_week,
-                                                              len(household_arrival)),
-        plan_changes=unit_arrival + assumptions.plan_change_after_weeks
+        household_withdraws=household_arrival
+        + rng.geometric(assumptions.household_withdrawal_per_week, len(household_arrival)),
+        plan_changes=unit_arrival
+        + assumptions.plan_change_after_weeks
         + rng.geometric(assumptions.plan_change_per_week, len(unit_arrival)),
         search_draws=rng.random((len(unit_arrival), weeks), dtype=np.float32),
         enquiry_draws=rng.random((len(household_arrival), weeks), dtype=np.float32),
@@ -149,4 +153,3 @@ def units_at(population: Population, rows: np.ndarray, week: int) -> Units:
     values["age_min_months"] = values["age_min_months"] + months
     values["age_max_months"] = values["age_max_months"] + months
     return Units(**values)
-

@@ -34,9 +34,13 @@ def metrics(pop: Population, a: Assumptions, o: Outcome) -> Metrics:
     waits = (o.placed_week[placed] - pop.unit_arrival[placed]) * DAYS_PER_WEEK
     # Aged 5+ when placed, as the published figure counts them (a long wait makes a child older).
     five_plus = pop.units.age_max_months[placed] + waits / 30.44 >= 60
-    masks = {"all": np.ones(placed.sum(), bool), "aged 5+": five_plus,
-             "sibling groups": pop.units.size[placed] > 1, "disabled": pop.units.disabled[placed],
-             "minority ethnic": pop.units.minority_ethnic[placed]}
+    masks = {
+        "all": np.ones(placed.sum(), bool),
+        "aged 5+": five_plus,
+        "sibling groups": pop.units.size[placed] > 1,
+        "disabled": pop.units.disabled[placed],
+        "minority ethnic": pop.units.minority_ethnic[placed],
+    }
     means = {g: float((waits * sizes * m).sum() / max((sizes * m).sum(), 1)) for g, m in masks.items()}
     household = o.placed_household[placed]
     cross_region = pop.households.region[household] != pop.unit_region[placed]
@@ -45,15 +49,18 @@ def metrics(pop: Population, a: Assumptions, o: Outcome) -> Metrics:
     year_ends = [a.warmup_weeks + 52 * y - 1 for y in range(1, a.years + 1)]
     per_child = np.repeat(waits, pop.units.size[placed])
     return Metrics(
-        mean_wait_days=means, median_wait_days=float(np.median(per_child)) if len(per_child) else 0.0,
+        mean_wait_days=means,
+        median_wait_days=float(np.median(per_child)) if len(per_child) else 0.0,
         waiting_18_months_at_year_end=float(np.mean([o.long_waiting_children[w] for w in year_ends])) / a.scale,
-        waiting_children=float(np.mean(o.waiting_children[a.warmup_weeks:])) / a.scale,
-        waiting_households=float(np.mean(o.waiting_households[a.warmup_weeks:])) / a.scale,
+        waiting_children=float(np.mean(o.waiting_children[a.warmup_weeks :])) / a.scale,
+        waiting_households=float(np.mean(o.waiting_households[a.warmup_weeks :])) / a.scale,
         children_placed_per_year=float(sizes.sum()) / a.years / a.scale,
         sibling_groups_placed_together_percent=100.0,  # a group is one unit: never split, by construction
         cross_region_percent=float(100 * (sizes * cross_region).sum() / max(sizes.sum(), 1)),
         interagency_fees_per_year_pounds=float((fee * cross_agency).sum()) / 100 / a.years / a.scale,
-        waits=per_child, stock=np.array(o.waiting_children[a.warmup_weeks:]) / a.scale)
+        waits=per_child,
+        stock=np.array(o.waiting_children[a.warmup_weeks :]) / a.scale,
+    )
 
 
 def interval(values: list[float]) -> str:
@@ -101,8 +108,12 @@ def write_report(results: dict[str, list[Metrics]], a: Assumptions, out: Path, s
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.8 / len(names)
     for k, p in enumerate(names):
-        ax.bar(np.arange(len(GROUPS)) + k * width, [np.mean([m.mean_wait_days[g] for m in results[p]]) for g in GROUPS],
-               width, label=p.replace("_", " "))
+        ax.bar(
+            np.arange(len(GROUPS)) + k * width,
+            [np.mean([m.mean_wait_days[g] for m in results[p]]) for g in GROUPS],
+            width,
+            label=p.replace("_", " "),
+        )
     ax.set_xticks(np.arange(len(GROUPS)) + width * (len(names) - 1) / 2, GROUPS)
     ax.set_ylabel("mean days waited")
     ax.set_title("Who waits longest, by policy")
@@ -120,19 +131,30 @@ def write_report(results: dict[str, list[Metrics]], a: Assumptions, out: Path, s
     fig.savefig(out / "stock.png", dpi=110)
     plt.close("all")
 
-    lines = [f"# What matching policies do to waiting times (simulation, seed {seed})", "",
-             f"{len(results[names[0]])} replications of {a.years} measured years (after {a.warmup_years} years of "
-             f"warm-up), at {a.scale:.0%} of England's scale; stocks and flows are scaled back to England. "
-             "Every policy sees the same children, households and random outcomes (common random numbers). "
-             "Figures are means with 95% intervals over replications.", "",
-             "## Calibration of the status quo", "", "| figure | published | simulated | within 15% |",
-             "| --- | ---: | ---: | --- |"]
+    lines = [
+        f"# What matching policies do to waiting times (simulation, seed {seed})",
+        "",
+        f"{len(results[names[0]])} replications of {a.years} measured years (after {a.warmup_years} years of "
+        f"warm-up), at {a.scale:.0%} of England's scale; stocks and flows are scaled back to England. "
+        "Every policy sees the same children, households and random outcomes (common random numbers). "
+        "Figures are means with 95% intervals over replications.",
+        "",
+        "## Calibration of the status quo",
+        "",
+        "| figure | published | simulated | within 15% |",
+        "| --- | ---: | ---: | --- |",
+    ]
     for name, target, achieved, ok in calibration(results["status_quo"]):
         lines.append(f"| {name} | {target:,} | {achieved:,.0f} | {'yes' if ok else 'NO'} |")
-    lines += ["", "## Results", "", "| figure | " + " | ".join(p.replace("_", " ") for p in names) + " |",
-              "| --- |" + " ---: |" * len(names)]
+    lines += [
+        "",
+        "## Results",
+        "",
+        "| figure | " + " | ".join(p.replace("_", " ") for p in names) + " |",
+        "| --- |" + " ---: |" * len(names),
+    ]
 
-    def row(label: str, get) -> None:  # noqa: ANN001
+    def row(label: str, get) -> None:
         lines.append(f"| {label} | " + " | ".join(interval([get(m) for m in results[p]]) for p in names) + " |")
 
     for g in GROUPS:
@@ -143,13 +165,25 @@ def write_report(results: dict[str, list[Metrics]], a: Assumptions, out: Path, s
     row("% placed across regions", lambda m: m.cross_region_percent)
     row("interagency fees per year (£)", lambda m: m.interagency_fees_per_year_pounds)
     row("% of sibling groups placed together", lambda m: m.sibling_groups_placed_together_percent)
-    lines += ["", "![waits](waits.png)", "", "![groups](groups.png)", "", "![stock](stock.png)", "",
-              "## Assumptions", ""]
+    lines += [
+        "",
+        "![waits](waits.png)",
+        "",
+        "![groups](groups.png)",
+        "",
+        "![stock](stock.png)",
+        "",
+        "## Assumptions",
+        "",
+    ]
     lines += [f"- `{k}` = {v}" for k, v in vars(a).items()]
-    lines += ["", "Policies: status quo (households enquire and choose the child they prefer, own agency first); "
-              "national greedy (the longest-waiting unit takes its best-scoring household, weekly); national "
-              "optimal (the engine's assignment, weekly); national optimal with the 18-month lexicographic "
-              "priority. National proposals are accepted with the probability in the assumptions."]
+    lines += [
+        "",
+        "Policies: status quo (households enquire and choose the child they prefer, own agency first); "
+        "national greedy (the longest-waiting unit takes its best-scoring household, weekly); national "
+        "optimal (the engine's assignment, weekly); national optimal with the 18-month lexicographic "
+        "priority. National proposals are accepted with the probability in the assumptions.",
+    ]
     report = out / "report.md"
     report.write_text("\n".join(lines) + "\n")
     return report

@@ -30,15 +30,24 @@ class Outcome:
 Matcher = Callable[[Population, Assumptions, ScoringPolicy, np.ndarray, np.ndarray, set, int], list[tuple[int, int]]]
 
 
-def _declined_local(declined: set[tuple[int, int]], rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _declined_local(
+    declined: set[tuple[int, int]], rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     row_at = {u: i for i, u in enumerate(rows.tolist())}
     col_at = {h: j for j, h in enumerate(cols.tolist())}
     pairs = [(row_at[u], col_at[h]) for u, h in declined if u in row_at and h in col_at]
     return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64)
 
 
-def status_quo(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: np.ndarray, free: np.ndarray,
-               declined: set, week: int) -> list[tuple[int, int]]:
+def status_quo(
+    pop: Population,
+    a: Assumptions,
+    policy: ScoringPolicy,
+    waiting: np.ndarray,
+    free: np.ndarray,
+    declined: set,
+    week: int,
+) -> list[tuple[int, int]]:
     """Today's catalogue: some households enquire each week and, first come first served in
     order of approval, each takes the eligible child it prefers among the profiles it can
     see (its own agency's children only, in their first weeks): the youngest, and a child
@@ -47,12 +56,18 @@ def status_quo(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: 
     enquiring = free[pop.enquiry_draws[free, week] < a.status_quo_enquiry_per_week]
     if not len(waiting) or not len(enquiring):
         return []
-    mask = eligibility_mask(units_at(pop, waiting, week), pop.households.take(enquiring), np.arange(len(waiting)),
-                            _declined_local(declined, waiting, enquiring))
+    mask = eligibility_mask(
+        units_at(pop, waiting, week),
+        pop.households.take(enquiring),
+        np.arange(len(waiting)),
+        _declined_local(declined, waiting, enquiring),
+    )
     local = (week - pop.unit_arrival[waiting]) < a.status_quo_local_weeks
     mask[local] &= pop.household_agency[enquiring][None, :] == pop.unit_agency[waiting[local]][:, None]
-    preference = np.argsort(pop.units.age_max_months[waiting] + a.status_quo_disability_as_months
-                            * pop.units.disabled[waiting], kind="stable")
+    preference = np.argsort(
+        pop.units.age_max_months[waiting] + a.status_quo_disability_as_months * pop.units.disabled[waiting],
+        kind="stable",
+    )
     mask = mask[preference]
     taken = np.zeros(len(waiting), dtype=bool)
     links = []
@@ -64,8 +79,15 @@ def status_quo(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: 
     return links
 
 
-def national_greedy(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: np.ndarray, free: np.ndarray,
-                    declined: set, week: int) -> list[tuple[int, int]]:
+def national_greedy(
+    pop: Population,
+    a: Assumptions,
+    policy: ScoringPolicy,
+    waiting: np.ndarray,
+    free: np.ndarray,
+    declined: set,
+    week: int,
+) -> list[tuple[int, int]]:
     """Weekly, the longest-waiting unit takes its best-scoring eligible household, and so on."""
     if not len(waiting) or not len(free):
         return []
@@ -82,12 +104,25 @@ def national_greedy(pop: Population, a: Assumptions, policy: ScoringPolicy, wait
 
 
 def _optimal(lexicographic: bool) -> Matcher:
-    def match(pop: Population, a: Assumptions, policy: ScoringPolicy, waiting: np.ndarray, free: np.ndarray,
-              declined: set, week: int) -> list[tuple[int, int]]:
+    def match(
+        pop: Population,
+        a: Assumptions,
+        policy: ScoringPolicy,
+        waiting: np.ndarray,
+        free: np.ndarray,
+        declined: set,
+        week: int,
+    ) -> list[tuple[int, int]]:
         if not len(waiting) or not len(free):
             return []
-        result = propose(units_at(pop, waiting, week), pop.households.take(free), policy,
-                         declined=_declined_local(declined, waiting, free), lexicographic=lexicographic, shortlist_k=1)
+        result = propose(
+            units_at(pop, waiting, week),
+            pop.households.take(free),
+            policy,
+            declined=_declined_local(declined, waiting, free),
+            lexicographic=lexicographic,
+            shortlist_k=1,
+        )
         links = [(int(waiting[i]), int(free[j])) for i, j in enumerate(result.assignment.tolist()) if j >= 0]
         return _accepted(pop, a, links, week)
 
@@ -98,16 +133,21 @@ def _accepted(pop: Population, a: Assumptions, links: list[tuple[int, int]], wee
     return [(u, h) for u, h in links if pop.search_draws[u, week] < a.national_proposal_acceptance]
 
 
-MATCHERS: dict[str, Matcher] = {"status_quo": status_quo, "national_greedy": national_greedy,
-                                "national_optimal": _optimal(False), "national_lexicographic": _optimal(True)}
+MATCHERS: dict[str, Matcher] = {
+    "status_quo": status_quo,
+    "national_greedy": national_greedy,
+    "national_optimal": _optimal(False),
+    "national_lexicographic": _optimal(True),
+}
 
 
 def never_match(*args: object) -> list[tuple[int, int]]:
     return []
 
 
-def run(pop: Population, a: Assumptions, matcher: Matcher, name: str, policy: ScoringPolicy = ScoringPolicy()
-        ) -> Outcome:
+def run(pop: Population, a: Assumptions, matcher: Matcher, name: str, policy: ScoringPolicy | None = None) -> Outcome:
+    if policy is None:
+        policy = ScoringPolicy()
     n_units, n_households = len(pop.unit_arrival), len(pop.household_arrival)
     unit_state = np.zeros(n_units, dtype=np.int8)
     household_state = np.zeros(n_households, dtype=np.int8)

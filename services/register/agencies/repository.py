@@ -12,9 +12,11 @@ Parent = aliased(Agency)
 
 
 async def get_with_parent_ref(session: AsyncSession, ref: str) -> tuple[Agency, str | None]:
-    row = (await session.execute(
-        select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id).where(Agency.ref == ref)
-    )).one_or_none()
+    row = (
+        await session.execute(
+            select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id).where(Agency.ref == ref)
+        )
+    ).one_or_none()
     if row is None:
         raise NotFound(f"No agency {ref}.")
     return row[0], row[1]
@@ -29,13 +31,16 @@ async def find(session: AsyncSession, ref: str, *, field: str, kinds: tuple[Agen
     agency = await session.scalar(select(Agency).where(Agency.ref == ref))
     if agency is None or (kinds and agency.kind not in kinds):
         wanted = " or ".join(k.value.upper() for k in kinds) or "agency"
-        raise InvalidInput(f"{ref} is not a known {wanted}.", extra={"errors": [{"field": field,
-                           "message": f"unknown {wanted}", "code": "unknown_reference"}]})
+        raise InvalidInput(
+            f"{ref} is not a known {wanted}.",
+            extra={"errors": [{"field": field, "message": f"unknown {wanted}", "code": "unknown_reference"}]},
+        )
     return agency
 
 
-async def list_agencies(session: AsyncSession, *, kind: AgencyKind | None, region: Region | None,
-                        after_ref: str | None, limit: int) -> list[tuple[Agency, str | None]]:
+async def list_agencies(
+    session: AsyncSession, *, kind: AgencyKind | None, region: Region | None, after_ref: str | None, limit: int
+) -> list[tuple[Agency, str | None]]:
     query = select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id)
     if kind:
         query = query.where(Agency.kind == kind)

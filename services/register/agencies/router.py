@@ -18,9 +18,13 @@ Writer = Annotated[RequestContext, requires(Scope.AGENCIES_WRITE)]
 
 
 @router.get("", response_model=Page[AgencyRead])
-async def list_agencies(ctx: Reader, kind: AgencyKind | None = None, region: Region | None = None,
-                        cursor: Annotated[str | None, Query(max_length=64)] = None,
-                        limit: Annotated[int, Query(ge=1, le=500)] = 200) -> Page[AgencyRead]:
+async def list_agencies(
+    ctx: Reader,
+    kind: AgencyKind | None = None,
+    region: Region | None = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> Page[AgencyRead]:
     rows = await repository.list_agencies(ctx.session, kind=kind, region=region, after_ref=cursor, limit=limit + 1)
     items = [service.to_read(a, p) for a, p in rows[:limit]]
     return Page(items=items, next_cursor=items[-1].ref if len(rows) > limit else None)

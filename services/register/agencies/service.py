@@ -10,9 +10,17 @@ from services.register.vocabulary import AgencyKind
 
 
 def to_read(agency: Agency, parent_raa_ref: str | None) -> AgencyRead:
-    return AgencyRead(ref=agency.ref, name=agency.name, kind=agency.kind, region=agency.region,
-                      parent_raa_ref=parent_raa_ref, latitude=agency.latitude, longitude=agency.longitude,
-                      synthetic=agency.synthetic, version=agency.version)
+    return AgencyRead(
+        ref=agency.ref,
+        name=agency.name,
+        kind=agency.kind,
+        region=agency.region,
+        parent_raa_ref=parent_raa_ref,
+        latitude=agency.latitude,
+        longitude=agency.longitude,
+        synthetic=agency.synthetic,
+        version=agency.version,
+    )
 
 
 def ensure_national(ctx: RequestContext) -> None:
@@ -27,8 +35,9 @@ async def create(ctx: RequestContext, body: AgencyCreate) -> AgencyRead:
     if body.kind is AgencyKind.LA:
         if body.parent_raa_ref is None:
             raise InvalidInput("A local authority must name its regional adoption agency (parent_raa_ref).")
-        parent = await repository.find(ctx.session, body.parent_raa_ref, field="body.parent_raa_ref",
-                                       kinds=(AgencyKind.RAA,))
+        parent = await repository.find(
+            ctx.session, body.parent_raa_ref, field="body.parent_raa_ref", kinds=(AgencyKind.RAA,)
+        )
         if parent.region != body.region:
             raise InvalidInput("A local authority's RAA must be in the same region.")
         parent_id = parent.id
@@ -36,8 +45,15 @@ async def create(ctx: RequestContext, body: AgencyCreate) -> AgencyRead:
         raise InvalidInput("Only a local authority has a parent RAA.")
     if await repository.exists(ctx.session, body.ref):
         raise Conflict(f"An agency {body.ref} already exists.")
-    agency = Agency(ref=body.ref, name=body.name, kind=body.kind, region=body.region, parent_raa_id=parent_id,
-                    latitude=body.latitude, longitude=body.longitude)
+    agency = Agency(
+        ref=body.ref,
+        name=body.name,
+        kind=body.kind,
+        region=body.region,
+        parent_raa_id=parent_id,
+        latitude=body.latitude,
+        longitude=body.longitude,
+    )
     ctx.session.add(agency)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "agency", agency.ref)

@@ -18,8 +18,13 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 Auditor = Annotated[RequestContext, requires(Scope.AUDIT_READ)]
 
-RESOURCES = {"agency": Agency, "sibling_group": SiblingGroup, "child": Child, "household": Household,
-             "placement": Placement}
+RESOURCES = {
+    "agency": Agency,
+    "sibling_group": SiblingGroup,
+    "child": Child,
+    "household": Household,
+    "placement": Placement,
+}
 
 
 class AuditEventRead(BaseModel):
@@ -41,10 +46,13 @@ class RecordVersionRead(BaseModel):
 
 
 @router.get("/events", response_model=Page[AuditEventRead])
-async def list_events(ctx: Auditor, resource_ref: Annotated[str | None, Query(max_length=32)] = None,
-                      principal: Annotated[str | None, Query(max_length=200)] = None,
-                      cursor: Annotated[str | None, Query(max_length=200)] = None,
-                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Page[AuditEventRead]:
+async def list_events(
+    ctx: Auditor,
+    resource_ref: Annotated[str | None, Query(max_length=32)] = None,
+    principal: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[AuditEventRead]:
     """Newest first."""
     query = select(AuditEvent)
     if resource_ref:
@@ -55,21 +63,25 @@ async def list_events(ctx: Auditor, resource_ref: Annotated[str | None, Query(ma
         query = query.where(AuditEvent.id < parse_cursor(cursor, int)[0])
     rows = list(await ctx.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
     cursor_after = next_cursor(rows, limit, lambda row: [row.id])
-    return Page(items=[AuditEventRead.model_validate(r, from_attributes=True) for r in rows[:limit]],
-                next_cursor=cursor_after)
+    return Page(
+        items=[AuditEventRead.model_validate(r, from_attributes=True) for r in rows[:limit]], next_cursor=cursor_after
+    )
 
 
 @router.get("/versions/{resource_type}/{ref}", response_model=list[RecordVersionRead])
-async def record_versions(ctx: Auditor, resource_type: Literal["agency", "sibling_group", "child", "household",
-                                                               "placement"], ref: str) -> list[RecordVersionRead]:
+async def record_versions(
+    ctx: Auditor, resource_type: Literal["agency", "sibling_group", "child", "household", "placement"], ref: str
+) -> list[RecordVersionRead]:
     """Every state the record has had, oldest first. Reading a child's history is audited."""
     model = RESOURCES[resource_type]
     record_id = await ctx.session.scalar(select(model.id).where(model.ref == ref))
     if record_id is None:
         raise NotFound(f"No {resource_type} {ref}.")
     rows = await ctx.session.scalars(
-        select(RecordVersion).where(RecordVersion.table_name == model.__tablename__,
-                                    RecordVersion.record_id == record_id).order_by(RecordVersion.version))
+        select(RecordVersion)
+        .where(RecordVersion.table_name == model.__tablename__, RecordVersion.record_id == record_id)
+        .order_by(RecordVersion.version)
+    )
     if resource_type == "child":
         ctx.audit(AuditAction.READ, "child", ref)
     return [RecordVersionRead.model_validate(r, from_attributes=True) for r in rows]

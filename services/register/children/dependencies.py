@@ -21,8 +21,10 @@ def today() -> date:
 
 Today = Annotated[date, Depends(today)]
 
-NEED_FILTER_HELP = ("Repeatable: `need=<need>:<level>` keeps children whose level of that need is at most "
-                    f"<level>. Needs: {', '.join(NEEDS)}; levels: none, low, medium, high.")
+NEED_FILTER_HELP = (
+    "Repeatable: `need=<need>:<level>` keeps children whose level of that need is at most "
+    f"<level>. Needs: {', '.join(NEEDS)}; levels: none, low, medium, high."
+)
 
 
 def child_filters(
@@ -36,12 +38,21 @@ def child_filters(
     max_days_waiting: Annotated[int | None, Query(ge=0, le=7_000)] = None,
     sibling_group_size_min: Annotated[int | None, Query(ge=1, le=10)] = None,
     sibling_group_size_max: Annotated[int | None, Query(ge=1, le=10)] = None,
-    need: Annotated[list[str], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006
+    need: Annotated[list[str], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006 - FastAPI copies a query default for each request
 ) -> ChildFilters:
-    return ChildFilters(region=region, la_ref=la_ref, raa_ref=raa_ref, status=status, age_min=age_min,
-                        age_max=age_max, min_days_waiting=min_days_waiting, max_days_waiting=max_days_waiting,
-                        sibling_group_size_min=sibling_group_size_min,
-                        sibling_group_size_max=sibling_group_size_max, needs_at_most=parse_need_filters(need))
+    return ChildFilters(
+        region=region,
+        la_ref=la_ref,
+        raa_ref=raa_ref,
+        status=status,
+        age_min=age_min,
+        age_max=age_max,
+        min_days_waiting=min_days_waiting,
+        max_days_waiting=max_days_waiting,
+        sibling_group_size_min=sibling_group_size_min,
+        sibling_group_size_max=sibling_group_size_max,
+        needs_at_most=parse_need_filters(need),
+    )
 
 
 def parse_need_filters(values: list[str]) -> tuple[tuple[str, NeedLevel], ...]:
@@ -49,7 +60,9 @@ def parse_need_filters(values: list[str]) -> tuple[tuple[str, NeedLevel], ...]:
     for item in values:
         name, _, level = item.partition(":")
         if name not in NEEDS or level.upper() not in NeedLevel.__members__:
-            raise InvalidInput(f"need filter {item!r} is not <need>:<level>.", extra={"errors": [
-                {"field": "query.need", "message": NEED_FILTER_HELP, "code": "bad_filter"}]})
+            raise InvalidInput(
+                f"need filter {item!r} is not <need>:<level>.",
+                extra={"errors": [{"field": "query.need", "message": NEED_FILTER_HELP, "code": "bad_filter"}]},
+            )
         parsed.append((name, NeedLevel[level.upper()]))
     return tuple(parsed)

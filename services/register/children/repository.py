@@ -41,12 +41,16 @@ class ChildFilters:
     needs_at_most: tuple[tuple[str, NeedLevel], ...] = ()
 
 
-def _group_size():  # noqa: ANN202 - a correlated SQLAlchemy scalar subquery
+def _group_size():
     # Counted per row through the sibling_group_id index: cheap for a page of 50, unlike an
     # aggregate over the whole table.
     sibling = aliased(Child, name="sibling")
-    return (select(func.count()).where(sibling.sibling_group_id == Child.sibling_group_id)
-            .scalar_subquery().label("group_size"))
+    return (
+        select(func.count())
+        .where(sibling.sibling_group_id == Child.sibling_group_id)
+        .scalar_subquery()
+        .label("group_size")
+    )
 
 
 def _child_rows() -> tuple[Select, object]:
@@ -71,8 +75,9 @@ async def get_child(session: AsyncSession, ref: str, *, for_update: bool = False
     return ChildRow(*row)
 
 
-async def list_children(session: AsyncSession, filters: ChildFilters, *, today: date,
-                        after: tuple[date, int] | None, limit: int) -> list[ChildRow]:
+async def list_children(
+    session: AsyncSession, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
+) -> list[ChildRow]:
     """Longest waiting first; the cursor is the last row's (waiting_since, id)."""
     query, size = _child_rows()
     if filters.region:
@@ -116,40 +121,52 @@ async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False
 async def find_group(session: AsyncSession, ref: str, *, field: str) -> SiblingGroup:
     group = await session.scalar(select(SiblingGroup).where(SiblingGroup.ref == ref).with_for_update())
     if group is None:
-        raise InvalidInput(f"{ref} is not a known sibling group.", extra={"errors": [
-            {"field": field, "message": "unknown sibling group", "code": "unknown_reference"}]})
+        raise InvalidInput(
+            f"{ref} is not a known sibling group.",
+            extra={"errors": [{"field": field, "message": "unknown sibling group", "code": "unknown_reference"}]},
+        )
     return group
 
 
 async def group_agencies(session: AsyncSession, group: SiblingGroup) -> tuple[Agency, str]:
-    la, raa_ref = (await session.execute(
-        select(LA, RAA.ref).join(RAA, LA.parent_raa_id == RAA.id).where(LA.id == group.la_id))).one()
+    la, raa_ref = (
+        await session.execute(select(LA, RAA.ref).join(RAA, LA.parent_raa_id == RAA.id).where(LA.id == group.la_id))
+    ).one()
     return la, raa_ref
 
 
 async def child_refs(session: AsyncSession, group_id: int) -> list[str]:
-    return list(await session.scalars(select(Child.ref).where(Child.sibling_group_id == group_id)
-                                      .order_by(Child.id)))
+    return list(await session.scalars(select(Child.ref).where(Child.sibling_group_id == group_id).order_by(Child.id)))
 
 
 async def children_by_ref(session: AsyncSession, refs: list[str]) -> list[Child]:
-    rows = list(await session.scalars(select(Child).where(Child.ref.in_(refs)).order_by(Child.id)
-                                      .with_for_update()))
+    rows = list(await session.scalars(select(Child).where(Child.ref.in_(refs)).order_by(Child.id).with_for_update()))
     missing = sorted(set(refs) - {c.ref for c in rows})
     if missing:
-        raise InvalidInput(f"Unknown children: {', '.join(missing)}.", extra={"errors": [
-            {"field": "body.child_refs", "message": "unknown child", "code": "unknown_reference"}]})
+        raise InvalidInput(
+            f"Unknown children: {', '.join(missing)}.",
+            extra={"errors": [{"field": "body.child_refs", "message": "unknown child", "code": "unknown_reference"}]},
+        )
     return rows
 
 
-async def list_groups(session: AsyncSession, *, status: SiblingGroupStatus | None, la_ref: str | None,
-                      raa_ref: str | None, after_id: int | None, limit: int
-                      ) -> list[tuple[SiblingGroup, str, str, list[str]]]:
+async def list_groups(
+    session: AsyncSession,
+    *,
+    status: SiblingGroupStatus | None,
+    la_ref: str | None,
+    raa_ref: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[tuple[SiblingGroup, str, str, list[str]]]:
     refs = func.array_agg(aggregate_order_by(Child.ref, Child.id)).filter(Child.id.is_not(None))
-    query = (select(SiblingGroup, LA.ref, RAA.ref, refs)
-             .join(LA, SiblingGroup.la_id == LA.id).join(RAA, LA.parent_raa_id == RAA.id)
-             .outerjoin(Child, Child.sibling_group_id == SiblingGroup.id)
-             .group_by(SiblingGroup.id, LA.ref, RAA.ref))
+    query = (
+        select(SiblingGroup, LA.ref, RAA.ref, refs)
+        .join(LA, SiblingGroup.la_id == LA.id)
+        .join(RAA, LA.parent_raa_id == RAA.id)
+        .outerjoin(Child, Child.sibling_group_id == SiblingGroup.id)
+        .group_by(SiblingGroup.id, LA.ref, RAA.ref)
+    )
     if status:
         query = query.where(SiblingGroup.status == status)
     if la_ref:

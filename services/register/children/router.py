@@ -27,8 +27,13 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @router.get("/v1/children", response_model=Page[ChildSummary])
-async def list_children(ctx: ChildReader, today: Today, filters: Annotated[ChildFilters, Depends(child_filters)],
-                        cursor: Cursor = None, limit: Limit = 50) -> Page[ChildSummary]:
+async def list_children(
+    ctx: ChildReader,
+    today: Today,
+    filters: Annotated[ChildFilters, Depends(child_filters)],
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ChildSummary]:
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
     after = parse_cursor(cursor, date.fromisoformat, int) if cursor else None
     rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=limit + 1)
@@ -53,8 +58,9 @@ async def create_child(ctx: ChildWriter, body: ChildCreate, today: Today, respon
 
 
 @router.patch("/v1/children/{ref}", response_model=ChildRead)
-async def update_child(ctx: ChildWriter, ref: str, body: ChildUpdate, today: Today, request: Request,
-                       response: Response) -> ChildRead:
+async def update_child(
+    ctx: ChildWriter, ref: str, body: ChildUpdate, today: Today, request: Request, response: Response
+) -> ChildRead:
     row = await repository.get_child(ctx.session, ref, for_update=True)
     check_version(request, row.child.version)
     child = await service.update_child(ctx, row, body, today)
@@ -63,15 +69,24 @@ async def update_child(ctx: ChildWriter, ref: str, body: ChildUpdate, today: Tod
 
 
 @router.get("/v1/sibling-groups", response_model=Page[SiblingGroupRead])
-async def list_sibling_groups(ctx: ChildReader, status: SiblingGroupStatus | None = None,
-                              la_ref: Annotated[str | None, Query(max_length=32)] = None,
-                              raa_ref: Annotated[str | None, Query(max_length=32)] = None,
-                              cursor: Cursor = None, limit: Limit = 50) -> Page[SiblingGroupRead]:
+async def list_sibling_groups(
+    ctx: ChildReader,
+    status: SiblingGroupStatus | None = None,
+    la_ref: Annotated[str | None, Query(max_length=32)] = None,
+    raa_ref: Annotated[str | None, Query(max_length=32)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[SiblingGroupRead]:
     after = parse_cursor(cursor, int)[0] if cursor else None
-    rows = await repository.list_groups(ctx.session, status=status, la_ref=la_ref, raa_ref=raa_ref,
-                                        after_id=after, limit=limit + 1)
-    items = [SiblingGroupRead(ref=g.ref, status=g.status, la_ref=la, raa_ref=raa, child_refs=refs,
-                              size=len(refs), version=g.version) for g, la, raa, refs in rows[:limit]]
+    rows = await repository.list_groups(
+        ctx.session, status=status, la_ref=la_ref, raa_ref=raa_ref, after_id=after, limit=limit + 1
+    )
+    items = [
+        SiblingGroupRead(
+            ref=g.ref, status=g.status, la_ref=la, raa_ref=raa, child_refs=refs, size=len(refs), version=g.version
+        )
+        for g, la, raa, refs in rows[:limit]
+    ]
     cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
     return Page(items=items, next_cursor=cursor_after)
 
@@ -93,8 +108,9 @@ async def create_sibling_group(ctx: ChildWriter, body: SiblingGroupCreate, respo
 
 
 @router.patch("/v1/sibling-groups/{ref}", response_model=SiblingGroupRead)
-async def update_sibling_group(ctx: ChildWriter, ref: str, body: SiblingGroupUpdate, request: Request,
-                               response: Response) -> SiblingGroupRead:
+async def update_sibling_group(
+    ctx: ChildWriter, ref: str, body: SiblingGroupUpdate, request: Request, response: Response
+) -> SiblingGroupRead:
     """Change the group's status (all its children move together), within the legal transitions."""
     group = await repository.get_group(ctx.session, ref, for_update=True)
     check_version(request, group.version)

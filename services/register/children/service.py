@@ -16,8 +16,8 @@ from services.core.context import RequestContext
 from services.core.errors import Conflict, IllegalTransition, InvalidInput, SiblingGroupSplit
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
-from services.register.ages import age_in_years
 from services.register.agencies import repository as agencies
+from services.register.ages import age_in_years
 from services.register.children import repository
 from services.register.children.repository import ChildRow
 from services.register.children.schemas import (
@@ -43,8 +43,14 @@ def new_sibling_group(la_id: int) -> SiblingGroup:
     return SiblingGroup(ref=new_ref("G"), profile_ref=new_ref("PR"), la_id=la_id)
 
 
-def check_dates(*, date_of_birth: date, entered_care_on: date, placement_order_on: date | None,
-                should_be_placed_on: date | None, today: date) -> None:
+def check_dates(
+    *,
+    date_of_birth: date,
+    entered_care_on: date,
+    placement_order_on: date | None,
+    should_be_placed_on: date | None,
+    today: date,
+) -> None:
     problems = []
     if date_of_birth > today:
         problems.append(("date_of_birth", "is in the future"))
@@ -62,17 +68,29 @@ def check_dates(*, date_of_birth: date, entered_care_on: date, placement_order_o
         if value is not None and value < date_of_birth:
             problems.append((name, "is before the date of birth"))
     if problems:
-        raise InvalidInput("Some dates are not consistent.", extra={"errors": [
-            {"field": f"body.{f}", "message": m, "code": "inconsistent_date"} for f, m in problems]})
+        raise InvalidInput(
+            "Some dates are not consistent.",
+            extra={"errors": [{"field": f"body.{f}", "message": m, "code": "inconsistent_date"} for f, m in problems]},
+        )
 
 
 def to_summary(row: ChildRow, today: date) -> ChildSummary:
     c = row.child
     return ChildSummary(
-        ref=c.ref, sibling_group_ref=row.group.ref, sibling_group_size=row.group_size, status=row.group.status,
-        la_ref=row.la_ref, raa_ref=row.raa_ref, region=c.region, age_years=age_in_years(c.date_of_birth, today),
-        sex=c.sex, ethnicity=c.ethnicity, needs=Needs.from_levels(c.needs()), waiting_since=c.waiting_since,
-        days_waiting=(today - c.waiting_since).days, profile_visible_to_adopters=c.profile_visible_to_adopters,
+        ref=c.ref,
+        sibling_group_ref=row.group.ref,
+        sibling_group_size=row.group_size,
+        status=row.group.status,
+        la_ref=row.la_ref,
+        raa_ref=row.raa_ref,
+        region=c.region,
+        age_years=age_in_years(c.date_of_birth, today),
+        sex=c.sex,
+        ethnicity=c.ethnicity,
+        needs=Needs.from_levels(c.needs()),
+        waiting_since=c.waiting_since,
+        days_waiting=(today - c.waiting_since).days,
+        profile_visible_to_adopters=c.profile_visible_to_adopters,
     )
 
 
@@ -80,12 +98,23 @@ def to_read(row: ChildRow, today: date) -> ChildRead:
     c = row.child
     return ChildRead(
         **to_summary(row, today).model_dump(),
-        first_name=c.first_name, surname=c.surname, date_of_birth=c.date_of_birth, religion=c.religion,
-        languages=c.languages, latitude=c.latitude, longitude=c.longitude, entered_care_on=c.entered_care_on,
-        placement_order_on=c.placement_order_on, should_be_placed_on=c.should_be_placed_on,
-        contact_plan=contact_label(c.contact_plan), contact_notes=c.contact_notes,
-        birth_family_latitude=c.birth_family_latitude, birth_family_longitude=c.birth_family_longitude,
-        excluded_regions=c.excluded_regions, min_distance_km=c.min_distance_km, profile_text=c.profile_text,
+        first_name=c.first_name,
+        surname=c.surname,
+        date_of_birth=c.date_of_birth,
+        religion=c.religion,
+        languages=c.languages,
+        latitude=c.latitude,
+        longitude=c.longitude,
+        entered_care_on=c.entered_care_on,
+        placement_order_on=c.placement_order_on,
+        should_be_placed_on=c.should_be_placed_on,
+        contact_plan=contact_label(c.contact_plan),
+        contact_notes=c.contact_notes,
+        birth_family_latitude=c.birth_family_latitude,
+        birth_family_longitude=c.birth_family_longitude,
+        excluded_regions=c.excluded_regions,
+        min_distance_km=c.min_distance_km,
+        profile_text=c.profile_text,
         version=c.version,
     )
 
@@ -109,9 +138,13 @@ async def read_child(ctx: RequestContext, ref: str, today: date) -> ChildRead:
 
 
 async def create_child(ctx: RequestContext, body: ChildCreate, today: date) -> ChildRead:
-    check_dates(date_of_birth=body.date_of_birth, entered_care_on=body.entered_care_on,
-                placement_order_on=body.placement_order_on, should_be_placed_on=body.should_be_placed_on,
-                today=today)
+    check_dates(
+        date_of_birth=body.date_of_birth,
+        entered_care_on=body.entered_care_on,
+        placement_order_on=body.placement_order_on,
+        should_be_placed_on=body.should_be_placed_on,
+        today=today,
+    )
     if body.sibling_group_ref is not None:
         group = await repository.find_group(ctx.session, body.sibling_group_ref, field="body.sibling_group_ref")
         la, raa_ref = await repository.group_agencies(ctx.session, group)
@@ -136,10 +169,27 @@ async def create_child(ctx: RequestContext, body: ChildCreate, today: date) -> C
     return to_read(await repository.get_child(ctx.session, child.ref), today)
 
 
-REQUIRED_ON_UPDATE = {"first_name", "surname", "date_of_birth", "sex", "ethnicity", "religion", "languages",
-                      "region", "latitude", "longitude", "entered_care_on", "needs", "contact_plan",
-                      "contact_notes", "excluded_regions", "min_distance_km", "profile_text",
-                      "profile_visible_to_adopters", "sibling_group_ref"}
+REQUIRED_ON_UPDATE = {
+    "first_name",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    "religion",
+    "languages",
+    "region",
+    "latitude",
+    "longitude",
+    "entered_care_on",
+    "needs",
+    "contact_plan",
+    "contact_notes",
+    "excluded_regions",
+    "min_distance_km",
+    "profile_text",
+    "profile_visible_to_adopters",
+    "sibling_group_ref",
+}
 
 
 async def update_child(ctx: RequestContext, row: ChildRow, body: ChildUpdate, today: date) -> ChildRead:
@@ -148,14 +198,24 @@ async def update_child(ctx: RequestContext, row: ChildRow, body: ChildUpdate, to
     changes = body.model_dump(exclude_unset=True)
     nulls = sorted(f for f in REQUIRED_ON_UPDATE if f in changes and changes[f] is None)
     if nulls:
-        raise InvalidInput("These fields cannot be cleared.", extra={"errors": [
-            {"field": f"body.{f}", "message": "may not be null", "code": "null_not_allowed"} for f in nulls]})
+        raise InvalidInput(
+            "These fields cannot be cleared.",
+            extra={
+                "errors": [
+                    {"field": f"body.{f}", "message": "may not be null", "code": "null_not_allowed"} for f in nulls
+                ]
+            },
+        )
     child = row.child
     target_ref = changes.pop("sibling_group_ref", None)
     _apply(child, changes)
-    check_dates(date_of_birth=child.date_of_birth, entered_care_on=child.entered_care_on,
-                placement_order_on=child.placement_order_on, should_be_placed_on=child.should_be_placed_on,
-                today=today)
+    check_dates(
+        date_of_birth=child.date_of_birth,
+        entered_care_on=child.entered_care_on,
+        placement_order_on=child.placement_order_on,
+        should_be_placed_on=child.should_be_placed_on,
+        today=today,
+    )
     if target_ref is not None and target_ref != row.group.ref:
         target = await repository.find_group(ctx.session, target_ref, field="body.sibling_group_ref")
         await _move_children(ctx, [child], target, {row.group.id: row.group})
@@ -169,14 +229,17 @@ def _touch(group: SiblingGroup) -> None:
     group.updated_at = func.now()
 
 
-async def _move_children(ctx: RequestContext, children: list[Child], target: SiblingGroup,
-                         sources: dict[int, SiblingGroup]) -> None:
+async def _move_children(
+    ctx: RequestContext, children: list[Child], target: SiblingGroup, sources: dict[int, SiblingGroup]
+) -> None:
     groups = [target, *sources.values()]
     not_waiting = sorted({g.ref for g in groups if g.status is not SiblingGroupStatus.WAITING})
     if not_waiting:
         raise SiblingGroupSplit(
             "Children can change sibling group only while every group involved is waiting; "
-            f"not waiting: {', '.join(not_waiting)}.", extra={"sibling_group_refs": not_waiting})
+            f"not waiting: {', '.join(not_waiting)}.",
+            extra={"sibling_group_refs": not_waiting},
+        )
     if any(g.la_id != target.la_id for g in groups):
         raise InvalidInput("Siblings in one group must have the same responsible local authority.")
     for child in children:
@@ -195,8 +258,15 @@ async def _move_children(ctx: RequestContext, children: list[Child], target: Sib
 async def group_read(ctx: RequestContext, group: SiblingGroup) -> SiblingGroupRead:
     la, raa_ref = await repository.group_agencies(ctx.session, group)
     refs = await repository.child_refs(ctx.session, group.id)
-    return SiblingGroupRead(ref=group.ref, status=group.status, la_ref=la.ref, raa_ref=raa_ref,
-                            child_refs=refs, size=len(refs), version=group.version)
+    return SiblingGroupRead(
+        ref=group.ref,
+        status=group.status,
+        la_ref=la.ref,
+        raa_ref=raa_ref,
+        child_refs=refs,
+        size=len(refs),
+        version=group.version,
+    )
 
 
 async def create_group(ctx: RequestContext, body: SiblingGroupCreate) -> SiblingGroupRead:

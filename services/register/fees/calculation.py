@@ -60,8 +60,9 @@ def split(total: int, share: tuple[int, int]) -> tuple[int, int]:
     return first, total - first
 
 
-def due_fees(terms: ScheduleTerms, *, group_size: int, placed_on: date, adoption_order_on: date | None,
-             as_of: date) -> list[DueFee]:
+def due_fees(
+    terms: ScheduleTerms, *, group_size: int, placed_on: date, adoption_order_on: date | None, as_of: date
+) -> list[DueFee]:
     """Every fee event of one cross-agency placement that has fallen due by `as_of`."""
     total = group_fee(terms, group_size)
     not_set = f"the schedule sets no fee for a group of {group_size}" if total is None else ""

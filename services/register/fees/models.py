@@ -43,10 +43,16 @@ class FeeSchedule(Record):
         Index("uq_fee_schedules_year_kind_from", "financial_year", "kind", "effective_from", unique=True),
         CheckConstraint("financial_year BETWEEN 2000 AND 2100", name="year_range"),
         CheckConstraint("placement_share_num > 0 AND placement_share_num <= placement_share_den", name="share_range"),
-        CheckConstraint("one_child_pence > 0 AND two_children_pence > 0 AND three_children_pence > 0 "
-                        "AND four_or_more_children_pence > 0 AND monthly_pence > 0", name="amounts_positive"),
-        CheckConstraint("effective_from >= make_date(financial_year, 4, 1) "
-                        "AND effective_from < make_date(financial_year + 1, 4, 1)", name="effective_in_year"),
+        CheckConstraint(
+            "one_child_pence > 0 AND two_children_pence > 0 AND three_children_pence > 0 "
+            "AND four_or_more_children_pence > 0 AND monthly_pence > 0",
+            name="amounts_positive",
+        ),
+        CheckConstraint(
+            "effective_from >= make_date(financial_year, 4, 1) "
+            "AND effective_from < make_date(financial_year + 1, 4, 1)",
+            name="effective_in_year",
+        ),
     )
 
     financial_year: Mapped[int] = mapped_column(Integer)  # 2025 = 1 April 2025 to 31 March 2026
@@ -68,13 +74,21 @@ class FeeSchedule(Record):
 class FeeLine(Base):
     __tablename__ = "fee_lines"
     __table_args__ = (
-        Index("uq_fee_lines_event", "placement_id", "event", "month", unique=True,
-              postgresql_where=text("event <> 'credit'")),
+        Index(
+            "uq_fee_lines_event",
+            "placement_id",
+            "event",
+            "month",
+            unique=True,
+            postgresql_where=text("event <> 'credit'"),
+        ),
         CheckConstraint("(event = 'monthly') = (month > 0)", name="month_for_monthly"),
         CheckConstraint("payer_agency_id <> payee_agency_id", name="between_two_agencies"),
         CheckConstraint("(event = 'credit') = (credits_line_id IS NOT NULL)", name="credit_names_its_line"),
-        CheckConstraint("(event = 'credit' AND amount_pence < 0) OR (event <> 'credit' AND amount_pence > 0)",
-                        name="sign_matches_event"),
+        CheckConstraint(
+            "(event = 'credit' AND amount_pence < 0) OR (event <> 'credit' AND amount_pence > 0)",
+            name="sign_matches_event",
+        ),
         Index("ix_fee_lines_due_on", "due_on"),
     )
 
@@ -122,8 +136,9 @@ class Reconciliation(Record):
 
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    status: Mapped[ReconciliationStatus] = mapped_column(pg_enum(ReconciliationStatus, "reconciliation_status"),
-                                                         server_default=ReconciliationStatus.DRAFT.value)
+    status: Mapped[ReconciliationStatus] = mapped_column(
+        pg_enum(ReconciliationStatus, "reconciliation_status"), server_default=ReconciliationStatus.DRAFT.value
+    )
     idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
     request_hash: Mapped[str] = mapped_column(Text)
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -77,7 +77,9 @@ class InvoiceLine:
         if self.amount_pence == 0:
             raise ValueError(f"invoice line {self.id}: amount_pence must not be zero")
         if self.amount_pence < 0 and self.credits is None:
-            raise ValueError(f"invoice line {self.id}: a negative line is a credit note and must name the line it credits")
+            raise ValueError(
+                f"invoice line {self.id}: a negative line is a credit note and must name the line it credits"
+            )
         if self.credits is not None:
             if self.amount_pence > 0:
                 raise ValueError(f"invoice line {self.id}: a credit note must have a negative amount")

@@ -19,14 +19,21 @@ Payee = aliased(Agency, name="payee")
 async def schedule_for(session: AsyncSession, kind: FeeKind, year: int, on: date) -> FeeSchedule | None:
     """The schedule in force on a day: the latest version effective by then in its year."""
     return await session.scalar(
-        select(FeeSchedule).where(FeeSchedule.kind == kind, FeeSchedule.financial_year == year,
-                                  FeeSchedule.effective_from <= on)
-        .order_by(FeeSchedule.effective_from.desc()).limit(1))
+        select(FeeSchedule)
+        .where(FeeSchedule.kind == kind, FeeSchedule.financial_year == year, FeeSchedule.effective_from <= on)
+        .order_by(FeeSchedule.effective_from.desc())
+        .limit(1)
+    )
 
 
 async def schedules_of_year(session: AsyncSession, year: int) -> list[FeeSchedule]:
-    return list(await session.scalars(select(FeeSchedule).where(FeeSchedule.financial_year == year)
-                                      .order_by(FeeSchedule.kind, FeeSchedule.effective_from)))
+    return list(
+        await session.scalars(
+            select(FeeSchedule)
+            .where(FeeSchedule.financial_year == year)
+            .order_by(FeeSchedule.kind, FeeSchedule.effective_from)
+        )
+    )
 
 
 async def schedule_has_lines(session: AsyncSession, schedule_id: int) -> bool:
@@ -40,36 +47,69 @@ async def group_size(session: AsyncSession, sibling_group_id: int) -> int:
 async def insert_line_once(session: AsyncSession, values: dict) -> bool:
     """Insert unless the same (placement, event, month) exists: exactly once, even when two
     processes raise the same fee at the same moment. True when this call inserted it."""
-    statement = (insert(FeeLine).values(**values)
-                 .on_conflict_do_nothing(index_elements=["placement_id", "event", "month"],
-                                         index_where=text("event <> 'credit'"))
-                 .returning(FeeLine.id))
+    statement = (
+        insert(FeeLine)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["placement_id", "event", "month"], index_where=text("event <> 'credit'")
+        )
+        .returning(FeeLine.id)
+    )
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def cross_agency_placements(session: AsyncSession, placed_on_or_before: date) -> list[Placement]:
-    return list(await session.scalars(
-        select(Placement).where(Placement.child_agency_id != Placement.household_agency_id,
-                                Placement.ended_on.is_(None), Placement.placed_on <= placed_on_or_before)
-        .order_by(Placement.id)))
+    return list(
+        await session.scalars(
+            select(Placement)
+            .where(
+                Placement.child_agency_id != Placement.household_agency_id,
+                Placement.ended_on.is_(None),
+                Placement.placed_on <= placed_on_or_before,
+            )
+            .order_by(Placement.id)
+        )
+    )
 
 
 def lines_query() -> Select:
     open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
-    settled_by = (select(Reconciliation.ref).join(ReconciliationLine, ReconciliationLine.reconciliation_id
-                                                  == Reconciliation.id)
-                  .where(ReconciliationLine.line_id == FeeLine.id).scalar_subquery())
+    settled_by = (
+        select(Reconciliation.ref)
+        .join(ReconciliationLine, ReconciliationLine.reconciliation_id == Reconciliation.id)
+        .where(ReconciliationLine.line_id == FeeLine.id)
+        .scalar_subquery()
+    )
     credited = aliased(FeeLine, name="credited")
-    return (select(FeeLine, Payer.ref, Payee.ref, Placement.ref, open_dispute.label("disputed"),
-                   settled_by.label("settled_by"), credited.ref.label("credits_ref"))
-            .join(Payer, FeeLine.payer_agency_id == Payer.id).join(Payee, FeeLine.payee_agency_id == Payee.id)
-            .join(Placement, FeeLine.placement_id == Placement.id)
-            .outerjoin(credited, FeeLine.credits_line_id == credited.id))
+    return (
+        select(
+            FeeLine,
+            Payer.ref,
+            Payee.ref,
+            Placement.ref,
+            open_dispute.label("disputed"),
+            settled_by.label("settled_by"),
+            credited.ref.label("credits_ref"),
+        )
+        .join(Payer, FeeLine.payer_agency_id == Payer.id)
+        .join(Payee, FeeLine.payee_agency_id == Payee.id)
+        .join(Placement, FeeLine.placement_id == Placement.id)
+        .outerjoin(credited, FeeLine.credits_line_id == credited.id)
+    )
 
 
-async def list_lines(session: AsyncSession, *, agency_id: int | None, counterparty_ref: str | None,
-                     due_from: date | None, due_to: date | None, status: str | None, placement_ref: str | None,
-                     after_id: int | None, limit: int) -> list:
+async def list_lines(
+    session: AsyncSession,
+    *,
+    agency_id: int | None,
+    counterparty_ref: str | None,
+    due_from: date | None,
+    due_to: date | None,
+    status: str | None,
+    placement_ref: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list:
     query = lines_query()
     if agency_id is not None:
         query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
@@ -94,7 +134,7 @@ async def list_lines(session: AsyncSession, *, agency_id: int | None, counterpar
     return list((await session.execute(query.order_by(FeeLine.id).limit(limit))).all())
 
 
-async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):  # noqa: ANN201
+async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):
     query = lines_query().where(FeeLine.ref == ref)
     if for_update:
         query = query.with_for_update(of=FeeLine)
@@ -105,13 +145,18 @@ async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False)
 
 
 async def credited_so_far(session: AsyncSession, line_id: int) -> int:
-    return await session.scalar(select(func.coalesce(func.sum(FeeLine.amount_pence), 0))
-                                .where(FeeLine.credits_line_id == line_id)) or 0
+    return (
+        await session.scalar(
+            select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
+        )
+        or 0
+    )
 
 
 async def open_dispute_of(session: AsyncSession, line_id: int) -> FeeDispute | None:
-    return await session.scalar(select(FeeDispute).where(FeeDispute.line_id == line_id,
-                                                         FeeDispute.resolved_at.is_(None)).with_for_update())
+    return await session.scalar(
+        select(FeeDispute).where(FeeDispute.line_id == line_id, FeeDispute.resolved_at.is_(None)).with_for_update()
+    )
 
 
 async def get_dispute(session: AsyncSession, ref: str) -> FeeDispute:
@@ -124,15 +169,19 @@ async def get_dispute(session: AsyncSession, ref: str) -> FeeDispute:
 async def lines_to_settle(session: AsyncSession, period_end: date) -> list:
     """Unsettled lines due by the end of the period, with whether each is disputed: a
     line due in an earlier, already finalised period but raised late falls in here."""
-    query = lines_query().where(FeeLine.due_on <= period_end,
-                                ~exists().where(ReconciliationLine.line_id == FeeLine.id))
+    query = lines_query().where(FeeLine.due_on <= period_end, ~exists().where(ReconciliationLine.line_id == FeeLine.id))
     return list((await session.execute(query.order_by(FeeLine.id))).all())
 
 
 async def overlapping_finalised(session: AsyncSession, start: date, end: date) -> Reconciliation | None:
-    return await session.scalar(select(Reconciliation).where(
-        Reconciliation.status == ReconciliationStatus.FINALISED,
-        and_(Reconciliation.period_start <= end, Reconciliation.period_end >= start)).limit(1))
+    return await session.scalar(
+        select(Reconciliation)
+        .where(
+            Reconciliation.status == ReconciliationStatus.FINALISED,
+            and_(Reconciliation.period_start <= end, Reconciliation.period_end >= start),
+        )
+        .limit(1)
+    )
 
 
 async def reconciliation_by_key(session: AsyncSession, key: str) -> Reconciliation | None:

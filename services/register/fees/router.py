@@ -47,8 +47,11 @@ async def get_schedules(ctx: Reader, year: YearPath) -> list[ScheduleRead]:
     return [await service.schedule_read(ctx, s) for s in await repository.schedules_of_year(ctx.session, year)]
 
 
-@router.put("/schedules/{year}", response_model=ScheduleRead,
-            responses={201: {"model": ScheduleRead, "description": "A new schedule version"}})
+@router.put(
+    "/schedules/{year}",
+    response_model=ScheduleRead,
+    responses={201: {"model": ScheduleRead, "description": "A new schedule version"}},
+)
 async def put_schedule(ctx: Writer, year: YearPath, body: ScheduleWrite, response: Response) -> ScheduleRead:
     schedule, created = await service.put_schedule(ctx, year, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -59,9 +62,12 @@ async def put_schedule(ctx: Writer, year: YearPath, body: ScheduleWrite, respons
 @router.get("/invoices", response_model=Page[LineRead])
 async def list_invoice_lines(
     ctx: Reader,
-    agency_ref: Annotated[str | None, Query(max_length=32, description="National team only: one agency's lines")] = None,
+    agency_ref: Annotated[
+        str | None, Query(max_length=32, description="National team only: one agency's lines")
+    ] = None,
     counterparty_ref: Annotated[str | None, Query(max_length=32)] = None,
-    due_from: date | None = None, due_to: date | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
     status_filter: Annotated[Literal["open", "disputed", "settled"] | None, Query(alias="status")] = None,
     placement_ref: Annotated[str | None, Query(max_length=32)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -70,15 +76,27 @@ async def list_invoice_lines(
     _no_adopters(ctx)
     for name, ref in (("agency_ref", agency_ref), ("counterparty_ref", counterparty_ref)):
         if ref and await repository.agency_id(ctx.session, ref) is None:
-            raise InvalidInput(f"{ref} is not a known agency.", extra={"errors": [
-                {"field": f"query.{name}", "message": "unknown agency", "code": "unknown_reference"}]})
+            raise InvalidInput(
+                f"{ref} is not a known agency.",
+                extra={
+                    "errors": [{"field": f"query.{name}", "message": "unknown agency", "code": "unknown_reference"}]
+                },
+            )
     agency_id = await service.principal_agency_id(ctx)
     if agency_id is None and agency_ref:
         agency_id = await repository.agency_id(ctx.session, agency_ref)
     after = parse_cursor(cursor, int)[0] if cursor else None
-    rows = await repository.list_lines(ctx.session, agency_id=agency_id, counterparty_ref=counterparty_ref,
-                                       due_from=due_from, due_to=due_to, status=status_filter,
-                                       placement_ref=placement_ref, after_id=after, limit=limit + 1)
+    rows = await repository.list_lines(
+        ctx.session,
+        agency_id=agency_id,
+        counterparty_ref=counterparty_ref,
+        due_from=due_from,
+        due_to=due_to,
+        status=status_filter,
+        placement_ref=placement_ref,
+        after_id=after,
+        limit=limit + 1,
+    )
     cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
     return Page(items=[service.line_read(r) for r in rows[:limit]], next_cursor=cursor_after)
 
@@ -93,10 +111,23 @@ async def placement_fees(ctx: Reader, ref: str) -> PlacementFees:
     if agency_id is not None and agency_id not in (placement.child_agency_id, placement.household_agency_id):
         raise Forbidden("Your agency is not a party to this placement's fees.")
     outcome = await service.fees_due(ctx.session, placement, as_of=date.today())  # reads only
-    rows = await repository.list_lines(ctx.session, agency_id=None, counterparty_ref=None, due_from=None,
-                                       due_to=None, status=None, placement_ref=ref, after_id=None, limit=1000)
-    return PlacementFees(placement_ref=ref, cross_agency=outcome.cross_agency,
-                         lines=[service.line_read(r) for r in rows], not_raised=outcome.missing)
+    rows = await repository.list_lines(
+        ctx.session,
+        agency_id=None,
+        counterparty_ref=None,
+        due_from=None,
+        due_to=None,
+        status=None,
+        placement_ref=ref,
+        after_id=None,
+        limit=1000,
+    )
+    return PlacementFees(
+        placement_ref=ref,
+        cross_agency=outcome.cross_agency,
+        lines=[service.line_read(r) for r in rows],
+        not_raised=outcome.missing,
+    )
 
 
 @router.post("/raise-due", response_model=RaiseDueResult)
@@ -105,8 +136,7 @@ async def raise_due(ctx: Writer, body: RaiseDue) -> RaiseDueResult:
     Idempotent: a fee already raised is never raised again."""
     service.ensure_national(ctx.principal)
     as_of = body.as_of or date.today()
-    checked, raised, missing = await service.raise_all_due(ctx.session, as_of=as_of,
-                                                           raised_by=ctx.principal.audit_name)
+    checked, raised, missing = await service.raise_all_due(ctx.session, as_of=as_of, raised_by=ctx.principal.audit_name)
     return RaiseDueResult(as_of=as_of, placements_checked=checked, lines_raised=raised, not_raised=missing)
 
 
@@ -128,31 +158,42 @@ async def resolve_dispute(ctx: Writer, ref: str, body: DisputeResolve) -> Disput
     return await service.resolve_dispute(ctx, ref, body)
 
 
-@router.post("/reconciliations", response_model=ReconciliationRead, status_code=status.HTTP_201_CREATED,
-             responses={200: {"model": ReconciliationRead, "description": "A retry: the draft made before"}})
-async def create_reconciliation(ctx: Writer, body: ReconciliationCreate, response: Response,
-                                idempotency_key: Annotated[str, Header(alias="Idempotency-Key")]) -> ReconciliationRead:
+@router.post(
+    "/reconciliations",
+    response_model=ReconciliationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ReconciliationRead, "description": "A retry: the draft made before"}},
+)
+async def create_reconciliation(
+    ctx: Writer,
+    body: ReconciliationCreate,
+    response: Response,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
+) -> ReconciliationRead:
     """A draft netting of the period. A retry with the same Idempotency-Key returns the same
     draft; the same key with another body is refused."""
-    reconciliation, created = await service.create_reconciliation(ctx, body.period_start, body.period_end,
-                                                                  idempotency_key)
+    reconciliation, created = await service.create_reconciliation(
+        ctx, body.period_start, body.period_end, idempotency_key
+    )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/fees/reconciliations/{reconciliation.ref}"
     set_etag(response, reconciliation.version)
     return service.reconciliation_read(reconciliation, ctx.principal)
 
 
-@router.get("/reconciliations/{ref}", response_model=ReconciliationRead,
-            responses={200: {"content": {"text/csv": {}}}})
-async def get_reconciliation(ctx: Reader, ref: str, request: Request,
-                             format: Literal["json", "csv"] | None = None) -> Response | ReconciliationRead:  # noqa: A002
+@router.get("/reconciliations/{ref}", response_model=ReconciliationRead, responses={200: {"content": {"text/csv": {}}}})
+async def get_reconciliation(
+    ctx: Reader, ref: str, request: Request, format: Literal["json", "csv"] | None = None
+) -> Response | ReconciliationRead:
     """As JSON, or as CSV for a spreadsheet (`?format=csv` or `Accept: text/csv`)."""
     _no_adopters(ctx)
     read = service.reconciliation_read(await repository.get_reconciliation(ctx.session, ref), ctx.principal)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-        return Response(service.reconciliation_csv(read), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{ref}.csv"',
-                                 "ETag": f'"{read.version}"'})
+        return Response(
+            service.reconciliation_csv(read),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{ref}.csv"', "ETag": f'"{read.version}"'},
+        )
     return read
 
 
@@ -162,5 +203,3 @@ async def finalise(ctx: Writer, ref: str, request: Request, response: Response) 
     reconciliation = await service.finalise(ctx, ref, expected_version(request))
     set_etag(response, reconciliation.version)
     return service.reconciliation_read(reconciliation, ctx.principal)
-
-

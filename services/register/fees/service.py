@@ -40,8 +40,13 @@ from services.register.fees.schemas import (
 from services.register.models import Agency, Placement
 from services.register.vocabulary import FeeEvent, ReconciliationStatus
 
-AMOUNT_FIELDS = ("one_child_pence", "two_children_pence", "three_children_pence", "four_or_more_children_pence",
-                 "monthly_pence")
+AMOUNT_FIELDS = (
+    "one_child_pence",
+    "two_children_pence",
+    "three_children_pence",
+    "four_or_more_children_pence",
+    "monthly_pence",
+)
 
 
 def ensure_national(principal: Principal) -> None:
@@ -61,22 +66,34 @@ async def principal_agency_id(ctx: RequestContext) -> int | None:
 
 # --- schedules ------------------------------------------------------------------------
 
+
 def terms_of(schedule: FeeSchedule) -> ScheduleTerms:
     return ScheduleTerms(
-        by_group_size=(schedule.one_child_pence, schedule.two_children_pence, schedule.three_children_pence,
-                       schedule.four_or_more_children_pence),
+        by_group_size=(
+            schedule.one_child_pence,
+            schedule.two_children_pence,
+            schedule.three_children_pence,
+            schedule.four_or_more_children_pence,
+        ),
         placement_share=(schedule.placement_share_num, schedule.placement_share_den),
-        monthly_pence=schedule.monthly_pence)
+        monthly_pence=schedule.monthly_pence,
+    )
 
 
 async def schedule_read(ctx: RequestContext, schedule: FeeSchedule) -> ScheduleRead:
     return ScheduleRead(
-        ref=schedule.ref, financial_year=schedule.financial_year, kind=schedule.kind,
-        effective_from=schedule.effective_from, placement_share_num=schedule.placement_share_num,
-        placement_share_den=schedule.placement_share_den, source=schedule.source, version=schedule.version,
+        ref=schedule.ref,
+        financial_year=schedule.financial_year,
+        kind=schedule.kind,
+        effective_from=schedule.effective_from,
+        placement_share_num=schedule.placement_share_num,
+        placement_share_den=schedule.placement_share_den,
+        source=schedule.source,
+        version=schedule.version,
         not_set=[f for f in AMOUNT_FIELDS if getattr(schedule, f) is None],
         has_invoices=await repository.schedule_has_lines(ctx.session, schedule.id),
-        **{f: getattr(schedule, f) for f in AMOUNT_FIELDS})
+        **{f: getattr(schedule, f) for f in AMOUNT_FIELDS},
+    )
 
 
 async def put_schedule(ctx: RequestContext, year: int, body: ScheduleWrite) -> tuple[ScheduleRead, bool]:
@@ -85,22 +102,27 @@ async def put_schedule(ctx: RequestContext, year: int, body: ScheduleWrite) -> t
     ensure_national(ctx.principal)
     effective_from = body.effective_from or date(year, 4, 1)
     if financial_year(effective_from) != year:
-        raise InvalidInput(f"effective_from must fall in financial year {year} (1 April {year} to 31 March {year + 1}).")
+        raise InvalidInput(
+            f"effective_from must fall in financial year {year} (1 April {year} to 31 March {year + 1})."
+        )
     if body.placement_share_num > body.placement_share_den:
         raise InvalidInput("placement_share_num cannot exceed placement_share_den.")
     values = body.model_dump(exclude={"kind", "effective_from"})
     current = await repository.schedule_for(ctx.session, body.kind, year, effective_from)
     if current is not None and current.effective_from == effective_from:
         if await repository.schedule_has_lines(ctx.session, current.id):
-            raise Conflict("Invoices were raised against this schedule: it cannot change. Supersede it with a "
-                           "later effective_from; placements from that day use the new amounts.")
+            raise Conflict(
+                "Invoices were raised against this schedule: it cannot change. Supersede it with a "
+                "later effective_from; placements from that day use the new amounts."
+            )
         for name, value in values.items():
             setattr(current, name, value)
         await ctx.session.flush()
         ctx.audit(AuditAction.UPDATE, "fee_schedule", current.ref)
         return await schedule_read(ctx, current), False
-    schedule = FeeSchedule(ref=new_ref("FS"), financial_year=year, kind=body.kind, effective_from=effective_from,
-                           **values)
+    schedule = FeeSchedule(
+        ref=new_ref("FS"), financial_year=year, kind=body.kind, effective_from=effective_from, **values
+    )
     ctx.session.add(schedule)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "fee_schedule", schedule.ref)
@@ -108,6 +130,7 @@ async def put_schedule(ctx: RequestContext, year: int, body: ScheduleWrite) -> t
 
 
 # --- raising lines ----------------------------------------------------------------------
+
 
 @dataclass
 class FeeOutcome:
@@ -126,7 +149,7 @@ class DueFees:
     missing: list[MissingFee] = field(default_factory=list)
 
 
-async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:  # noqa: ANN001
+async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:
     """Reads only: which fees of this placement are due by `as_of`, under the schedule in
     force on the placement day."""
     if placement.child_agency_id == placement.household_agency_id:
@@ -136,13 +159,26 @@ async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:  #
     year = financial_year(placement.placed_on)
     schedule = await repository.schedule_for(session, kind, year, placement.placed_on)
     if schedule is None:
-        return DueFees(cross_agency=True, missing=[MissingFee(
-            event=FeeEvent.PLACEMENT, month=0, due_on=placement.placed_on,
-            reason=f"no {kind.value} fee schedule is set for {year}/{(year + 1) % 100:02d}")])
+        return DueFees(
+            cross_agency=True,
+            missing=[
+                MissingFee(
+                    event=FeeEvent.PLACEMENT,
+                    month=0,
+                    due_on=placement.placed_on,
+                    reason=f"no {kind.value} fee schedule is set for {year}/{(year + 1) % 100:02d}",
+                )
+            ],
+        )
     result = DueFees(cross_agency=True, schedule=schedule)
     size = await repository.group_size(session, placement.sibling_group_id)
-    for due in due_fees(terms_of(schedule), group_size=size, placed_on=placement.placed_on,
-                        adoption_order_on=placement.adoption_order_on, as_of=as_of):
+    for due in due_fees(
+        terms_of(schedule),
+        group_size=size,
+        placed_on=placement.placed_on,
+        adoption_order_on=placement.adoption_order_on,
+        as_of=as_of,
+    ):
         if due.amount_pence is None:
             result.missing.append(MissingFee(event=due.event, month=due.month, due_on=due.due_on, reason=due.missing))
         else:
@@ -150,22 +186,32 @@ async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:  #
     return result
 
 
-async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_by: str) -> FeeOutcome:  # noqa: ANN001
+async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_by: str) -> FeeOutcome:
     """Raise every fee of one placement that is due by `as_of` and not yet raised."""
     found = await fees_due(session, placement, as_of=as_of)
     outcome = FeeOutcome(cross_agency=found.cross_agency, missing=found.missing)
     for due in found.due:
-        inserted = await repository.insert_line_once(session, {
-            "ref": new_ref("IL"), "placement_id": placement.id, "schedule_id": found.schedule.id, "event": due.event,
-            "month": due.month, "payer_agency_id": placement.child_agency_id,
-            "payee_agency_id": placement.household_agency_id, "amount_pence": due.amount_pence,
-            "due_on": due.due_on, "raised_by": raised_by})
+        inserted = await repository.insert_line_once(
+            session,
+            {
+                "ref": new_ref("IL"),
+                "placement_id": placement.id,
+                "schedule_id": found.schedule.id,
+                "event": due.event,
+                "month": due.month,
+                "payer_agency_id": placement.child_agency_id,
+                "payee_agency_id": placement.household_agency_id,
+                "amount_pence": due.amount_pence,
+                "due_on": due.due_on,
+                "raised_by": raised_by,
+            },
+        )
         outcome.raised += int(inserted)
         FEE_LINES_RAISED.inc(int(inserted))
     return outcome
 
 
-async def raise_all_due(session, *, as_of: date, raised_by: str) -> tuple[int, int, int]:  # noqa: ANN001
+async def raise_all_due(session, *, as_of: date, raised_by: str) -> tuple[int, int, int]:
     """The nightly job: every cross-agency placement's fees due by `as_of`. Returns
     (placements checked, lines raised, fees due but not set in their schedule)."""
     raised = missing = 0
@@ -176,16 +222,27 @@ async def raise_all_due(session, *, as_of: date, raised_by: str) -> tuple[int, i
     return len(placements), raised, missing
 
 
-def line_read(row) -> LineRead:  # noqa: ANN001 - a repository row
+def line_read(row) -> LineRead:
     line, payer_ref, payee_ref, placement_ref, disputed, settled_by, credits_ref = row
     status = "settled" if settled_by else "disputed" if disputed else "open"
-    return LineRead(ref=line.ref, placement_ref=placement_ref, event=line.event, month=line.month,
-                    payer_ref=payer_ref, payee_ref=payee_ref, amount_pence=line.amount_pence, due_on=line.due_on,
-                    credits_ref=credits_ref, reason=line.reason, status=status, settled_by=settled_by,
-                    raised_at=line.raised_at)
+    return LineRead(
+        ref=line.ref,
+        placement_ref=placement_ref,
+        event=line.event,
+        month=line.month,
+        payer_ref=payer_ref,
+        payee_ref=payee_ref,
+        amount_pence=line.amount_pence,
+        due_on=line.due_on,
+        credits_ref=credits_ref,
+        reason=line.reason,
+        status=status,
+        settled_by=settled_by,
+        raised_at=line.raised_at,
+    )
 
 
-def _ensure_party(principal: Principal, row, side: str) -> None:  # noqa: ANN001
+def _ensure_party(principal: Principal, row, side: str) -> None:
     """Agency-bound officers act only on lines their agency is `side` of."""
     if principal.household_ref is not None:
         raise Forbidden("Adopters have no access to fees.")
@@ -200,18 +257,29 @@ async def credit_line(ctx: RequestContext, ref: str, body: CreditCreate) -> Line
     return await _raise_credit(ctx, row, body.amount_pence, body.reason)
 
 
-async def _raise_credit(ctx: RequestContext, row, amount: int, reason: str) -> LineRead:  # noqa: ANN001
+async def _raise_credit(ctx: RequestContext, row, amount: int, reason: str) -> LineRead:
     line: FeeLine = row[0]
     if line.event is FeeEvent.CREDIT:
         raise Conflict("A credit note cannot itself be credited.")
     remaining = line.amount_pence + await repository.credited_so_far(ctx.session, line.id)
     if amount > remaining:
-        raise InvalidInput(f"Only {remaining} pence of this line remain to credit.",
-                           extra={"remaining_pence": remaining})
-    credit = FeeLine(ref=new_ref("IL"), placement_id=line.placement_id, schedule_id=line.schedule_id,
-                     event=FeeEvent.CREDIT, month=0, payer_agency_id=line.payer_agency_id,
-                     payee_agency_id=line.payee_agency_id, amount_pence=-amount, due_on=datetime.now(UTC).date(),
-                     credits_line_id=line.id, reason=reason, raised_by=ctx.principal.audit_name)
+        raise InvalidInput(
+            f"Only {remaining} pence of this line remain to credit.", extra={"remaining_pence": remaining}
+        )
+    credit = FeeLine(
+        ref=new_ref("IL"),
+        placement_id=line.placement_id,
+        schedule_id=line.schedule_id,
+        event=FeeEvent.CREDIT,
+        month=0,
+        payer_agency_id=line.payer_agency_id,
+        payee_agency_id=line.payee_agency_id,
+        amount_pence=-amount,
+        due_on=datetime.now(UTC).date(),
+        credits_line_id=line.id,
+        reason=reason,
+        raised_by=ctx.principal.audit_name,
+    )
     ctx.session.add(credit)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "fee_line", credit.ref)
@@ -229,8 +297,14 @@ async def dispute_line(ctx: RequestContext, ref: str, body: DisputeCreate) -> Di
     ctx.session.add(dispute)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "fee_dispute", dispute.ref)
-    return DisputeRead(ref=dispute.ref, line_ref=ref, reason=dispute.reason, raised_at=dispute.raised_at,
-                       resolved_at=None, resolution="")
+    return DisputeRead(
+        ref=dispute.ref,
+        line_ref=ref,
+        reason=dispute.reason,
+        raised_at=dispute.raised_at,
+        resolved_at=None,
+        resolution="",
+    )
 
 
 async def resolve_dispute(ctx: RequestContext, ref: str, body: DisputeResolve) -> DisputeRead:
@@ -247,11 +321,18 @@ async def resolve_dispute(ctx: RequestContext, ref: str, body: DisputeResolve) -
     dispute.resolved_by = ctx.principal.audit_name
     await ctx.session.flush()
     ctx.audit(AuditAction.TRANSITION, "fee_dispute", dispute.ref)
-    return DisputeRead(ref=dispute.ref, line_ref=line.ref, reason=dispute.reason, raised_at=dispute.raised_at,
-                       resolved_at=dispute.resolved_at, resolution=dispute.resolution)
+    return DisputeRead(
+        ref=dispute.ref,
+        line_ref=line.ref,
+        reason=dispute.reason,
+        raised_at=dispute.raised_at,
+        resolved_at=dispute.resolved_at,
+        resolution=dispute.resolution,
+    )
 
 
 # --- reconciliation ---------------------------------------------------------------------
+
 
 def request_hash(period_start: date, period_end: date) -> str:
     return hashlib.sha256(json.dumps([period_start.isoformat(), period_end.isoformat()]).encode()).hexdigest()
@@ -260,17 +341,32 @@ def request_hash(period_start: date, period_end: date) -> str:
 def settlement_json(settlement: Settlement) -> dict:
     totals = settlement.totals
     return {
-        "totals": {"gross_invoice_by_invoice_pence": totals.invoice_by_invoice_pence,
-                   "transfers_invoice_by_invoice": totals.invoice_by_invoice_transfers,
-                   "netted_pence": totals.netted_pence, "transfers_netted": totals.netted_transfers},
-        "positions": [{"agency_ref": agency, "receivable_pence": p.receivable_pence,
-                       "payable_pence": p.payable_pence, "net_pence": p.net_pence}
-                      for agency, p in settlement.positions.items()],
-        "transfers": [{"payer_ref": t.payer, "payee_ref": t.payee, "amount_pence": t.amount_pence,
-                       "line_refs": list(t.line_ids),
-                       "payer_allocations": [[a.line_id, a.pence] for a in t.payer_allocations],
-                       "payee_allocations": [[a.line_id, a.pence] for a in t.payee_allocations]}
-                      for t in settlement.transfers],
+        "totals": {
+            "gross_invoice_by_invoice_pence": totals.invoice_by_invoice_pence,
+            "transfers_invoice_by_invoice": totals.invoice_by_invoice_transfers,
+            "netted_pence": totals.netted_pence,
+            "transfers_netted": totals.netted_transfers,
+        },
+        "positions": [
+            {
+                "agency_ref": agency,
+                "receivable_pence": p.receivable_pence,
+                "payable_pence": p.payable_pence,
+                "net_pence": p.net_pence,
+            }
+            for agency, p in settlement.positions.items()
+        ],
+        "transfers": [
+            {
+                "payer_ref": t.payer,
+                "payee_ref": t.payee,
+                "amount_pence": t.amount_pence,
+                "line_refs": list(t.line_ids),
+                "payer_allocations": [[a.line_id, a.pence] for a in t.payer_allocations],
+                "payee_allocations": [[a.line_id, a.pence] for a in t.payee_allocations],
+            }
+            for t in settlement.transfers
+        ],
         "settled_line_refs": [line.id for line in settlement.settled],
         "held_line_refs": [line.id for line in settlement.held],
     }
@@ -278,8 +374,10 @@ def settlement_json(settlement: Settlement) -> dict:
 
 async def _settlement_of(ctx: RequestContext, period_end: date) -> Settlement:
     rows = await repository.lines_to_settle(ctx.session, period_end)
-    lines = [InvoiceLine(id=line.ref, payer=payer, payee=payee, amount_pence=line.amount_pence, credits=credits_ref)
-             for line, payer, payee, _, _, _, credits_ref in rows]
+    lines = [
+        InvoiceLine(id=line.ref, payer=payer, payee=payee, amount_pence=line.amount_pence, credits=credits_ref)
+        for line, payer, payee, _, _, _, credits_ref in rows
+    ]
     held = frozenset(line.ref for line, _, _, _, disputed, _, _ in rows if disputed)
     return settle(lines, held)
 
@@ -296,16 +394,26 @@ async def create_reconciliation(ctx: RequestContext, start: date, end: date, key
     existing = await repository.reconciliation_by_key(ctx.session, key)
     if existing is not None:
         if existing.request_hash != fingerprint:
-            raise InvalidInput("This Idempotency-Key was used with a different request body.",
-                               extra={"reconciliation_ref": existing.ref})
+            raise InvalidInput(
+                "This Idempotency-Key was used with a different request body.",
+                extra={"reconciliation_ref": existing.ref},
+            )
         return existing, False
     overlap = await repository.overlapping_finalised(ctx.session, start, end)
     if overlap is not None:
-        raise Conflict(f"The period overlaps {overlap.ref} ({overlap.period_start} to {overlap.period_end}), "
-                       "which is finalised; late lines fall into the next period.")
-    reconciliation = Reconciliation(ref=new_ref("RC"), period_start=start, period_end=end, idempotency_key=key,
-                                    request_hash=fingerprint, created_by=ctx.principal.audit_name,
-                                    result=settlement_json(await _settlement_of(ctx, end)))
+        raise Conflict(
+            f"The period overlaps {overlap.ref} ({overlap.period_start} to {overlap.period_end}), "
+            "which is finalised; late lines fall into the next period."
+        )
+    reconciliation = Reconciliation(
+        ref=new_ref("RC"),
+        period_start=start,
+        period_end=end,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        created_by=ctx.principal.audit_name,
+        result=settlement_json(await _settlement_of(ctx, end)),
+    )
     ctx.session.add(reconciliation)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, "reconciliation", reconciliation.ref)
@@ -319,18 +427,21 @@ async def finalise(ctx: RequestContext, ref: str, expected_version: int) -> Reco
         raise PreconditionFailed(f"The reconciliation is now at version {reconciliation.version}.")
     if reconciliation.status is ReconciliationStatus.FINALISED:
         raise Conflict("The reconciliation is already finalised; it cannot change.")
-    overlap = await repository.overlapping_finalised(ctx.session, reconciliation.period_start,
-                                                     reconciliation.period_end)
+    overlap = await repository.overlapping_finalised(
+        ctx.session, reconciliation.period_start, reconciliation.period_end
+    )
     if overlap is not None:
         raise Conflict(f"{overlap.ref} was finalised for an overlapping period meanwhile.")
     now = settlement_json(await _settlement_of(ctx, reconciliation.period_end))
     draft = reconciliation.result
     if set(now["held_line_refs"]) & set(draft["settled_line_refs"]) or not set(draft["settled_line_refs"]) <= set(
-            now["settled_line_refs"]):
+        now["settled_line_refs"]
+    ):
         raise Conflict("Lines of this draft were disputed or settled since it was made; make a new draft.")
     ids = await repository.line_ids_by_ref(ctx.session, draft["settled_line_refs"])
-    ctx.session.add_all([ReconciliationLine(line_id=ids[r], reconciliation_id=reconciliation.id)
-                         for r in draft["settled_line_refs"]])
+    ctx.session.add_all(
+        [ReconciliationLine(line_id=ids[r], reconciliation_id=reconciliation.id) for r in draft["settled_line_refs"]]
+    )
     reconciliation.status = ReconciliationStatus.FINALISED
     reconciliation.finalised_at = datetime.now(UTC)
     await ctx.session.flush()  # a concurrent finalisation of these lines or period fails here
@@ -349,25 +460,46 @@ def reconciliation_read(reconciliation: Reconciliation, principal: Principal) ->
         transfers = [t for t in transfers if mine in (t["payer_ref"], t["payee_ref"])]
         own_lines = {ref for t in transfers for ref in t["line_refs"]}
         settled, held = [r for r in settled if r in own_lines], []
-    return ReconciliationRead(ref=reconciliation.ref, period_start=reconciliation.period_start,
-                              period_end=reconciliation.period_end, status=reconciliation.status,
-                              created_at=reconciliation.created_at, finalised_at=reconciliation.finalised_at,
-                              version=reconciliation.version, totals=result["totals"], positions=positions,
-                              transfers=transfers, settled_line_refs=settled, held_line_refs=held)
+    return ReconciliationRead(
+        ref=reconciliation.ref,
+        period_start=reconciliation.period_start,
+        period_end=reconciliation.period_end,
+        status=reconciliation.status,
+        created_at=reconciliation.created_at,
+        finalised_at=reconciliation.finalised_at,
+        version=reconciliation.version,
+        totals=result["totals"],
+        positions=positions,
+        transfers=transfers,
+        settled_line_refs=settled,
+        held_line_refs=held,
+    )
 
 
 def reconciliation_csv(read: ReconciliationRead) -> str:
     """One sheet: each agency's position, then each transfer, then the totals."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "agency", "counterparty", "receivable_pence", "payable_pence", "net_pence",
-                     "amount_pence", "invoice_lines"])
+    writer.writerow(
+        [
+            "section",
+            "agency",
+            "counterparty",
+            "receivable_pence",
+            "payable_pence",
+            "net_pence",
+            "amount_pence",
+            "invoice_lines",
+        ]
+    )
     for p in read.positions:
-        writer.writerow(["position", p["agency_ref"], "", p["receivable_pence"], p["payable_pence"], p["net_pence"],
-                         "", ""])
+        writer.writerow(
+            ["position", p["agency_ref"], "", p["receivable_pence"], p["payable_pence"], p["net_pence"], "", ""]
+        )
     for t in read.transfers:
-        writer.writerow(["transfer", t["payer_ref"], t["payee_ref"], "", "", "", t["amount_pence"],
-                         " ".join(t["line_refs"])])
+        writer.writerow(
+            ["transfer", t["payer_ref"], t["payee_ref"], "", "", "", t["amount_pence"], " ".join(t["line_refs"])]
+        )
     for name, value in read.totals.items():
         writer.writerow(["total", name, "", "", "", "", value, ""])
     return out.getvalue()

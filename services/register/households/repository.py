@@ -23,14 +23,24 @@ async def find(session: AsyncSession, ref: str, *, field: str) -> tuple[Househol
     try:
         return await get(session, ref, for_update=True)
     except NotFound as exc:
-        raise InvalidInput(f"{ref} is not a known household.", extra={"errors": [
-            {"field": field, "message": "unknown household", "code": "unknown_reference"}]}) from exc
+        raise InvalidInput(
+            f"{ref} is not a known household.",
+            extra={"errors": [{"field": field, "message": "unknown household", "code": "unknown_reference"}]},
+        ) from exc
 
 
-async def list_households(session: AsyncSession, *, region: Region | None, agency_ref: str | None,
-                          status: HouseholdStatus | None, min_capacity: int | None,
-                          accepts_sibling_group: bool | None, child_age: int | None,
-                          after_id: int | None, limit: int) -> list[tuple[Household, Agency]]:
+async def list_households(
+    session: AsyncSession,
+    *,
+    region: Region | None,
+    agency_ref: str | None,
+    status: HouseholdStatus | None,
+    min_capacity: int | None,
+    accepts_sibling_group: bool | None,
+    child_age: int | None,
+    after_id: int | None,
+    limit: int,
+) -> list[tuple[Household, Agency]]:
     query = select(Household, Agency).join(Agency, Household.approving_agency_id == Agency.id)
     if region:
         query = query.where(Household.region == region)

@@ -19,7 +19,8 @@ Writer = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE)]
 
 @router.get("", response_model=Page[HouseholdSummary])
 async def list_households(
-    ctx: Reader, region: Region | None = None,
+    ctx: Reader,
+    region: Region | None = None,
     approving_agency_ref: Annotated[str | None, Query(max_length=32)] = None,
     status: HouseholdStatus | None = None,
     min_capacity: Annotated[int | None, Query(ge=1, le=6)] = None,
@@ -30,8 +31,16 @@ async def list_households(
 ) -> Page[HouseholdSummary]:
     after = parse_cursor(cursor, int)[0] if cursor else None
     rows = await repository.list_households(
-        ctx.session, region=region, agency_ref=approving_agency_ref, status=status, min_capacity=min_capacity,
-        accepts_sibling_group=accepts_sibling_group, child_age=child_age, after_id=after, limit=limit + 1)
+        ctx.session,
+        region=region,
+        agency_ref=approving_agency_ref,
+        status=status,
+        min_capacity=min_capacity,
+        accepts_sibling_group=accepts_sibling_group,
+        child_age=child_age,
+        after_id=after,
+        limit=limit + 1,
+    )
     cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
     return Page(items=[service.to_summary(h, a) for h, a in rows[:limit]], next_cursor=cursor_after)
 
@@ -52,8 +61,9 @@ async def create_household(ctx: Writer, body: HouseholdCreate, response: Respons
 
 
 @router.patch("/{ref}", response_model=HouseholdRead)
-async def update_household(ctx: Writer, ref: str, body: HouseholdUpdate, request: Request,
-                           response: Response) -> HouseholdRead:
+async def update_household(
+    ctx: Writer, ref: str, body: HouseholdUpdate, request: Request, response: Response
+) -> HouseholdRead:
     household, agency = await repository.get(ctx.session, ref, for_update=True)
     check_version(request, household.version)
     updated = await service.update(ctx, household, agency, body)

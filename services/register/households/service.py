@@ -18,16 +18,32 @@ LOCATION_DECIMALS = 2
 
 def to_summary(h: Household, agency: Agency) -> HouseholdSummary:
     return HouseholdSummary(
-        ref=h.ref, approving_agency_ref=agency.ref, status=h.status, approved_on=h.approved_on,
-        approved_children=h.approved_children, age_min_years=h.age_min_years, age_max_years=h.age_max_years,
-        can_meet=Needs.from_levels(h.needs()), accepts_sibling_group=h.accepts_sibling_group,
-        contact_openness=contact_label(h.contact_openness), region=h.region, profile_live=h.profile_live)
+        ref=h.ref,
+        approving_agency_ref=agency.ref,
+        status=h.status,
+        approved_on=h.approved_on,
+        approved_children=h.approved_children,
+        age_min_years=h.age_min_years,
+        age_max_years=h.age_max_years,
+        can_meet=Needs.from_levels(h.needs()),
+        accepts_sibling_group=h.accepts_sibling_group,
+        contact_openness=contact_label(h.contact_openness),
+        region=h.region,
+        profile_live=h.profile_live,
+    )
 
 
 def to_read(h: Household, agency: Agency) -> HouseholdRead:
-    return HouseholdRead(**to_summary(h, agency).model_dump(), applicant_names=h.applicant_names,
-                         latitude=h.latitude, longitude=h.longitude, ethnicity=h.ethnicity, religion=h.religion,
-                         languages=h.languages, version=h.version)
+    return HouseholdRead(
+        **to_summary(h, agency).model_dump(),
+        applicant_names=h.applicant_names,
+        latitude=h.latitude,
+        longitude=h.longitude,
+        ethnicity=h.ethnicity,
+        religion=h.religion,
+        languages=h.languages,
+        version=h.version,
+    )
 
 
 def _apply(h: Household, values: dict[str, Any]) -> None:
@@ -67,8 +83,14 @@ async def update(ctx: RequestContext, h: Household, agency: Agency, body: Househ
     changes = body.model_dump(exclude_unset=True)
     nulls = sorted(f for f, v in changes.items() if v is None)
     if nulls:
-        raise InvalidInput("These fields cannot be cleared.", extra={"errors": [
-            {"field": f"body.{f}", "message": "may not be null", "code": "null_not_allowed"} for f in nulls]})
+        raise InvalidInput(
+            "These fields cannot be cleared.",
+            extra={
+                "errors": [
+                    {"field": f"body.{f}", "message": "may not be null", "code": "null_not_allowed"} for f in nulls
+                ]
+            },
+        )
     if "status" in changes:
         check_transition("household", HOUSEHOLD_TRANSITIONS, h.status, changes["status"])
     _apply(h, changes)

@@ -11,25 +11,36 @@ from services.register.vocabulary import InterestStatus
 ChildLA = aliased(Agency, name="child_la")
 HouseholdAgency = aliased(Agency, name="household_agency")
 
+
 async def open_for_household(session: AsyncSession, household_id: int) -> list[ExpressionOfInterest]:
-    return list(await session.scalars(select(ExpressionOfInterest).where(
-        ExpressionOfInterest.household_id == household_id, ExpressionOfInterest.status == InterestStatus.OPEN)))
+    return list(
+        await session.scalars(
+            select(ExpressionOfInterest).where(
+                ExpressionOfInterest.household_id == household_id, ExpressionOfInterest.status == InterestStatus.OPEN
+            )
+        )
+    )
 
 
 async def for_household(session: AsyncSession, household_id: int) -> list[tuple[ExpressionOfInterest, str]]:
     rows = await session.execute(
         select(ExpressionOfInterest, SiblingGroup.profile_ref)
         .join(SiblingGroup, ExpressionOfInterest.sibling_group_id == SiblingGroup.id)
-        .where(ExpressionOfInterest.household_id == household_id).order_by(ExpressionOfInterest.id.desc()))
+        .where(ExpressionOfInterest.household_id == household_id)
+        .order_by(ExpressionOfInterest.id.desc())
+    )
     return [(e, p) for e, p in rows.all()]
 
 
 async def get_for_household(session: AsyncSession, ref: str, household_id: int) -> tuple[ExpressionOfInterest, str]:
-    row = (await session.execute(
-        select(ExpressionOfInterest, SiblingGroup.profile_ref)
-        .join(SiblingGroup, ExpressionOfInterest.sibling_group_id == SiblingGroup.id)
-        .where(ExpressionOfInterest.ref == ref, ExpressionOfInterest.household_id == household_id)
-        .with_for_update(of=ExpressionOfInterest))).one_or_none()
+    row = (
+        await session.execute(
+            select(ExpressionOfInterest, SiblingGroup.profile_ref)
+            .join(SiblingGroup, ExpressionOfInterest.sibling_group_id == SiblingGroup.id)
+            .where(ExpressionOfInterest.ref == ref, ExpressionOfInterest.household_id == household_id)
+            .with_for_update(of=ExpressionOfInterest)
+        )
+    ).one_or_none()
     if row is None:
         raise NotFound(f"Your household has no expression of interest {ref}.")
     return row[0], row[1]
@@ -42,22 +53,38 @@ def check_answerable(eoi: ExpressionOfInterest, expected_version: int) -> None:
         raise Conflict(f"The expression of interest is already {eoi.status}.")
 
 
-def _staff_rows():  # noqa: ANN202 - a SQLAlchemy select
-    return (select(ExpressionOfInterest, SiblingGroup.ref, Household.ref, ChildLA.ref, ChildLA.parent_raa_id,
-                   HouseholdAgency.ref, HouseholdAgency.parent_raa_id)
-            .join(SiblingGroup, ExpressionOfInterest.sibling_group_id == SiblingGroup.id)
-            .join(ChildLA, SiblingGroup.la_id == ChildLA.id)
-            .join(Household, ExpressionOfInterest.household_id == Household.id)
-            .join(HouseholdAgency, Household.approving_agency_id == HouseholdAgency.id))
+def _staff_rows():
+    return (
+        select(
+            ExpressionOfInterest,
+            SiblingGroup.ref,
+            Household.ref,
+            ChildLA.ref,
+            ChildLA.parent_raa_id,
+            HouseholdAgency.ref,
+            HouseholdAgency.parent_raa_id,
+        )
+        .join(SiblingGroup, ExpressionOfInterest.sibling_group_id == SiblingGroup.id)
+        .join(ChildLA, SiblingGroup.la_id == ChildLA.id)
+        .join(Household, ExpressionOfInterest.household_id == Household.id)
+        .join(HouseholdAgency, Household.approving_agency_id == HouseholdAgency.id)
+    )
 
 
-async def list_for_agency(session: AsyncSession, agency_id: int | None, *, status: InterestStatus | None,
-                          after_id: int | None, limit: int) -> list:
+async def list_for_agency(
+    session: AsyncSession, agency_id: int | None, *, status: InterestStatus | None, after_id: int | None, limit: int
+) -> list:
     """Interests in the agency's children or made by its households; all for a national lead."""
     query = _staff_rows()
     if agency_id is not None:
-        query = query.where(or_(ChildLA.id == agency_id, ChildLA.parent_raa_id == agency_id,
-                                HouseholdAgency.id == agency_id, HouseholdAgency.parent_raa_id == agency_id))
+        query = query.where(
+            or_(
+                ChildLA.id == agency_id,
+                ChildLA.parent_raa_id == agency_id,
+                HouseholdAgency.id == agency_id,
+                HouseholdAgency.parent_raa_id == agency_id,
+            )
+        )
     if status:
         query = query.where(ExpressionOfInterest.status == status)
     if after_id is not None:
@@ -65,7 +92,7 @@ async def list_for_agency(session: AsyncSession, agency_id: int | None, *, statu
     return list((await session.execute(query.order_by(ExpressionOfInterest.id).limit(limit))).all())
 
 
-async def get_for_staff(session: AsyncSession, ref: str, *, for_update: bool = False):  # noqa: ANN201
+async def get_for_staff(session: AsyncSession, ref: str, *, for_update: bool = False):
     query = _staff_rows().where(ExpressionOfInterest.ref == ref)
     if for_update:
         query = query.with_for_update(of=ExpressionOfInterest)

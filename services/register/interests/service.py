@@ -14,11 +14,19 @@ from services.register.models import Agency
 from services.register.vocabulary import InterestStatus
 
 
-def to_read(row) -> InterestStaffRead:  # noqa: ANN001 - a repository row
+def to_read(row) -> InterestStaffRead:
     eoi, group_ref, household_ref = row[0], row[1], row[2]
-    return InterestStaffRead(ref=eoi.ref, sibling_group_ref=group_ref, household_ref=household_ref,
-                             status=eoi.status, message=eoi.message, answer_reason=eoi.answer_reason,
-                             created_at=eoi.created_at, answered_at=eoi.answered_at, version=eoi.version)
+    return InterestStaffRead(
+        ref=eoi.ref,
+        sibling_group_ref=group_ref,
+        household_ref=household_ref,
+        status=eoi.status,
+        message=eoi.message,
+        answer_reason=eoi.answer_reason,
+        created_at=eoi.created_at,
+        answered_at=eoi.answered_at,
+        version=eoi.version,
+    )
 
 
 async def principal_agency_id(ctx: RequestContext) -> int | None:

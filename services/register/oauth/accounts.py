@@ -32,28 +32,49 @@ def _verify(stored: str, password: str) -> bool:
 
 
 async def authenticate_adopter(session: AsyncSession, email: str, password: str) -> AdopterAccount | None:
-    account = await session.scalar(select(AdopterAccount).where(
-        func.lower(AdopterAccount.email) == email.strip().lower(), AdopterAccount.disabled_at.is_(None)))
+    account = await session.scalar(
+        select(AdopterAccount).where(
+            func.lower(AdopterAccount.email) == email.strip().lower(), AdopterAccount.disabled_at.is_(None)
+        )
+    )
     # argon2 is deliberately slow: keep it off the event loop.
     ok = await asyncio.to_thread(_verify, account.password_hash if account else _DUMMY_HASH, password)
     return account if account and ok else None
 
 
 async def invite_adopter(session: AsyncSession, *, household_ref: str, email: str, password: str) -> AdopterAccount:
-    row = (await session.execute(select(Household, Agency.ref).join(Agency, Household.approving_agency_id == Agency.id)
-                                 .where(Household.ref == household_ref))).one_or_none()
+    row = (
+        await session.execute(
+            select(Household, Agency.ref)
+            .join(Agency, Household.approving_agency_id == Agency.id)
+            .where(Household.ref == household_ref)
+        )
+    ).one_or_none()
     if row is None:
         raise LookupError(f"no household {household_ref}")
     household, agency_ref = row
-    account = AdopterAccount(ref=new_ref("A"), email=email.strip(), password_hash=hash_password(password),
-                             household_id=household.id, household_ref=household.ref, agency_ref=agency_ref)
+    account = AdopterAccount(
+        ref=new_ref("A"),
+        email=email.strip(),
+        password_hash=hash_password(password),
+        household_id=household.id,
+        household_ref=household.ref,
+        agency_ref=agency_ref,
+    )
     session.add(account)
     await session.flush()
     return account
 
 
-async def create_client(session: AsyncSession, *, name: str, scopes: list[str], agency_ref: str | None,
-                        redirect_uris: list[str], public: bool) -> tuple[OAuthClient, str | None]:
+async def create_client(
+    session: AsyncSession,
+    *,
+    name: str,
+    scopes: list[str],
+    agency_ref: str | None,
+    redirect_uris: list[str],
+    public: bool,
+) -> tuple[OAuthClient, str | None]:
     """Returns the client and its secret (None for a public client). The secret is shown
     once: only its hash is stored."""
     known = {s.value for s in Scope}
@@ -73,10 +94,17 @@ async def create_client(session: AsyncSession, *, name: str, scopes: list[str], 
         grant_types, method, secret = ["authorization_code", "refresh_token"], "none", None
     else:
         grant_types, method, secret = ["client_credentials"], "client_secret_basic", new_secret()
-    client = OAuthClient(client_id=new_ref("client").lower(), client_secret_hash=token_hash(secret) if secret else None,
-                         name=name, allowed_scopes=sorted(set(scopes)), grant_types=grant_types,
-                         redirect_uris=redirect_uris, token_endpoint_auth_method=method, agency_id=agency_id,
-                         agency_ref=agency_ref)
+    client = OAuthClient(
+        client_id=new_ref("client").lower(),
+        client_secret_hash=token_hash(secret) if secret else None,
+        name=name,
+        allowed_scopes=sorted(set(scopes)),
+        grant_types=grant_types,
+        redirect_uris=redirect_uris,
+        token_endpoint_auth_method=method,
+        agency_id=agency_id,
+        agency_ref=agency_ref,
+    )
     session.add(client)
     await session.flush()
     return client, secret

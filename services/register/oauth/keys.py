@@ -1,5 +1,6 @@
 """Signing keys and access-token minting for the register's authorisation server."""
 
+import itertools
 import secrets
 import time
 import uuid
@@ -27,8 +28,9 @@ JWKS_MAX_AGE_SECONDS = 300
 PUBLISH_BEFORE_SIGNING = timedelta(seconds=2 * JWKS_MAX_AGE_SECONDS)
 
 
-async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1), *,
-                             compromised: bool = False) -> str:
+async def rotate_signing_key(
+    session: AsyncSession, token_lifetime: timedelta = timedelta(hours=1), *, compromised: bool = False
+) -> str:
     """Add a new signing key. It signs once it has been published for PUBLISH_BEFORE_SIGNING
     (at once if it is the only key: the first, or after a compromise). Older keys keep
     verifying until every token they signed has expired: a key is retired once its successor
@@ -36,15 +38,14 @@ async def rotate_signing_key(session: AsyncSession, token_lifetime: timedelta = 
     now and sign with the new one at once (every token already issued stops verifying)."""
     now = datetime.now(UTC)
     keys = await active_keys(session)
-    for older, successor in zip(keys, keys[1:], strict=False):
+    for older, successor in itertools.pairwise(keys):
         if successor.created_at + PUBLISH_BEFORE_SIGNING < now - token_lifetime:
             older.retired_at = now
     if compromised:
         for key in keys:
             key.retired_at = now
     kid = f"k-{now:%Y%m%d}-{secrets.token_hex(4)}"
-    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"},
-                             private=True)
+    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"}, private=True)
     session.add(SigningKey(kid=kid, algorithm=SIGNING_ALGORITHM, private_jwk=key.as_dict(private=True)))
     await session.flush()
     return kid
@@ -64,16 +65,25 @@ def public_keyset(keys: Iterable[SigningKey]) -> KeySet:
 async def signing_key(session: AsyncSession) -> ECKey:
     keys = await active_keys(session)
     if not keys:
-        raise ServiceUnavailable("The authorisation server has no signing key yet "
-                                 "(an operator runs `adoption-register keys rotate`).")
+        raise ServiceUnavailable(
+            "The authorisation server has no signing key yet (an operator runs `adoption-register keys rotate`)."
+        )
     published = [k for k in keys if k.created_at <= datetime.now(UTC) - PUBLISH_BEFORE_SIGNING]
     # None published long enough: the oldest key, which has been signing (or is the only one).
     return ECKey.import_key((published[-1] if published else keys[0]).private_jwk)
 
 
-def mint_access_token(key: ECKey, settings: Settings, *, subject: str, scopes: Iterable[str],
-                      client_id: str, agency_ref: str | None = None, household_ref: str | None = None,
-                      lifetime_seconds: int | None = None) -> str:
+def mint_access_token(
+    key: ECKey,
+    settings: Settings,
+    *,
+    subject: str,
+    scopes: Iterable[str],
+    client_id: str,
+    agency_ref: str | None = None,
+    household_ref: str | None = None,
+    lifetime_seconds: int | None = None,
+) -> str:
     now = int(time.time())
     claims = {
         "iss": settings.token_issuer,

@@ -30,8 +30,9 @@ class OAuthClient(Base):
 
     __tablename__ = "oauth_clients"
     __table_args__ = (
-        CheckConstraint("(token_endpoint_auth_method = 'none') = (client_secret_hash IS NULL)",
-                        name="public_clients_have_no_secret"),
+        CheckConstraint(
+            "(token_endpoint_auth_method = 'none') = (client_secret_hash IS NULL)", name="public_clients_have_no_secret"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -64,7 +65,8 @@ class OAuthClient(Base):
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.client_secret_hash is not None and secrets.compare_digest(
-            self.client_secret_hash, token_hash(client_secret))
+            self.client_secret_hash, token_hash(client_secret)
+        )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.token_endpoint_auth_method == "none":
@@ -180,6 +182,7 @@ class SigningKey(Base):
     algorithm: Mapped[str] = mapped_column(Text)
     private_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # Set by the program, not now(): two keys made in one transaction must still be ordered.
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
-                                                 default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=lambda: datetime.now(UTC)
+    )
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

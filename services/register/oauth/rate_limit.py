@@ -24,9 +24,15 @@ async def is_limited(session: AsyncSession, settings: Settings, *, account: str 
     limits = {address: settings.auth_max_failures_per_address}
     if account:
         limits[account] = settings.auth_max_failures_per_account
-    counts = dict((await session.execute(
-        select(AuthFailure.key, func.count()).where(AuthFailure.key.in_(limits), AuthFailure.occurred_at >= since)
-        .group_by(AuthFailure.key))).all())
+    counts = dict(
+        (
+            await session.execute(
+                select(AuthFailure.key, func.count())
+                .where(AuthFailure.key.in_(limits), AuthFailure.occurred_at >= since)
+                .group_by(AuthFailure.key)
+            )
+        ).all()
+    )
     return any(counts.get(key, 0) >= limit for key, limit in limits.items())
 
 

@@ -84,16 +84,26 @@ async def _with_server(session: AsyncSession, settings: Settings, work: Callable
 
 def _oauth_json(status: int, body: Any, headers: dict[str, str]) -> JSONResponse:
     if isinstance(body, dict) and "error" in body:
-        body = {**body, "type": TYPE_BASE + "oauth-" + body["error"].replace("_", "-"), "title": body["error"],
-                "status": status, "detail": body.get("error_description", body["error"])}
-    return JSONResponse(body if body != "" else {}, status_code=status,
-                        headers={**headers, "Cache-Control": "no-store", "Pragma": "no-cache"})
+        body = {
+            **body,
+            "type": TYPE_BASE + "oauth-" + body["error"].replace("_", "-"),
+            "title": body["error"],
+            "status": status,
+            "detail": body.get("error_description", body["error"]),
+        }
+    return JSONResponse(
+        body if body != "" else {},
+        status_code=status,
+        headers={**headers, "Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 def _too_many() -> JSONResponse:
-    return _oauth_json(429, {"error": "invalid_request",
-                             "error_description": "Too many failed attempts; try again later."},
-                       {"Retry-After": "60"})
+    return _oauth_json(
+        429,
+        {"error": "invalid_request", "error_description": "Too many failed attempts; try again later."},
+        {"Retry-After": "60"},
+    )
 
 
 def _basic_client_id(request: Request) -> str | None:
@@ -106,33 +116,49 @@ def _basic_client_id(request: Request) -> str | None:
         return None
 
 
-@router.post("/oauth/token", openapi_extra=form_body(TokenForm),
-             responses={200: {"model": TokenResponse, "description": "Tokens"}, **oauth_errors(400, 401, 429)})
+@router.post(
+    "/oauth/token",
+    openapi_extra=form_body(TokenForm),
+    responses={200: {"model": TokenResponse, "description": "Tokens"}, **oauth_errors(400, 401, 429)},
+)
 async def token(request: Request, session: OAuthSession) -> Response:
     """Client credentials; authorisation code with PKCE (S256); refresh token (rotated)."""
     settings = _settings(request)
     values = await _values(request)
     client_id = _basic_client_id(request) or (values.get("client_id") or [None])[0]
-    client, address = (f"client:{client_id}" if client_id else None), address_key(request.client and request.client.host)
+    client, address = (
+        (f"client:{client_id}" if client_id else None),
+        address_key(request.client and request.client.host),
+    )
     if await is_limited(session, settings, account=client, address=address):
         return _too_many()
-    status, body, headers = await _with_server(session, settings,
-                                               lambda server: server.create_token_response(_oauth_request(request, values)))
+    status, body, headers = await _with_server(
+        session, settings, lambda server: server.create_token_response(_oauth_request(request, values))
+    )
     if isinstance(body, dict) and body.get("error") in ("invalid_client", "invalid_grant"):
         record_failure(session, account=client, address=address)
     return _oauth_json(status, body, headers)
 
 
-@router.post("/oauth/revoke", openapi_extra=form_body(RevokeForm),
-             responses={200: {"content": {"application/json": {"schema": {"type": "object"}}},
-                              "description": "Revoked, or not a token of this client (RFC 7009)"},
-                        **oauth_errors(400, 401)})
+@router.post(
+    "/oauth/revoke",
+    openapi_extra=form_body(RevokeForm),
+    responses={
+        200: {
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "Revoked, or not a token of this client (RFC 7009)",
+        },
+        **oauth_errors(400, 401),
+    },
+)
 async def revoke(request: Request, session: OAuthSession) -> Response:
     """RFC 7009: revokes a refresh token and every token rotated from the same grant."""
     values = await _values(request)
     status, body, headers = await _with_server(
-        session, _settings(request),
-        lambda server: server.create_endpoint_response("revocation", _oauth_request(request, values)))
+        session,
+        _settings(request),
+        lambda server: server.create_endpoint_response("revocation", _oauth_request(request, values)),
+    )
     return _oauth_json(status, body, headers)
 
 
@@ -143,30 +169,44 @@ def _error_redirect_or_page(error: OAuth2Error) -> Response:
             params["state"] = error.state
         separator = "&" if "?" in error.redirect_uri else "?"
         return RedirectResponse(error.redirect_uri + separator + urlencode(params), status_code=302)
-    return HTMLResponse(_page("Sign-in request not valid",
-                              f"<p role='alert'>{html.escape(error.description or error.error)}</p>"), status_code=400)
+    return HTMLResponse(
+        _page("Sign-in request not valid", f"<p role='alert'>{html.escape(error.description or error.error)}</p>"),
+        status_code=400,
+    )
 
 
 REDIRECT = {"description": "Back to the client's redirect URI, with a code or an error"}
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse, openapi_extra=query_parameters(AuthorizeQuery),
-            responses={302: REDIRECT, 400: {**HTML_PAGE, "description": "Not a valid sign-in request"}})
+@router.get(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    openapi_extra=query_parameters(AuthorizeQuery),
+    responses={302: REDIRECT, 400: {**HTML_PAGE, "description": "Not a valid sign-in request"}},
+)
 async def authorize_page(request: Request, session: OAuthSession) -> Response:
     """The adopters' sign-in and consent page."""
     values = await _values(request)
     try:
-        grant = await _with_server(session, _settings(request),
-                                   lambda server: server.get_consent_grant(_oauth_request(request, values)))
+        grant = await _with_server(
+            session, _settings(request), lambda server: server.get_consent_grant(_oauth_request(request, values))
+        )
     except OAuth2Error as error:
         return _error_redirect_or_page(error)
     return HTMLResponse(_login_form(values, grant.client.name, grant.request.payload.scope or ""))
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse, openapi_extra=form_body(AuthorizeForm),
-             responses={302: REDIRECT, 400: {**HTML_PAGE, "description": "Not a valid sign-in request"},
-                        401: {**HTML_PAGE, "description": "The sign-in page again: email or password not right"},
-                        429: {**HTML_PAGE, "description": "The sign-in page again: too many failed attempts"}})
+@router.post(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    openapi_extra=form_body(AuthorizeForm),
+    responses={
+        302: REDIRECT,
+        400: {**HTML_PAGE, "description": "Not a valid sign-in request"},
+        401: {**HTML_PAGE, "description": "The sign-in page again: email or password not right"},
+        429: {**HTML_PAGE, "description": "The sign-in page again: too many failed attempts"},
+    },
+)
 async def authorize(request: Request, session: OAuthSession) -> Response:
     settings = _settings(request)
     values = await _values(request)
@@ -175,8 +215,9 @@ async def authorize(request: Request, session: OAuthSession) -> Response:
     decision = (values.get("decision") or ["deny"])[0]
     oauth_values = {k: v for k, v in values.items() if k not in ("email", "password", "decision")}
     try:
-        grant = await _with_server(session, settings,
-                                   lambda server: server.get_consent_grant(_oauth_request(request, oauth_values)))
+        grant = await _with_server(
+            session, settings, lambda server: server.get_consent_grant(_oauth_request(request, oauth_values))
+        )
     except OAuth2Error as error:
         return _error_redirect_or_page(error)
     scope = grant.request.payload.scope or ""
@@ -184,18 +225,23 @@ async def authorize(request: Request, session: OAuthSession) -> Response:
     if decision == "allow":
         account_k, address = account_key(email), address_key(request.client and request.client.host)
         if await is_limited(session, settings, account=account_k, address=address):
-            return HTMLResponse(_login_form(oauth_values, grant.client.name, scope,
-                                            "Too many failed attempts. Please wait a few minutes."), status_code=429)
+            return HTMLResponse(
+                _login_form(
+                    oauth_values, grant.client.name, scope, "Too many failed attempts. Please wait a few minutes."
+                ),
+                status_code=429,
+            )
         account = await authenticate_adopter(session, email, password)
         if account is None:
             record_failure(session, account=account_k, address=address)
-            return HTMLResponse(_login_form(oauth_values, grant.client.name, scope,
-                                            "The email or password is not right."), status_code=401)
+            return HTMLResponse(
+                _login_form(oauth_values, grant.client.name, scope, "The email or password is not right."),
+                status_code=401,
+            )
 
     def respond(server: RegisterServer) -> tuple[int, Any, dict]:
         req = _oauth_request(request, oauth_values)
-        return server.create_authorization_response(req, grant_user=account,
-                                                    grant=server.get_consent_grant(req))
+        return server.create_authorization_response(req, grant_user=account, grant=server.get_consent_grant(req))
 
     status, _, headers = await _with_server(session, settings, respond)
     return Response(status_code=status, headers=headers)
@@ -205,26 +251,30 @@ async def authorize(request: Request, session: OAuthSession) -> Response:
 async def jwks(session: OAuthSession) -> JSONResponse:
     """Public keys of every signing key not yet retired."""
     keyset = keys.public_keyset(await keys.active_keys(session))
-    return JSONResponse(keyset.as_dict(private=False), headers={"Cache-Control": f"public, max-age={keys.JWKS_MAX_AGE_SECONDS}"})
+    return JSONResponse(
+        keyset.as_dict(private=False), headers={"Cache-Control": f"public, max-age={keys.JWKS_MAX_AGE_SECONDS}"}
+    )
 
 
 @router.get("/.well-known/oauth-authorization-server")
 async def metadata(request: Request) -> JSONResponse:
     """RFC 8414 authorisation server metadata."""
     issuer = _settings(request).token_issuer.rstrip("/")
-    return JSONResponse({
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "token_endpoint": f"{issuer}/oauth/token",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "scopes_supported": [s.value for s in Scope],
-        "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "code_challenge_methods_supported": ["S256"],
-    })
+    return JSONResponse(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth/authorize",
+            "token_endpoint": f"{issuer}/oauth/token",
+            "revocation_endpoint": f"{issuer}/oauth/revoke",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+            "scopes_supported": [s.value for s in Scope],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+    )
 
 
 def _page(title: str, body: str) -> str:
@@ -232,14 +282,17 @@ def _page(title: str, body: str) -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} - Adoption register</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-label{{display:block;margin-top:1rem;font-weight:600}}input{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}}
-button{{font-size:1rem;padding:.6rem 1.2rem;margin:1.5rem .5rem 0 0}}[role=alert]{{color:#b00020;font-weight:600}}</style>
+label{{display:block;margin-top:1rem;font-weight:600}}
+input{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}}
+button{{font-size:1rem;padding:.6rem 1.2rem;margin:1.5rem .5rem 0 0}}
+[role=alert]{{color:#b00020;font-weight:600}}</style>
 </head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"""
 
 
 def _login_form(values: dict[str, list[str]], client_name: str, scope: str, error: str | None = None) -> str:
-    hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v[0])}">'
-                     for k, v in values.items() if v)
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v[0])}">' for k, v in values.items() if v
+    )
     scopes = "".join(f"<li>{html.escape(SCOPE_DESCRIPTIONS.get(s, s))}</li>" for s in scope.split())
     alert = f'<p role="alert">{html.escape(error)}</p>' if error else ""
     body = f"""{alert}<p><strong>{html.escape(client_name)}</strong> asks to:</p><ul>{scopes}</ul>

@@ -61,8 +61,10 @@ class TokenResponse(BaseModel):
 class OAuthError(Problem):
     """RFC 6749 section 5.2, with the RFC 9457 fields every other error of this API carries."""
 
-    error: str = Field(description="invalid_request, invalid_client, invalid_grant, unauthorized_client, "
-                                   "unsupported_grant_type, invalid_scope, ...")
+    error: str = Field(
+        description="invalid_request, invalid_client, invalid_grant, unauthorized_client, "
+        "unsupported_grant_type, invalid_scope, ..."
+    )
     error_description: str | None = None
 
 
@@ -72,22 +74,32 @@ def _form_schema(model: type[Form]) -> dict[str, Any]:
     for name, field in schema["properties"].items():
         variants = [v for v in field.get("anyOf", []) if v != {"type": "null"}]
         if len(variants) == 1:
-            schema["properties"][name] = {**{k: v for k, v in field.items() if k not in ("anyOf", "default")},
-                                          **variants[0]}
+            schema["properties"][name] = {
+                **{k: v for k, v in field.items() if k not in ("anyOf", "default")},
+                **variants[0],
+            }
     return schema
 
 
 def form_body(model: type[Form]) -> dict[str, Any]:
     """`openapi_extra` declaring a form-encoded request body described by `model`."""
-    return {"requestBody": {"required": True, "content": {
-        "application/x-www-form-urlencoded": {"schema": _form_schema(model)}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": _form_schema(model)}},
+        }
+    }
 
 
 def query_parameters(model: type[Form]) -> dict[str, Any]:
     """`openapi_extra` declaring `model`'s fields as query parameters."""
     schema = _form_schema(model)
-    return {"parameters": [{"name": name, "in": "query", "required": name in schema.get("required", []),
-                            "schema": field} for name, field in schema["properties"].items()]}
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": field}
+            for name, field in schema["properties"].items()
+        ]
+    }
 
 
 def oauth_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:

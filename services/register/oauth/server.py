@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from authlib.common.security import generate_token
 from authlib.oauth2 import AuthorizationServer
@@ -73,7 +73,7 @@ class FormRequest(OAuth2Request):
 
 class S256Only(CodeChallenge):
     # "plain" would let a stolen code be redeemed; it is never accepted.
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant: grants.AuthorizationCodeGrant, redirect_uri: str) -> None:
@@ -125,8 +125,9 @@ class RegisterServer(AuthorizationServer):
         self.register_endpoint(Revocation)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        return self.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id,
-                                                             OAuthClient.disabled_at.is_(None)))
+        return self.session.scalar(
+            select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.disabled_at.is_(None))
+        )
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         refresh = token.get("refresh_token")
@@ -135,10 +136,16 @@ class RegisterServer(AuthorizationServer):
         previous: RefreshToken | None = getattr(request, "refresh_token", None)
         family = previous.family_id if isinstance(previous, RefreshToken) else str(uuid.uuid4())
         user = request.user
-        self.session.add(RefreshToken(
-            token_hash=token_hash(refresh), family_id=family, client_id=request.client.get_client_id(),
-            account_id=user.id if isinstance(user, AdopterAccount) else None, scope=token.get("scope", ""),
-            expires_at=datetime.now(UTC) + timedelta(days=self.settings.refresh_token_days)))
+        self.session.add(
+            RefreshToken(
+                token_hash=token_hash(refresh),
+                family_id=family,
+                client_id=request.client.get_client_id(),
+                account_id=user.id if isinstance(user, AdopterAccount) else None,
+                scope=token.get("scope", ""),
+                expires_at=datetime.now(UTC) + timedelta(days=self.settings.refresh_token_days),
+            )
+        )
         self.session.flush()
 
     def create_oauth2_request(self, request: FormRequest) -> FormRequest:
@@ -154,15 +161,16 @@ class RegisterServer(AuthorizationServer):
         return None
 
 
-
 def revoke_family(session: Session, family_id: str) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
-                                               RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=datetime.now(UTC)))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
@@ -170,8 +178,10 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         # given a narrower token.
         requested = set((self.request.payload.scope or "").split())
         if not requested <= set(self.request.client.allowed_scopes):
-            raise InvalidScopeError("The client is not registered for: "
-                                    + " ".join(sorted(requested - set(self.request.client.allowed_scopes))))
+            raise InvalidScopeError(
+                "The client is not registered for: "
+                + " ".join(sorted(requested - set(self.request.client.allowed_scopes)))
+            )
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
@@ -182,19 +192,26 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return self.server.session
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        self.session.add(AuthorizationCode(
-            code_hash=token_hash(code), client_id=request.client.get_client_id(), account_id=request.user.id,
-            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
-            scope=request.client.get_allowed_scope(request.payload.scope),
-            code_challenge=request.payload.data["code_challenge"],
-            code_challenge_method=request.payload.data.get("code_challenge_method", "S256"),
-            expires_at=datetime.now(UTC) + timedelta(seconds=AUTHORIZATION_CODE_SECONDS)))
+        self.session.add(
+            AuthorizationCode(
+                code_hash=token_hash(code),
+                client_id=request.client.get_client_id(),
+                account_id=request.user.id,
+                redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+                scope=request.client.get_allowed_scope(request.payload.scope),
+                code_challenge=request.payload.data["code_challenge"],
+                code_challenge_method=request.payload.data.get("code_challenge_method", "S256"),
+                expires_at=datetime.now(UTC) + timedelta(seconds=AUTHORIZATION_CODE_SECONDS),
+            )
+        )
         self.session.flush()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
-        found = self.session.scalar(select(AuthorizationCode).where(
-            AuthorizationCode.code_hash == token_hash(code), AuthorizationCode.client_id == client.client_id)
-            .with_for_update())
+        found = self.session.scalar(
+            select(AuthorizationCode)
+            .where(AuthorizationCode.code_hash == token_hash(code), AuthorizationCode.client_id == client.client_id)
+            .with_for_update()
+        )
         if found is None or found.used_at is not None or found.is_expired():
             return None
         return found
@@ -216,8 +233,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return self.server.session
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = self.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token))
-                                    .with_for_update())
+        found = self.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token)).with_for_update()
+        )
         if found is None or found.is_expired():
             return None
         if found.is_revoked():
@@ -244,8 +262,9 @@ class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = PUBLIC_AND_CONFIDENTIAL
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> RefreshToken | None:
-        return self.server.session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == token_hash(token_string)))
+        return self.server.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash(token_string))
+        )
 
     def revoke_token(self, token: RefreshToken, request: OAuth2Request) -> None:
         revoke_family(self.server.session, token.family_id)
@@ -253,5 +272,6 @@ class Revocation(RevocationEndpoint):
 
 
 def active_account(session: Session, account_id: int) -> AdopterAccount | None:
-    return session.scalar(select(AdopterAccount).where(AdopterAccount.id == account_id,
-                                                       AdopterAccount.disabled_at.is_(None)))
+    return session.scalar(
+        select(AdopterAccount).where(AdopterAccount.id == account_id, AdopterAccount.disabled_at.is_(None))
+    )

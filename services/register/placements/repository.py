@@ -16,11 +16,13 @@ PlacementRow = tuple[Placement, str, str, str, str]
 
 
 def _rows() -> Select:
-    return (select(Placement, SiblingGroup.ref, Household.ref, ChildAgency.ref, HouseholdAgency.ref)
-            .join(SiblingGroup, Placement.sibling_group_id == SiblingGroup.id)
-            .join(Household, Placement.household_id == Household.id)
-            .join(ChildAgency, Placement.child_agency_id == ChildAgency.id)
-            .join(HouseholdAgency, Placement.household_agency_id == HouseholdAgency.id))
+    return (
+        select(Placement, SiblingGroup.ref, Household.ref, ChildAgency.ref, HouseholdAgency.ref)
+        .join(SiblingGroup, Placement.sibling_group_id == SiblingGroup.id)
+        .join(Household, Placement.household_id == Household.id)
+        .join(ChildAgency, Placement.child_agency_id == ChildAgency.id)
+        .join(HouseholdAgency, Placement.household_agency_id == HouseholdAgency.id)
+    )
 
 
 async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> PlacementRow:
@@ -33,8 +35,15 @@ async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> P
     return tuple(row)  # type: ignore[return-value]
 
 
-async def list_placements(session: AsyncSession, *, agency_ref: str | None, placed_from: date | None,
-                          placed_to: date | None, after_id: int | None, limit: int) -> list[PlacementRow]:
+async def list_placements(
+    session: AsyncSession,
+    *,
+    agency_ref: str | None,
+    placed_from: date | None,
+    placed_to: date | None,
+    after_id: int | None,
+    limit: int,
+) -> list[PlacementRow]:
     query = _rows()
     if agency_ref:
         query = query.where(or_(ChildAgency.ref == agency_ref, HouseholdAgency.ref == agency_ref))

@@ -19,13 +19,23 @@ Writer = Annotated[RequestContext, requires(Scope.PLACEMENTS_WRITE)]
 
 
 @router.get("", response_model=Page[PlacementRead])
-async def list_placements(ctx: Reader, agency_ref: Annotated[str | None, Query(max_length=32)] = None,
-                          placed_from: date | None = None, placed_to: date | None = None,
-                          cursor: Annotated[str | None, Query(max_length=200)] = None,
-                          limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[PlacementRead]:
+async def list_placements(
+    ctx: Reader,
+    agency_ref: Annotated[str | None, Query(max_length=32)] = None,
+    placed_from: date | None = None,
+    placed_to: date | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[PlacementRead]:
     after = parse_cursor(cursor, int)[0] if cursor else None
-    rows = await repository.list_placements(ctx.session, agency_ref=agency_ref, placed_from=placed_from,
-                                            placed_to=placed_to, after_id=after, limit=limit + 1)
+    rows = await repository.list_placements(
+        ctx.session,
+        agency_ref=agency_ref,
+        placed_from=placed_from,
+        placed_to=placed_to,
+        after_id=after,
+        limit=limit + 1,
+    )
     cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
     return Page(items=[service.to_read(r) for r in rows[:limit]], next_cursor=cursor_after)
 
@@ -47,8 +57,9 @@ async def create_placement(ctx: Writer, body: PlacementCreate, today: Today, res
 
 
 @router.patch("/{ref}", response_model=PlacementRead)
-async def record_adoption_order(ctx: Writer, ref: str, body: PlacementUpdate, today: Today, request: Request,
-                                response: Response) -> PlacementRead:
+async def record_adoption_order(
+    ctx: Writer, ref: str, body: PlacementUpdate, today: Today, request: Request, response: Response
+) -> PlacementRead:
     row = await repository.get(ctx.session, ref, for_update=True)
     check_version(request, row[0].version)
     placement = await service.record_adoption_order(ctx, row, body, today)

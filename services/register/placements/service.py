@@ -26,10 +26,17 @@ from services.register.vocabulary import HouseholdStatus, SiblingGroupStatus
 
 def to_read(row: PlacementRow) -> PlacementRead:
     p, group_ref, household_ref, child_agency_ref, household_agency_ref = row
-    return PlacementRead(ref=p.ref, sibling_group_ref=group_ref, household_ref=household_ref,
-                         child_agency_ref=child_agency_ref, household_agency_ref=household_agency_ref,
-                         cross_agency=child_agency_ref != household_agency_ref, placed_on=p.placed_on,
-                         adoption_order_on=p.adoption_order_on, version=p.version)
+    return PlacementRead(
+        ref=p.ref,
+        sibling_group_ref=group_ref,
+        household_ref=household_ref,
+        child_agency_ref=child_agency_ref,
+        household_agency_ref=household_agency_ref,
+        cross_agency=child_agency_ref != household_agency_ref,
+        placed_on=p.placed_on,
+        adoption_order_on=p.adoption_order_on,
+        version=p.version,
+    )
 
 
 async def create(ctx: RequestContext, body: PlacementCreate, today: date) -> PlacementRead:
@@ -45,14 +52,20 @@ async def create(ctx: RequestContext, body: PlacementCreate, today: date) -> Pla
         raise Conflict(f"Only a matched household can receive a placement; {household.ref} is {household.status}.")
     child_refs = await children.child_refs(ctx.session, group.id)
     if len(child_refs) > household.approved_children:
-        raise Conflict(f"The household is approved for {household.approved_children} children; "
-                       f"the group has {len(child_refs)}.")
+        raise Conflict(
+            f"The household is approved for {household.approved_children} children; the group has {len(child_refs)}."
+        )
     check_transition("sibling group", SIBLING_GROUP_TRANSITIONS, group.status, SiblingGroupStatus.PLACED)
     child_agency = await repository.accountable_agency(ctx.session, la)
     household_agency = await repository.accountable_agency(ctx.session, approving)
-    placement = Placement(ref=new_ref("P"), sibling_group_id=group.id, household_id=household.id,
-                          child_agency_id=child_agency.id, household_agency_id=household_agency.id,
-                          placed_on=body.placed_on)
+    placement = Placement(
+        ref=new_ref("P"),
+        sibling_group_id=group.id,
+        household_id=household.id,
+        child_agency_id=child_agency.id,
+        household_agency_id=household_agency.id,
+        placed_on=body.placed_on,
+    )
     group.status = SiblingGroupStatus.PLACED
     ctx.session.add(placement)
     await ctx.session.flush()
@@ -62,8 +75,9 @@ async def create(ctx: RequestContext, body: PlacementCreate, today: date) -> Pla
     return to_read(await repository.get(ctx.session, placement.ref))
 
 
-async def record_adoption_order(ctx: RequestContext, row: PlacementRow, body: PlacementUpdate,
-                                today: date) -> PlacementRead:
+async def record_adoption_order(
+    ctx: RequestContext, row: PlacementRow, body: PlacementUpdate, today: date
+) -> PlacementRead:
     placement = row[0]
     group = await children.get_group(ctx.session, row[1])
     la, raa_ref = await children.group_agencies(ctx.session, group)

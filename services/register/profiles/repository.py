@@ -22,7 +22,7 @@ class ProfileFilters:
     needs_at_most: tuple[tuple[str, NeedLevel], ...] = ()
 
 
-def _visible():  # noqa: ANN202 - a SQLAlchemy condition
+def _visible():
     member = Child.sibling_group_id == SiblingGroup.id
     return and_(
         SiblingGroup.status == SiblingGroupStatus.WAITING,
@@ -31,8 +31,9 @@ def _visible():  # noqa: ANN202 - a SQLAlchemy condition
     )
 
 
-async def page(session: AsyncSession, filters: ProfileFilters, *, today: date, after_ref: str | None,
-               limit: int) -> list[SiblingGroup]:
+async def page(
+    session: AsyncSession, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
+) -> list[SiblingGroup]:
     member = Child.sibling_group_id == SiblingGroup.id
     query = select(SiblingGroup).where(_visible())
     if filters.region:

@@ -31,16 +31,25 @@ def profile_filters(
     sibling_group_size: Annotated[int | None, Query(ge=1, le=10)] = None,
     age_min_years: Annotated[int | None, Query(ge=0, le=17)] = None,
     age_max_years: Annotated[int | None, Query(ge=0, le=17)] = None,
-    need: Annotated[list[str], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006
+    need: Annotated[list[str], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006 - FastAPI copies a query default for each request
 ) -> ProfileFilters:
-    return ProfileFilters(region=region, sibling_group_size=sibling_group_size, age_min_years=age_min_years,
-                          age_max_years=age_max_years, needs_at_most=parse_need_filters(need))
+    return ProfileFilters(
+        region=region,
+        sibling_group_size=sibling_group_size,
+        age_min_years=age_min_years,
+        age_max_years=age_max_years,
+        needs_at_most=parse_need_filters(need),
+    )
 
 
 @router.get("/v1/profiles", response_model=Page[ProfileRead])
-async def list_profiles(ctx: ProfileReader, today: Today, filters: Annotated[ProfileFilters, Depends(profile_filters)],
-                        cursor: Annotated[str | None, Query(max_length=200)] = None,
-                        limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Page[ProfileRead]:
+async def list_profiles(
+    ctx: ProfileReader,
+    today: Today,
+    filters: Annotated[ProfileFilters, Depends(profile_filters)],
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[ProfileRead]:
     """Anonymised profiles of children in active family finding whose agency allows it."""
     after = parse_cursor(cursor, str)[0] if cursor else None
     groups = await repository.page(ctx.session, filters, today=today, after_ref=after, limit=limit + 1)
@@ -59,8 +68,9 @@ async def get_profile(ctx: ProfileReader, ref: str, today: Today) -> ProfileRead
 
 
 @router.post("/v1/profiles/{ref}/interest", response_model=InterestRead, status_code=status.HTTP_201_CREATED)
-async def express_interest(ctx: InterestWriter, ref: str, body: InterestCreate, request: Request,
-                           response: Response) -> InterestRead:
+async def express_interest(
+    ctx: InterestWriter, ref: str, body: InterestCreate, request: Request, response: Response
+) -> InterestRead:
     """Tell the child's agency your household is interested (capped per household)."""
     created = await service.express_interest(ctx, ref, body, request.app.state.settings.interests_open_max)
     set_etag(response, created.version)

@@ -13,14 +13,25 @@ from services.register.interests import repository as interests
 from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
 from services.register.needs import Needs, contact_label
 from services.register.profiles import repository
-from services.register.profiles.schemas import AgeBand, ChildProfile, InterestCreate, InterestRead, ProfileRead, WaitBand
+from services.register.profiles.schemas import (
+    AgeBand,
+    ChildProfile,
+    InterestCreate,
+    InterestRead,
+    ProfileRead,
+    WaitBand,
+)
 from services.register.vocabulary import HouseholdStatus, InterestStatus
 
 # (lowest age in the band, its label), youngest first.
 AGE_BANDS: tuple[tuple[int, AgeBand], ...] = ((0, "0-1"), (2, "2-4"), (5, "5-7"), (8, "8-10"), (11, "11-17"))
 # (fewest days in the band, its label), shortest first.
-WAIT_BANDS: tuple[tuple[int, WaitBand], ...] = ((0, "under 6 months"), (183, "6-12 months"),
-                                               (365, "12-18 months"), (548, "18 months or more"))
+WAIT_BANDS: tuple[tuple[int, WaitBand], ...] = (
+    (0, "under 6 months"),
+    (183, "6-12 months"),
+    (365, "12-18 months"),
+    (548, "18 months or more"),
+)
 
 
 def age_band(born: date, today: date) -> AgeBand:
@@ -35,10 +46,22 @@ def wait_band(days: int) -> WaitBand:
 def to_profile(group: SiblingGroup, children: list[Child], today: date) -> ProfileRead:
     longest_wait = max((today - c.waiting_since).days for c in children)
     return ProfileRead(
-        ref=group.profile_ref, region=children[0].region, sibling_group_size=len(children),
-        waiting=wait_band(longest_wait), contact_plan=contact_label(max(c.contact_plan for c in children)),
-        children=[ChildProfile(age_band=age_band(c.date_of_birth, today), sex=c.sex, ethnicity=c.ethnicity,
-                               needs=Needs.from_levels(c.needs()), about=c.profile_text) for c in children])
+        ref=group.profile_ref,
+        region=children[0].region,
+        sibling_group_size=len(children),
+        waiting=wait_band(longest_wait),
+        contact_plan=contact_label(max(c.contact_plan for c in children)),
+        children=[
+            ChildProfile(
+                age_band=age_band(c.date_of_birth, today),
+                sex=c.sex,
+                ethnicity=c.ethnicity,
+                needs=Needs.from_levels(c.needs()),
+                about=c.profile_text,
+            )
+            for c in children
+        ],
+    )
 
 
 async def own_household(ctx: RequestContext, *, for_update: bool = False) -> tuple[Household, Agency]:
@@ -49,12 +72,17 @@ async def own_household(ctx: RequestContext, *, for_update: bool = False) -> tup
 
 
 def to_interest(eoi: ExpressionOfInterest, profile_ref: str) -> InterestRead:
-    return InterestRead(ref=eoi.ref, profile_ref=profile_ref, status=eoi.status, created_at=eoi.created_at,
-                        answered_at=eoi.answered_at, version=eoi.version)
+    return InterestRead(
+        ref=eoi.ref,
+        profile_ref=profile_ref,
+        status=eoi.status,
+        created_at=eoi.created_at,
+        answered_at=eoi.answered_at,
+        version=eoi.version,
+    )
 
 
-async def express_interest(ctx: RequestContext, profile_ref: str, body: InterestCreate,
-                           open_max: int) -> InterestRead:
+async def express_interest(ctx: RequestContext, profile_ref: str, body: InterestCreate, open_max: int) -> InterestRead:
     household, _ = await own_household(ctx, for_update=True)  # serialises this household's requests
     if household.status is not HouseholdStatus.APPROVED:
         raise Conflict(f"Your household is {household.status}; its agency must make it available first.")
@@ -63,10 +91,13 @@ async def express_interest(ctx: RequestContext, profile_ref: str, body: Interest
     if any(e.sibling_group_id == group.id for e in open_now):
         raise Conflict("Your household already has an open expression of interest in this profile.")
     if len(open_now) >= open_max:
-        raise Conflict(f"A household may have at most {open_max} open expressions of interest; "
-                       "withdraw one first.", extra={"open_max": open_max})
-    eoi = ExpressionOfInterest(ref=new_ref("EI"), household_id=household.id, sibling_group_id=group.id,
-                               message=body.message)
+        raise Conflict(
+            f"A household may have at most {open_max} open expressions of interest; withdraw one first.",
+            extra={"open_max": open_max},
+        )
+    eoi = ExpressionOfInterest(
+        ref=new_ref("EI"), household_id=household.id, sibling_group_id=group.id, message=body.message
+    )
     ctx.session.add(eoi)
     await ctx.session.flush()
     await ctx.session.refresh(eoi)

@@ -39,7 +39,8 @@ WITH waiting AS (
     JOIN agencies raa ON raa.id = la.parent_raa_id
     WHERE c.waiting_since <= CAST(:as_of AS date)
       AND g.status <> 'withdrawn'
-      AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.sibling_group_id = g.id AND p.placed_on <= CAST(:as_of AS date))
+      AND NOT EXISTS (SELECT 1 FROM placements p
+                      WHERE p.sibling_group_id = g.id AND p.placed_on <= CAST(:as_of AS date))
 )
 SELECT raa_ref, la_ref, GROUPING(raa_ref) AS no_raa, GROUPING(la_ref) AS no_la,
        count(*) AS children,
@@ -63,7 +64,7 @@ class Key:
     agency_ref: str | None
 
 
-def _key(row) -> Key:  # noqa: ANN001 - a result row
+def _key(row) -> Key:
     if row.no_raa:
         return Key("national", None)
     return Key("raa", row.raa_ref) if row.no_la else Key("la", row.la_ref)
@@ -75,8 +76,10 @@ async def timeliness(session: AsyncSession, start: date, end: date) -> dict[Key,
 
 
 async def stock(session: AsyncSession, as_of: date) -> dict[Key, dict]:
-    rows = await session.execute(text(STOCK_SQL), {"as_of": as_of, "disabled": int(DISABILITY_THRESHOLD),
-                                                   "majority": Ethnicity.WHITE_BRITISH.value})
+    rows = await session.execute(
+        text(STOCK_SQL),
+        {"as_of": as_of, "disabled": int(DISABILITY_THRESHOLD), "majority": Ethnicity.WHITE_BRITISH.value},
+    )
     return {_key(r): r._asdict() for r in rows}
 
 
@@ -88,7 +91,11 @@ async def agencies(session: AsyncSession) -> list[tuple[str, str, str]]:
 
 async def thresholds(session: AsyncSession, year: int) -> dict[str, tuple[float, str]]:
     """Per indicator, the threshold of the latest year up to `year` that sets one."""
-    rows = await session.execute(text(
-        "SELECT DISTINCT ON (indicator) indicator, threshold, direction FROM scorecard_thresholds "
-        "WHERE financial_year <= :year ORDER BY indicator, financial_year DESC"), {"year": year})
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (indicator) indicator, threshold, direction FROM scorecard_thresholds "
+            "WHERE financial_year <= :year ORDER BY indicator, financial_year DESC"
+        ),
+        {"year": year},
+    )
     return {indicator: (float(threshold), direction) for indicator, threshold, direction in rows}

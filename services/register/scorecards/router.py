@@ -16,8 +16,14 @@ from services.register.scorecards.schemas import Scorecard
 router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"])
 
 Reader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ)]
-Year = Annotated[int | None, Query(ge=2000, le=2100, description="Financial year (2025 = April 2025 to March "
-                                                                  "2026); default: the rolling three years")]
+Year = Annotated[
+    int | None,
+    Query(
+        ge=2000,
+        le=2100,
+        description="Financial year (2025 = April 2025 to March 2026); default: the rolling three years",
+    ),
+]
 Format = Annotated[Literal["json", "csv"] | None, Query(description="Default: JSON, or CSV if Accept asks for it")]
 
 
@@ -29,8 +35,9 @@ def _respond(cards: list[Scorecard], request: Request, fmt: str | None, name: st
             writer = csv.DictWriter(out, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-        return Response(out.getvalue(), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'}
+        )
     return cards
 
 
@@ -40,27 +47,39 @@ def _staff_only(ctx: RequestContext) -> None:
 
 
 @router.get("", response_model=list[Scorecard], responses={200: {"content": {"text/csv": {}}}})
-async def list_scorecards(ctx: Reader, request: Request, today: Today, year: Year = None,
-                          level: Literal["national", "raa", "la"] = "national",
-                          format: Format = None) -> Response | list[Scorecard]:  # noqa: A002
+async def list_scorecards(
+    ctx: Reader,
+    request: Request,
+    today: Today,
+    year: Year = None,
+    level: Literal["national", "raa", "la"] = "national",
+    format: Format = None,
+) -> Response | list[Scorecard]:
     _staff_only(ctx)
-    cards = await service.scorecards(ctx.session, today=today, year=year, level=level, agency_ref=None,
-                                     minimum=request.app.state.settings.scorecard_min_children)
+    cards = await service.scorecards(
+        ctx.session,
+        today=today,
+        year=year,
+        level=level,
+        agency_ref=None,
+        minimum=request.app.state.settings.scorecard_min_children,
+    )
     return _respond(cards, request, format, f"scorecards-{level}-{year or 'rolling'}")
 
 
 @router.get("/{agency_ref}", response_model=list[Scorecard], responses={200: {"content": {"text/csv": {}}}})
-async def agency_scorecard(ctx: Reader, agency_ref: str, request: Request, today: Today, year: Year = None,
-                           format: Format = None) -> Response | list[Scorecard]:  # noqa: A002
+async def agency_scorecard(
+    ctx: Reader, agency_ref: str, request: Request, today: Today, year: Year = None, format: Format = None
+) -> Response | list[Scorecard]:
     """One RAA's or local authority's scorecard, with the national one to compare."""
     _staff_only(ctx)
     minimum = request.app.state.settings.scorecard_min_children
-    cards = await service.scorecards(ctx.session, today=today, year=year, level=None, agency_ref=agency_ref,
-                                     minimum=minimum)
+    cards = await service.scorecards(
+        ctx.session, today=today, year=year, level=None, agency_ref=agency_ref, minimum=minimum
+    )
     if not cards:
         raise NotFound(f"No RAA or local authority {agency_ref}.")
-    national = await service.scorecards(ctx.session, today=today, year=year, level="national", agency_ref=None,
-                                        minimum=minimum)
+    national = await service.scorecards(
+        ctx.session, today=today, year=year, level="national", agency_ref=None, minimum=minimum
+    )
     return _respond(cards + national, request, format, f"scorecard-{agency_ref}-{year or 'rolling'}")
-
-

@@ -14,8 +14,12 @@ from services.register.scorecards.repository import Key
 from services.register.scorecards.schemas import Figure, Scorecard, WaitingStock
 
 ROLLING_YEARS = 3
-BANDS = (("under 6 months", "under_6_months"), ("6 to 12 months", "from_6_to_12_months"),
-         ("12 to 18 months", "from_12_to_18_months"), ("18 months or more", "over_18_months"))
+BANDS = (
+    ("under 6 months", "under_6_months"),
+    ("6 to 12 months", "from_6_to_12_months"),
+    ("12 to 18 months", "from_12_to_18_months"),
+    ("18 months or more", "over_18_months"),
+)
 
 
 def period_of(year: int | None, today: date) -> tuple[str, date, date]:
@@ -32,67 +36,107 @@ def figure(value: float | None, children: int, minimum: int, threshold: tuple[fl
     if threshold is not None and shown is not None:
         limit, direction = threshold
         meets = shown <= limit if direction == "at_most" else shown >= limit
-    return Figure(value=shown, children=children, suppressed=False, threshold=threshold[0] if threshold else None,
-                  meets_threshold=meets)
+    return Figure(
+        value=shown,
+        children=children,
+        suppressed=False,
+        threshold=threshold[0] if threshold else None,
+        meets_threshold=meets,
+    )
 
 
 def waiting_stock(row: dict | None, as_of: date, minimum: int) -> WaitingStock:
     n = int(row["children"]) if row else 0
     if n < minimum:
-        return WaitingStock(as_of=as_of, children=None if n else 0, suppressed=n > 0,
-                            days_waited={label: None if n else 0 for label, _ in BANDS},
-                            sibling_groups_percent=None, aged_five_plus_percent=None, disabled_percent=None,
-                            minority_ethnic_percent=None)
+        return WaitingStock(
+            as_of=as_of,
+            children=None if n else 0,
+            suppressed=n > 0,
+            days_waited={label: None if n else 0 for label, _ in BANDS},
+            sibling_groups_percent=None,
+            aged_five_plus_percent=None,
+            disabled_percent=None,
+            minority_ethnic_percent=None,
+        )
 
     def share(name: str) -> float:
         return round(float(row[name]), 1)
 
     counts = {label: int(row[column]) for label, column in BANDS}
-    return WaitingStock(as_of=as_of, children=n, suppressed=False,
-                        days_waited={label: (c if c == 0 or c >= minimum else None) for label, c in counts.items()},
-                        sibling_groups_percent=share("sibling_groups_percent"),
-                        aged_five_plus_percent=share("five_plus_percent"), disabled_percent=share("disabled_percent"),
-                        minority_ethnic_percent=share("minority_ethnic_percent"))
+    return WaitingStock(
+        as_of=as_of,
+        children=n,
+        suppressed=False,
+        days_waited={label: (c if c == 0 or c >= minimum else None) for label, c in counts.items()},
+        sibling_groups_percent=share("sibling_groups_percent"),
+        aged_five_plus_percent=share("five_plus_percent"),
+        disabled_percent=share("disabled_percent"),
+        minority_ethnic_percent=share("minority_ethnic_percent"),
+    )
 
 
-async def scorecards(session: AsyncSession, *, today: date, year: int | None, level: str | None,
-                     agency_ref: str | None, minimum: int) -> list[Scorecard]:
+async def scorecards(
+    session: AsyncSession, *, today: date, year: int | None, level: str | None, agency_ref: str | None, minimum: int
+) -> list[Scorecard]:
     period, start, end = period_of(year, today)
     timely = await repository.timeliness(session, start, end)
     stock = await repository.stock(session, end)
     limits = await repository.thresholds(session, year if year is not None else financial_year(end))
-    keys = [(Key("national", None), None)] + [(Key(kind, ref), name) for kind, ref, name in
-                                              await repository.agencies(session)]
+    keys = [(Key("national", None), None)] + [
+        (Key(kind, ref), name) for kind, ref, name in await repository.agencies(session)
+    ]
     cards = []
     for key, name in keys:
         if (level and key.level != level) or (agency_ref and key.agency_ref != agency_ref):
             continue
         row = timely.get(key)
         placed = int(row["placed"]) if row else 0
-        cards.append(Scorecard(
-            level=key.level, agency_ref=key.agency_ref, agency_name=name, period=period, period_start=start,
-            period_end=end,
-            a1_days_care_to_placement=figure(row and row["a1_days"], placed, minimum, limits.get("A1")),
-            a2_days_authority_to_match=figure(row and row["a2_days"], int(row["a2_children"]) if row else 0, minimum,
-                                              limits.get("A2")),
-            a3_percent_placed_within_14_months=figure(row and row["a3_percent"], placed, minimum, limits.get("A3")),
-            waiting=waiting_stock(stock.get(key), end, minimum)))
+        cards.append(
+            Scorecard(
+                level=key.level,
+                agency_ref=key.agency_ref,
+                agency_name=name,
+                period=period,
+                period_start=start,
+                period_end=end,
+                a1_days_care_to_placement=figure(row and row["a1_days"], placed, minimum, limits.get("A1")),
+                a2_days_authority_to_match=figure(
+                    row and row["a2_days"], int(row["a2_children"]) if row else 0, minimum, limits.get("A2")
+                ),
+                a3_percent_placed_within_14_months=figure(row and row["a3_percent"], placed, minimum, limits.get("A3")),
+                waiting=waiting_stock(stock.get(key), end, minimum),
+            )
+        )
     return cards
 
 
 def flat(card: Scorecard) -> dict[str, object]:
     """One CSV row: the same figures as the JSON, flattened."""
-    row: dict[str, object] = {"level": card.level, "agency_ref": card.agency_ref or "", "agency_name":
-                              card.agency_name or "", "period": card.period, "period_start": card.period_start,
-                              "period_end": card.period_end}
+    row: dict[str, object] = {
+        "level": card.level,
+        "agency_ref": card.agency_ref or "",
+        "agency_name": card.agency_name or "",
+        "period": card.period,
+        "period_start": card.period_start,
+        "period_end": card.period_end,
+    }
     for name in ("a1_days_care_to_placement", "a2_days_authority_to_match", "a3_percent_placed_within_14_months"):
         f: Figure = getattr(card, name)
-        row |= {name: f.value, f"{name}_children": f.children, f"{name}_suppressed": f.suppressed,
-                f"{name}_threshold": f.threshold, f"{name}_meets_threshold": f.meets_threshold}
+        row |= {
+            name: f.value,
+            f"{name}_children": f.children,
+            f"{name}_suppressed": f.suppressed,
+            f"{name}_threshold": f.threshold,
+            f"{name}_meets_threshold": f.meets_threshold,
+        }
     w = card.waiting
-    row |= {"waiting_children": w.children, "waiting_suppressed": w.suppressed,
-            **{f"waiting_{label.replace(' ', '_')}": count for label, count in w.days_waited.items()},
-            "waiting_sibling_groups_percent": w.sibling_groups_percent,
-            "waiting_aged_five_plus_percent": w.aged_five_plus_percent,
-            "waiting_disabled_percent": w.disabled_percent, "waiting_minority_ethnic_percent": w.minority_ethnic_percent}
+    row |= {
+        "waiting_children": w.children,
+        "waiting_suppressed": w.suppressed,
+        **{f"waiting_{label.replace(' ', '_')}": count for label, count in w.days_waited.items()},
+        "waiting_sibling_groups_percent": w.sibling_groups_percent,
+        "waiting_aged_five_plus_percent": w.aged_five_plus_percent,
+        "waiting_disabled_percent": w.disabled_percent,
+        "waiting_minority_ethnic_percent": w.minority_ethnic_percent,
+    }
     return {k: ("" if v is None else v) for k, v in row.items()}

@@ -39,8 +39,9 @@ def calibration_report(register: SyntheticRegister) -> list[CalibrationRow]:
         return sum(values) / len(values) if values else 0.0
 
     five_plus = [c for c, _ in children if _age(c["date_of_birth"], today) >= 5]
-    disabled = [c for c, _ in children
-                if max(c["needs"][Need.PHYSICAL_DISABILITY], c["needs"][Need.LEARNING_DISABILITY]) >= 2]
+    disabled = [
+        c for c, _ in children if max(c["needs"][Need.PHYSICAL_DISABILITY], c["needs"][Need.LEARNING_DISABILITY]) >= 2
+    ]
     history = register.history
     raa_of = {a.ref: a.parent_raa_ref for a in register.agencies}
     cross = [h for h in history if h["household"]["approving_agency_ref"] != raa_of[h["group"]["la_ref"]]]
@@ -48,28 +49,43 @@ def calibration_report(register: SyntheticRegister) -> list[CalibrationRow]:
     return [
         CalibrationRow("children waiting with a placement order", 2_940, n, coram),
         CalibrationRow("approved households waiting", 1_420, len(register.households), coram),
-        CalibrationRow("% of waiting children in sibling groups", 57,
-                       100 * sum(len(g["children"]) > 1 for _, g in children) / n, "ASGLB Dec 2018"),
+        CalibrationRow(
+            "% of waiting children in sibling groups",
+            57,
+            100 * sum(len(g["children"]) > 1 for _, g in children) / n,
+            "ASGLB Dec 2018",
+        ),
         CalibrationRow("% aged five and over", 28, 100 * len(five_plus) / n, "ASGLB Dec 2018"),
-        CalibrationRow("% minority ethnic", 20,
-                       100 * sum(c["ethnicity"] is not Ethnicity.WHITE_BRITISH for c, _ in children) / n,
-                       "ASGLB Dec 2018"),
+        CalibrationRow(
+            "% minority ethnic",
+            20,
+            100 * sum(c["ethnicity"] is not Ethnicity.WHITE_BRITISH for c, _ in children) / n,
+            "ASGLB Dec 2018",
+        ),
         CalibrationRow("% disabled", 4, 100 * len(disabled) / n, "ASGLB Dec 2018"),
         CalibrationRow("mean days since placement order", 292, mean([waited(c) for c, _ in children]), coram),
         CalibrationRow("mean days, children aged 5+", 508, mean([waited(c) for c in five_plus]), coram),
         CalibrationRow("mean days, disabled children", 444, mean([waited(c) for c in disabled]), coram),
-        CalibrationRow("children waiting 18 months or more", 410,
-                       sum(waited(c) >= LONG_WAIT_DAYS for c, _ in children), coram),
-        CalibrationRow("regional adoption agencies", 33, sum(a.kind == "raa" for a in register.agencies),
-                       "34 RAAs by Aug 2023 (adoptionstories.org.uk)"),
-        CalibrationRow("% of past placements across agencies", 55,
-                       100 * len(cross) / len(history) if history else 0, "CVAA: over half"),
+        CalibrationRow(
+            "children waiting 18 months or more", 410, sum(waited(c) >= LONG_WAIT_DAYS for c, _ in children), coram
+        ),
+        CalibrationRow(
+            "regional adoption agencies",
+            33,
+            sum(a.kind == "raa" for a in register.agencies),
+            "34 RAAs by Aug 2023 (adoptionstories.org.uk)",
+        ),
+        CalibrationRow(
+            "% of past placements across agencies",
+            55,
+            100 * len(cross) / len(history) if history else 0,
+            "CVAA: over half",
+        ),
     ]
 
 
 def format_report(rows: list[CalibrationRow]) -> str:
-    lines = [f"{'figure':<44} {'target':>8} {'achieved':>9}  within {TOLERANCE:.0%}",
-             "-" * 75]
+    lines = [f"{'figure':<44} {'target':>8} {'achieved':>9}  within {TOLERANCE:.0%}", "-" * 75]
     for row in rows:
         mark = "yes" if row.within_tolerance else "NO"
         lines.append(f"{row.figure:<44} {row.target:>8,.0f} {row.achieved:>9,.1f}  {mark}")

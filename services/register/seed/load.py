@@ -43,40 +43,82 @@ def _need_columns(levels: dict[str, int]) -> dict[str, int]:
 
 async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[str, int]:
     top = [a for a in register.agencies if a.kind is not AgencyKind.LA]
-    ids = await _insert_returning_ids(session, Agency, [
-        {"ref": a.ref, "name": a.name, "kind": a.kind, "region": a.region, "latitude": a.latitude,
-         "longitude": a.longitude, "synthetic": True} for a in top])
+    ids = await _insert_returning_ids(
+        session,
+        Agency,
+        [
+            {
+                "ref": a.ref,
+                "name": a.name,
+                "kind": a.kind,
+                "region": a.region,
+                "latitude": a.latitude,
+                "longitude": a.longitude,
+                "synthetic": True,
+            }
+            for a in top
+        ],
+    )
     by_ref = dict(zip([a.ref for a in top], ids, strict=True))
     las = [a for a in register.agencies if a.kind is AgencyKind.LA]
-    la_ids = await _insert_returning_ids(session, Agency, [
-        {"ref": a.ref, "name": a.name, "kind": a.kind, "region": a.region, "parent_raa_id": by_ref[a.parent_raa_ref],
-         "latitude": a.latitude, "longitude": a.longitude, "synthetic": True} for a in las])
+    la_ids = await _insert_returning_ids(
+        session,
+        Agency,
+        [
+            {
+                "ref": a.ref,
+                "name": a.name,
+                "kind": a.kind,
+                "region": a.region,
+                "parent_raa_id": by_ref[a.parent_raa_ref],
+                "latitude": a.latitude,
+                "longitude": a.longitude,
+                "synthetic": True,
+            }
+            for a in las
+        ],
+    )
     by_ref.update(zip([a.ref for a in las], la_ids, strict=True))
     return by_ref
 
 
 async def _groups(session: AsyncSession, groups: list[dict[str, Any]], agency_ids: dict[str, int]) -> list[int]:
-    group_ids = await _insert_returning_ids(session, SiblingGroup, [
-        {"ref": new_ref("G"), "profile_ref": new_ref("PR"), "la_id": agency_ids[g["la_ref"]], "status": g["status"],
-         "matched_on": g.get("matched_on")} for g in groups])
+    group_ids = await _insert_returning_ids(
+        session,
+        SiblingGroup,
+        [
+            {
+                "ref": new_ref("G"),
+                "profile_ref": new_ref("PR"),
+                "la_id": agency_ids[g["la_ref"]],
+                "status": g["status"],
+                "matched_on": g.get("matched_on"),
+            }
+            for g in groups
+        ],
+    )
     children = []
     for group_id, group in zip(group_ids, groups, strict=True):
         for child in group["children"]:
             row = {k: v for k, v in child.items() if k != "needs"}
-            children.append({**row, **_need_columns(child["needs"]), "ref": new_ref("C"),
-                             "sibling_group_id": group_id})
+            children.append({**row, **_need_columns(child["needs"]), "ref": new_ref("C"), "sibling_group_id": group_id})
     if children:  # an empty parameter list would insert one row of defaults
         await session.execute(insert(Child), children)
     return group_ids
 
 
-async def _households(session: AsyncSession, households: list[dict[str, Any]],
-                      agency_ids: dict[str, int]) -> list[int]:
+async def _households(session: AsyncSession, households: list[dict[str, Any]], agency_ids: dict[str, int]) -> list[int]:
     rows = []
     for h in households:
         row = {k: v for k, v in h.items() if k not in ("can_meet", "approving_agency_ref")}
-        rows.append({**row, **_need_columns(h["can_meet"]), "ref": new_ref("H"),
-                     "approving_agency_id": agency_ids[h["approving_agency_ref"]]})
+        rows.append(
+            {
+                **row,
+                **_need_columns(h["can_meet"]),
+                "ref": new_ref("H"),
+                "approving_agency_id": agency_ids[h["approving_agency_ref"]],
+            }
+        )
     return await _insert_returning_ids(session, Household, rows)
 
 
@@ -90,19 +132,34 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
     placed_groups = await _groups(session, [h["group"] for h in history], agency_ids)
     placed_households = await _households(session, [h["household"] for h in history], agency_ids)
     raa_of = {a.ref: a.parent_raa_ref for a in register.agencies if a.kind is AgencyKind.LA}
-    placement_ids = await _insert_returning_ids(session, Placement, [
-        {"ref": new_ref("P"), "sibling_group_id": group_id, "household_id": household_id,
-         "child_agency_id": agency_ids[raa_of[h["group"]["la_ref"]]],
-         "household_agency_id": agency_ids[h["household"]["approving_agency_ref"]],
-         "placed_on": h["placed_on"], "adoption_order_on": h["adoption_order_on"]}
-        for group_id, household_id, h in zip(placed_groups, placed_households, history, strict=True)])
+    placement_ids = await _insert_returning_ids(
+        session,
+        Placement,
+        [
+            {
+                "ref": new_ref("P"),
+                "sibling_group_id": group_id,
+                "household_id": household_id,
+                "child_agency_id": agency_ids[raa_of[h["group"]["la_ref"]]],
+                "household_agency_id": agency_ids[h["household"]["approving_agency_ref"]],
+                "placed_on": h["placed_on"],
+                "adoption_order_on": h["adoption_order_on"],
+            }
+            for group_id, household_id, h in zip(placed_groups, placed_households, history, strict=True)
+        ],
+    )
     lines = 0
     placements = await session.scalars(select(Placement).where(Placement.id.in_(placement_ids)))
     for placement in placements:
         lines += (await raise_due_fees(session, placement, as_of=register.today, raised_by=SEEDED_BY)).raised
-    return {"agencies": len(agency_ids), "waiting units": len(register.groups),
-            "waiting children": sum(len(g["children"]) for g in register.groups),
-            "households": len(register.households), "past placements": len(placement_ids), "fee lines": lines}
+    return {
+        "agencies": len(agency_ids),
+        "waiting units": len(register.groups),
+        "waiting children": sum(len(g["children"]) for g in register.groups),
+        "households": len(register.households),
+        "past placements": len(placement_ids),
+        "fee lines": lines,
+    }
 
 
 async def load_synthetic_register(session: AsyncSession, *, seed: int, today: date | None = None) -> str:
@@ -111,6 +168,8 @@ async def load_synthetic_register(session: AsyncSession, *, seed: int, today: da
     register = generate_register(seed, today or date.today())
     counts = await load_register(session, register)
     summary = ", ".join(f"{value:,} {name}" for name, value in counts.items())
-    return (f"SYNTHETIC national register (seed {seed}) loaded in {time.perf_counter() - started:.1f} s: "
-            f"{summary}\n\nCalibration against published figures:\n"
-            f"{format_report(calibration_report(register))}")
+    return (
+        f"SYNTHETIC national register (seed {seed}) loaded in {time.perf_counter() - started:.1f} s: "
+        f"{summary}\n\nCalibration against published figures:\n"
+        f"{format_report(calibration_report(register))}"
+    )

@@ -3,7 +3,7 @@ determinism and explanations. Property-based: invariants over random small pools
 
 import math
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -25,8 +25,11 @@ def pool(seed: int, n: int, m: int):
     rng = np.random.default_rng(seed)
     units, households = random_units(rng, n), random_households(rng, m)
     # Small pools need some long waits and some restrictions to exercise every rule.
-    units = replace(units, days_waiting=rng.integers(0, 900, size=n).astype(np.int32),
-                    min_distance_km=np.where(rng.random(n) < 0.3, 40.0, 0.0))
+    units = replace(
+        units,
+        days_waiting=rng.integers(0, 900, size=n).astype(np.int32),
+        min_distance_km=np.where(rng.random(n) < 0.3, 40.0, 0.0),
+    )
     return units, households
 
 
@@ -46,15 +49,13 @@ def obeys_hard_rules(u, h, i: int, j: int, declined: set[tuple[int, int]], max_k
         far = float(haversine_km(u.birth_latitude[i], u.birth_longitude[i], h.latitude[j], h.longitude[j]))
         if far < u.min_distance_km[i]:
             return False
-    if max_km and float(haversine_km(u.latitude[i], u.longitude[i], h.latitude[j], h.longitude[j])) > max_km:
-        return False
-    return True
+    return not (max_km and float(haversine_km(u.latitude[i], u.longitude[i], h.latitude[j], h.longitude[j])) > max_km)
 
 
 def brute_force(weights: dict[tuple[int, int], int], n: int, priority: list[bool]) -> tuple[int, int]:
     """Best (priority units matched, total weight) over every matching, by enumeration."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def best(i: int, used: frozenset) -> tuple[int, int]:
         if i == n:
             return (0, 0)
@@ -124,8 +125,11 @@ def test_same_input_same_result_and_explanations_add_up(case):
     for i, j in enumerate(first.assignment):
         if j >= 0:
             parts = explain(u, h, POLICY, i, int(j))
-            assert sum(parts.values()) == first.scores[i] == int(pair_scores(u, h, POLICY, np.array([i]),
-                                                                            np.array([j]))[0])
+            assert (
+                sum(parts.values())
+                == first.scores[i]
+                == int(pair_scores(u, h, POLICY, np.array([i]), np.array([j]))[0])
+            )
             assert list(parts) == list(COMPONENTS)
     for i, shortlist in enumerate(first.shortlists):
         scores = [s for _, s in shortlist]
@@ -138,8 +142,9 @@ def test_dense_and_sparse_agree_on_a_larger_pool():
     rng = np.random.default_rng(7)
     u, h = random_units(rng, 300), random_households(rng, 200)
     edges = candidate_edges(u, h, POLICY)
-    weights = dict(zip(zip(edges.rows.tolist(), edges.cols.tolist(), strict=True), (edges.scores + 1).tolist(),
-                       strict=True))
+    weights = dict(
+        zip(zip(edges.rows.tolist(), edges.cols.tolist(), strict=True), (edges.scores + 1).tolist(), strict=True)
+    )
     totals = [objective(solve(edges, method=m)[0], weights, [False] * len(u))[1] for m in ("dense", "sparse")]
     assert totals[0] == totals[1] > 0
 
@@ -159,15 +164,29 @@ def test_soft_preferences_fade_as_the_wait_grows():
 
 def test_priority_points_put_the_longest_waiting_first_when_households_are_scarce():
     u, h = pool(11, 2, 1)
-    u = replace(u, size=np.array([1, 1], np.int16), age_min_months=np.array([12, 12], np.int16),
-                age_max_months=np.array([12, 12], np.int16), needs=np.zeros((2, 8), np.int8),
-                excluded_regions=np.zeros((2, 9), bool), min_distance_km=np.zeros(2),
-                latitude=np.full(2, 52.0), longitude=np.full(2, -1.0),
-                days_waiting=np.array([30, 700], np.int32), disabled=np.zeros(2, bool),
-                minority_ethnic=np.zeros(2, bool), contact_plan=np.ones(2, np.int8))
-    h = replace(h, available=np.ones(1, bool), capacity=np.array([1], np.int16),
-                age_min_months=np.array([0], np.int16), age_max_months=np.array([59], np.int16),
-                can_meet=np.full((1, 8), 3, np.int8))
+    u = replace(
+        u,
+        size=np.array([1, 1], np.int16),
+        age_min_months=np.array([12, 12], np.int16),
+        age_max_months=np.array([12, 12], np.int16),
+        needs=np.zeros((2, 8), np.int8),
+        excluded_regions=np.zeros((2, 9), bool),
+        min_distance_km=np.zeros(2),
+        latitude=np.full(2, 52.0),
+        longitude=np.full(2, -1.0),
+        days_waiting=np.array([30, 700], np.int32),
+        disabled=np.zeros(2, bool),
+        minority_ethnic=np.zeros(2, bool),
+        contact_plan=np.ones(2, np.int8),
+    )
+    h = replace(
+        h,
+        available=np.ones(1, bool),
+        capacity=np.array([1], np.int16),
+        age_min_months=np.array([0], np.int16),
+        age_max_months=np.array([59], np.int16),
+        can_meet=np.full((1, 8), 3, np.int8),
+    )
     assert propose(u, h, POLICY).assignment.tolist() == [-1, 0]
 
 

@@ -8,8 +8,17 @@ import pytest
 from services.matching.simulation.experiment import replicate
 from services.matching.simulation.model import Assumptions, draw_population
 from services.matching.simulation.report import calibration, write_report
-from services.matching.simulation.simulate import LINKED, MATCHERS, NOT_ARRIVED, PLACED, POLICIES, WAITING, WITHDRAWN, \
-    never_match, run
+from services.matching.simulation.simulate import (
+    LINKED,
+    MATCHERS,
+    NOT_ARRIVED,
+    PLACED,
+    POLICIES,
+    WAITING,
+    WITHDRAWN,
+    never_match,
+    run,
+)
 
 TINY = replace(Assumptions(), scale=0.03, years=1, warmup_years=1)
 
@@ -70,6 +79,9 @@ def test_the_status_quo_reproduces_the_published_figures_at_reduced_scale():
     reduced = replace(Assumptions(), scale=0.15, years=3)
     results = replicate(reduced, replications=3, seed=21, policies=("status_quo",))
     tolerance = {"mean days, disabled children": 0.30}
-    off = [(name, target, round(achieved)) for name, target, achieved, _ in calibration(results["status_quo"])
-           if abs(achieved - target) > tolerance.get(name, 0.15) * target]
+    off = [
+        (name, target, round(achieved))
+        for name, target, achieved, _ in calibration(results["status_quo"])
+        if abs(achieved - target) > tolerance.get(name, 0.15) * target
+    ]
     assert off == []

@@ -76,8 +76,8 @@ def assert_traceable(s: Settlement) -> None:
     parts: dict[tuple[str, str], int] = defaultdict(int)
     for t in s.transfers:
         sides: tuple[tuple[str, tuple[Allocation, ...], Callable[[InvoiceLine], bool]], ...] = (
-            (t.payer, t.payer_allocations, lambda line: line.payer == t.payer),
-            (t.payee, t.payee_allocations, lambda line: line.payee == t.payee),
+            (t.payer, t.payer_allocations, lambda line, t=t: line.payer == t.payer),
+            (t.payee, t.payee_allocations, lambda line, t=t: line.payee == t.payee),
         )
         for agency, allocations, same_way in sides:
             ids = [a.line_id for a in allocations]
@@ -352,10 +352,16 @@ def test_malformed_lines_are_rejected(make: Callable[[], InvoiceLine]) -> None:
     [
         [InvoiceLine("1", "A", "B", 100), InvoiceLine("1", "A", "C", 100)],
         [InvoiceLine("1", "A", "B", 100), InvoiceLine("1c", "A", "C", -10, credits="1")],
-        [InvoiceLine("1", "A", "B", 100), InvoiceLine("1c", "A", "B", -60, credits="1"),
-         InvoiceLine("1d", "A", "B", -60, credits="1")],
-        [InvoiceLine("1", "A", "B", 100), InvoiceLine("1c", "A", "B", -10, credits="1"),
-         InvoiceLine("1d", "A", "B", -10, credits="1c")],
+        [
+            InvoiceLine("1", "A", "B", 100),
+            InvoiceLine("1c", "A", "B", -60, credits="1"),
+            InvoiceLine("1d", "A", "B", -60, credits="1"),
+        ],
+        [
+            InvoiceLine("1", "A", "B", 100),
+            InvoiceLine("1c", "A", "B", -10, credits="1"),
+            InvoiceLine("1d", "A", "B", -10, credits="1c"),
+        ],
     ],
     ids=["duplicate-id", "credit-for-another-pair", "over-credited", "credit-of-a-credit"],
 )

@@ -33,28 +33,45 @@ async def oauth(connection, make_app, auth, monkeypatch):
     app = await make_app()
     async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
         await rotate_signing_key(s)
-        system, secret = await create_client(s, name="North RAA system", scopes=["children:read", "households:read"],
-                                             agency_ref="RAA-N", redirect_uris=[], public=False)
-        adopters_app, _ = await create_client(s, name="Adopters' app", scopes=["profiles:read", "interests:write"],
-                                              agency_ref=None, redirect_uris=[REDIRECT], public=True)
+        system, secret = await create_client(
+            s,
+            name="North RAA system",
+            scopes=["children:read", "households:read"],
+            agency_ref="RAA-N",
+            redirect_uris=[],
+            public=False,
+        )
+        adopters_app, _ = await create_client(
+            s,
+            name="Adopters' app",
+            scopes=["profiles:read", "interests:write"],
+            agency_ref=None,
+            redirect_uris=[REDIRECT],
+            public=True,
+        )
         await s.commit()
     for verifier in app.state.token_verifiers.values():
         await verifier.refresh()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         household = await client.post("/v1/households", json=household_payload(), headers=auth())
-        async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint",
-                                expire_on_commit=False) as s:
+        async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
             await invite_adopter(s, household_ref=household.json()["ref"], email="Sam@Example.org", password=PASSWORD)
             await s.commit()
-        yield {"app": app, "client": client, "system": (system.client_id, secret),
-               "public": adopters_app.client_id, "household": household.json()["ref"]}
+        yield {
+            "app": app,
+            "client": client,
+            "system": (system.client_id, secret),
+            "public": adopters_app.client_id,
+            "household": household.json()["ref"],
+        }
 
 
 async def test_client_credentials_token_works_end_to_end(oauth):
     client = oauth["client"]
     client_id, secret = oauth["system"]
-    response = await client.post("/oauth/token", data={"grant_type": "client_credentials",
-                                                        "scope": "children:read"}, auth=(client_id, secret))
+    response = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": "children:read"}, auth=(client_id, secret)
+    )
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     token = response.json()["access_token"]
@@ -73,8 +90,9 @@ async def test_client_credentials_errors_follow_rfc6749(oauth):
     client_id, secret = oauth["system"]
     wrong = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, "nope"))
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
-    too_much = await client.post("/oauth/token", data={"grant_type": "client_credentials",
-                                                        "scope": "children:write"}, auth=(client_id, secret))
+    too_much = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": "children:write"}, auth=(client_id, secret)
+    )
     assert too_much.status_code == 400 and too_much.json()["error"] == "invalid_scope"
     odd = await client.post("/oauth/token", data={"grant_type": "password"}, auth=(client_id, secret))
     assert odd.status_code == 400 and odd.json()["error"] == "unsupported_grant_type"
@@ -83,103 +101,172 @@ async def test_client_credentials_errors_follow_rfc6749(oauth):
 async def test_failed_token_requests_are_rate_limited(oauth, settings):
     client = oauth["client"]
     client_id, _ = oauth["system"]
-    codes = [(await client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                auth=(client_id, "wrong"))).status_code
-             for _ in range(settings.auth_max_failures_per_account + 1)]
+    codes = [
+        (
+            await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, "wrong"))
+        ).status_code
+        for _ in range(settings.auth_max_failures_per_account + 1)
+    ]
     assert codes[:-1] == [401] * settings.auth_max_failures_per_account and codes[-1] == 429
 
 
-async def _authorize(client: AsyncOAuth2Client, app, verifier: str, email: str = "sam@example.org",
-                     password: str = PASSWORD, decision: str = "allow") -> httpx.Response:
+async def _authorize(
+    client: AsyncOAuth2Client,
+    app,
+    verifier: str,
+    email: str = "sam@example.org",
+    password: str = PASSWORD,
+    decision: str = "allow",
+) -> httpx.Response:
     """What the adopter does in the browser: open the sign-in page, sign in, allow."""
     url, _state = client.create_authorization_url("http://test/oauth/authorize", code_verifier=verifier)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as browser:
         page = await browser.get(url)
         assert page.status_code == 200 and "<form" in page.text and "anonymised profiles" in page.text
         params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        return await browser.post("/oauth/authorize", data={**params, "email": email, "password": password,
-                                                            "decision": decision})
+        return await browser.post(
+            "/oauth/authorize", data={**params, "email": email, "password": password, "decision": decision}
+        )
 
 
 async def test_authorization_code_with_pkce_refresh_rotation_and_revocation(oauth):
     transport = httpx.ASGITransport(app=oauth["app"])
-    async with AsyncOAuth2Client(client_id=oauth["public"], scope="profiles:read interests:write",
-                                 redirect_uri=REDIRECT, code_challenge_method="S256", transport=transport,
-                                 base_url="http://test", token_endpoint_auth_method="none") as client:
+    async with AsyncOAuth2Client(
+        client_id=oauth["public"],
+        scope="profiles:read interests:write",
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+        transport=transport,
+        base_url="http://test",
+        token_endpoint_auth_method="none",
+    ) as client:
         verifier = generate_token(48)
         redirected = await _authorize(client, oauth["app"], verifier)
         assert redirected.status_code == 302, redirected.text
         location = redirected.headers["location"]
         assert location.startswith(REDIRECT) and "code=" in location
-        token = await client.fetch_token("http://test/oauth/token", authorization_response=location,
-                                         code_verifier=verifier)
-        header, claims = claims_of(token["access_token"])
+        token = await client.fetch_token(
+            "http://test/oauth/token", authorization_response=location, code_verifier=verifier
+        )
+        _, claims = claims_of(token["access_token"])
         assert claims["household"] == oauth["household"] and "agency" not in claims
         assert set(claims["scope"].split()) == {"profiles:read", "interests:write"}
         staff_route = await client.get("/v1/children")  # the client sends its bearer token
         assert staff_route.status_code == 403
 
         code = parse_qs(urlsplit(location).query)["code"][0]
-        replay = await client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code,
-                                                          "redirect_uri": REDIRECT, "client_id": oauth["public"],
-                                                          "code_verifier": verifier})
+        replay = await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "client_id": oauth["public"],
+                "code_verifier": verifier,
+            },
+        )
         assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
 
         first_refresh = token["refresh_token"]
         rotated = await client.refresh_token("http://test/oauth/token", refresh_token=first_refresh)
         assert rotated["refresh_token"] != first_refresh
-        reused = await client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first_refresh,
-                                                          "client_id": oauth["public"]})
+        reused = await client.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": first_refresh, "client_id": oauth["public"]},
+        )
         assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
-        family_revoked = await client.post("/oauth/token", data={"grant_type": "refresh_token",
-                                                                  "refresh_token": rotated["refresh_token"],
-                                                                  "client_id": oauth["public"]})
+        family_revoked = await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": rotated["refresh_token"],
+                "client_id": oauth["public"],
+            },
+        )
         assert family_revoked.status_code == 400, "reuse of a rotated token must revoke its whole family"
 
         second = await _authorize(client, oauth["app"], verifier2 := generate_token(48))
-        fresh = await client.fetch_token("http://test/oauth/token", authorization_response=second.headers["location"],
-                                         code_verifier=verifier2)
-        revoked = await client.post("/oauth/revoke", data={"token": fresh["refresh_token"],
-                                                           "client_id": oauth["public"]})
+        fresh = await client.fetch_token(
+            "http://test/oauth/token", authorization_response=second.headers["location"], code_verifier=verifier2
+        )
+        revoked = await client.post(
+            "/oauth/revoke", data={"token": fresh["refresh_token"], "client_id": oauth["public"]}
+        )
         assert revoked.status_code == 200
-        after = await client.post("/oauth/token", data={"grant_type": "refresh_token",
-                                                        "refresh_token": fresh["refresh_token"],
-                                                        "client_id": oauth["public"]})
+        after = await client.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"], "client_id": oauth["public"]},
+        )
         assert after.status_code == 400
 
 
 async def test_pkce_is_required_and_must_match(oauth):
     client = oauth["client"]
-    base = {"response_type": "code", "client_id": oauth["public"], "redirect_uri": REDIRECT, "state": "s1",
-            "scope": "profiles:read"}
+    base = {
+        "response_type": "code",
+        "client_id": oauth["public"],
+        "redirect_uri": REDIRECT,
+        "state": "s1",
+        "scope": "profiles:read",
+    }
     missing = await client.get("/oauth/authorize", params=base)
     assert missing.status_code == 302 and "error=invalid_request" in missing.headers["location"]
-    plain = await client.get("/oauth/authorize", params={**base, "code_challenge": "x" * 43,
-                                                         "code_challenge_method": "plain"})
+    plain = await client.get(
+        "/oauth/authorize", params={**base, "code_challenge": "x" * 43, "code_challenge_method": "plain"}
+    )
     assert plain.status_code == 302 and "error=" in plain.headers["location"]
-    bad_redirect = await client.get("/oauth/authorize", params={**base, "redirect_uri": "https://evil.example/cb",
-                                                                "code_challenge": "x" * 43,
-                                                                "code_challenge_method": "S256"})
+    bad_redirect = await client.get(
+        "/oauth/authorize",
+        params={
+            **base,
+            "redirect_uri": "https://evil.example/cb",
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+        },
+    )
     assert bad_redirect.status_code == 400 and "evil" not in bad_redirect.headers.get("location", "")
     verifier = generate_token(48)
-    allowed = await client.post("/oauth/authorize", data={
-        **base, "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256",
-        "email": "sam@example.org", "password": PASSWORD, "decision": "allow"})
+    allowed = await client.post(
+        "/oauth/authorize",
+        data={
+            **base,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+            "email": "sam@example.org",
+            "password": PASSWORD,
+            "decision": "allow",
+        },
+    )
     code = parse_qs(urlsplit(allowed.headers["location"]).query)["code"][0]
-    wrong_verifier = await client.post("/oauth/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": oauth["public"],
-        "code_verifier": generate_token(48)})
+    wrong_verifier = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": oauth["public"],
+            "code_verifier": generate_token(48),
+        },
+    )
     assert wrong_verifier.status_code == 400 and wrong_verifier.json()["error"] == "invalid_grant"
 
 
 async def test_login_failures_deny_and_rate_limit(oauth, settings):
     transport = httpx.ASGITransport(app=oauth["app"])
-    async with AsyncOAuth2Client(client_id=oauth["public"], scope="profiles:read", redirect_uri=REDIRECT,
-                                 code_challenge_method="S256", transport=transport, base_url="http://test") as client:
+    async with AsyncOAuth2Client(
+        client_id=oauth["public"],
+        scope="profiles:read",
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+        transport=transport,
+        base_url="http://test",
+    ) as client:
         denied = await _authorize(client, oauth["app"], generate_token(48), decision="deny")
         assert denied.status_code == 302 and "error=access_denied" in denied.headers["location"]
-        statuses = [(await _authorize(client, oauth["app"], generate_token(48), password="wrong password!!")).status_code
-                    for _ in range(settings.auth_max_failures_per_account + 1)]
+        statuses = [
+            (await _authorize(client, oauth["app"], generate_token(48), password="wrong password!!")).status_code
+            for _ in range(settings.auth_max_failures_per_account + 1)
+        ]
         assert statuses[:-1] == [401] * settings.auth_max_failures_per_account and statuses[-1] == 429
         still_limited = await _authorize(client, oauth["app"], generate_token(48))
         assert still_limited.status_code == 429

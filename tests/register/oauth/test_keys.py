@@ -29,8 +29,9 @@ async def test_rotation_keeps_old_tokens_valid_then_retires_the_old_key(connecti
         first = await rotate_signing_key(s)
         assert (await signing_key(s)).kid == first  # the only key signs at once
         await backdate(s, first, timedelta(days=30))
-        old_token = mint_access_token(await signing_key(s), settings, subject="x", scopes=["agencies:read"],
-                                      client_id="c")
+        old_token = mint_access_token(
+            await signing_key(s), settings, subject="x", scopes=["agencies:read"], client_id="c"
+        )
         second = await rotate_signing_key(s)
         # Published now, signing only once every verifier can have loaded it.
         assert (await signing_key(s)).kid == first

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from services.core.auth import ADOPTER_SCOPES, Scope
-from tests.factories import TODAY, add_agencies, child_payload, household_payload
+from tests.factories import add_agencies, child_payload, household_payload
 
 NAMES = ("Zephyrina", "Quillonby", "Marchetta", "Oswaldine")
 
@@ -17,14 +17,20 @@ async def register(connection, client, auth):
     await add_agencies(connection)
     made = []
     for i, name in enumerate(NAMES):
-        body = child_payload(first_name=name, surname=f"{name}son", contact_notes=f"Notes about {name}'s mother",
-                             birth_family_latitude=53.123456, birth_family_longitude=-2.654321,
-                             profile_visible_to_adopters=(i != 3))
+        body = child_payload(
+            first_name=name,
+            surname=f"{name}son",
+            contact_notes=f"Notes about {name}'s mother",
+            birth_family_latitude=53.123456,
+            birth_family_longitude=-2.654321,
+            profile_visible_to_adopters=(i != 3),
+        )
         response = await client.post("/v1/children", json=body, headers=auth())
         assert response.status_code == 201
         made.append(response.json())
-    pair = await client.post("/v1/sibling-groups", json={"child_refs": [made[1]["ref"], made[2]["ref"]]},
-                             headers=auth())
+    pair = await client.post(
+        "/v1/sibling-groups", json={"child_refs": [made[1]["ref"], made[2]["ref"]]}, headers=auth()
+    )
     household = await client.post("/v1/households", json=household_payload(), headers=auth())
     return {"children": made, "pair": pair.json(), "household": household.json()}
 
@@ -35,11 +41,16 @@ def adopter(auth, register):
 
 def restricted_values(register) -> list[str]:
     # The children's agencies (RAA-N, LA-N1) are restricted; the household's own agency is not.
-    values = [register["pair"]["ref"], "LA-N1", "RAA-N", "53.12",
-              "-2.65"]
+    values = [register["pair"]["ref"], "LA-N1", "RAA-N", "53.12", "-2.65"]
     for child in register["children"]:
-        values += [child["first_name"], child["surname"], child["date_of_birth"], child["ref"],
-                   child["sibling_group_ref"], "Notes about"]
+        values += [
+            child["first_name"],
+            child["surname"],
+            child["date_of_birth"],
+            child["ref"],
+            child["sibling_group_ref"],
+            "Notes about",
+        ]
     return values
 
 
@@ -72,8 +83,11 @@ async def test_own_household_only(client, auth, register):
 
 async def test_interest_cap_duplicates_answers_and_withdrawal(client, auth, register, settings):
     profiles = (await client.get("/v1/profiles", headers=adopter(auth, register))).json()["items"]
-    first = await client.post(f"/v1/profiles/{profiles[0]['ref']}/interest", json={"message": "We love dens too"},
-                              headers=adopter(auth, register))
+    first = await client.post(
+        f"/v1/profiles/{profiles[0]['ref']}/interest",
+        json={"message": "We love dens too"},
+        headers=adopter(auth, register),
+    )
     assert first.status_code == 201 and first.json()["status"] == "open"
     again = await client.post(f"/v1/profiles/{profiles[0]['ref']}/interest", json={}, headers=adopter(auth, register))
     assert again.status_code == 409
@@ -85,17 +99,23 @@ async def test_interest_cap_duplicates_answers_and_withdrawal(client, auth, regi
     vaa = await client.get("/v1/interests", headers=auth(agency="VAA-1"))
     assert len(north.json()["items"]) == len(south.json()["items"]) == 1 and vaa.json()["items"] == []
     ref = first.json()["ref"]
-    not_theirs = await client.post(f"/v1/interests/{ref}/answer", json={"status": "accepted"},
-                                   headers={**auth(agency="RAA-S"), "If-Match": '"1"'})
+    not_theirs = await client.post(
+        f"/v1/interests/{ref}/answer", json={"status": "accepted"}, headers={**auth(agency="RAA-S"), "If-Match": '"1"'}
+    )
     assert not_theirs.status_code == 403
-    answered = await client.post(f"/v1/interests/{ref}/answer", json={"status": "declined", "reason": "distance"},
-                                 headers={**auth(agency="RAA-N"), "If-Match": '"1"'})
+    answered = await client.post(
+        f"/v1/interests/{ref}/answer",
+        json={"status": "declined", "reason": "distance"},
+        headers={**auth(agency="RAA-N"), "If-Match": '"1"'},
+    )
     assert answered.status_code == 200 and answered.json()["status"] == "declined"
     mine = await client.get("/v1/households/me/interests", headers=adopter(auth, register))
     assert [i["status"] for i in mine.json()] == ["declined"]
     second = await client.post(f"/v1/profiles/{profiles[1]['ref']}/interest", json={}, headers=adopter(auth, register))
-    withdraw = await client.post(f"/v1/households/me/interests/{second.json()['ref']}/withdraw",
-                                 headers={**adopter(auth, register), "If-Match": '"1"'})
+    withdraw = await client.post(
+        f"/v1/households/me/interests/{second.json()['ref']}/withdraw",
+        headers={**adopter(auth, register), "If-Match": '"1"'},
+    )
     assert withdraw.status_code == 200 and withdraw.json()["status"] == "withdrawn"
 
 
@@ -103,11 +123,13 @@ async def test_interest_cap(client, auth, register, make_app, settings):
     app = await make_app()
     app.state.settings = settings.model_copy(update={"interests_open_max": 1})
     import httpx
+
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as capped:
         profiles = (await capped.get("/v1/profiles", headers=adopter(auth, register))).json()["items"]
         ok = await capped.post(f"/v1/profiles/{profiles[0]['ref']}/interest", json={}, headers=adopter(auth, register))
-        over = await capped.post(f"/v1/profiles/{profiles[1]['ref']}/interest", json={},
-                                 headers=adopter(auth, register))
+        over = await capped.post(
+            f"/v1/profiles/{profiles[1]['ref']}/interest", json={}, headers=adopter(auth, register)
+        )
     assert ok.status_code == 201 and over.status_code == 409 and over.json()["open_max"] == 1
 
 
@@ -124,16 +146,18 @@ def fill(path: str, register, profile_ref: str) -> str:
     return re.sub(r"\{[^}]+\}", value, path).replace("/versions/" + value, "/versions/child")
 
 
-async def test_an_adopter_token_reaches_only_adopter_routes_and_never_restricted_fields(client, auth, register,
-                                                                                         make_app):
+async def test_an_adopter_token_reaches_only_adopter_routes_and_never_restricted_fields(
+    client, auth, register, make_app
+):
     app = await make_app()
     profile_ref = (await client.get("/v1/profiles", headers=adopter(auth, register))).json()["items"][0]["ref"]
     reached, refused = set(), set()
     for path, method, _, scopes in operations(app):
         url = fill(path, register, profile_ref)
         body = {} if method in ("post", "put", "patch") else None
-        response = await client.request(method.upper(), url, json=body,
-                                        headers={**adopter(auth, register), "If-Match": '"1"'})
+        response = await client.request(
+            method.upper(), url, json=body, headers={**adopter(auth, register), "If-Match": '"1"'}
+        )
         shown = response.text.replace(url, "")  # a problem's `instance` echoes the caller's own URL
         leaked = [v for v in restricted_values(register) if v in shown]
         assert not leaked, f"{method.upper()} {path} leaked {leaked}"
@@ -160,6 +184,7 @@ async def test_scope_matrix_every_secured_route(client, auth, register, make_app
         anonymous = await client.request(method.upper(), url, json=body)
         assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
         without = [s for s in all_scopes if s not in scopes]
-        missing = await client.request(method.upper(), url, json=body,
-                                       headers={"Authorization": f"Bearer {token(*without)}"})
+        missing = await client.request(
+            method.upper(), url, json=body, headers={"Authorization": f"Bearer {token(*without)}"}
+        )
         assert missing.status_code == 403 and missing.json()["error"] == "insufficient_scope", (path, method)

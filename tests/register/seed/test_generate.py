@@ -24,8 +24,11 @@ def test_same_seed_same_register_other_seed_other_register(registers):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_published_figure_is_within_tolerance(registers, seed):
-    off = [(r.figure, r.target, round(r.achieved, 1)) for r in calibration_report(registers[seed])
-           if not r.within_tolerance]
+    off = [
+        (r.figure, r.target, round(r.achieved, 1))
+        for r in calibration_report(registers[seed])
+        if not r.within_tolerance
+    ]
     assert off == []
 
 

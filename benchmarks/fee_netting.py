@@ -2,7 +2,7 @@
 
 Prints figures; asserts nothing. Run from the repository root:
 
-    .venv/bin/python benchmarks/fee_netting.py [--seed N]
+    .venv/bin/python -m benchmarks.fee_netting [--seed N]
 
 The year is calibrated on /work/shared/design/domain.md: 33 RAAs and 20 VAAs, about 2,900
 children placed, over half with adopters approved by another agency, LA/RAA -> LA/RAA fee
@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 # Run as a script from the repo root, where the services package is not installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from services.register.fees.netting import InvoiceLine, Settlement, settle
 
 RAAS = 33

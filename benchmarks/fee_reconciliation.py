@@ -6,7 +6,7 @@ the same netting the API's reconciliation uses, and prints: lines, transfers and
 bilateral netting (the baseline, in the same run) and after multilateral netting, with the
 reductions and timings. Figures, not a pass/fail test.
 
-    python benchmarks/fee_reconciliation.py
+    python -m benchmarks.fee_reconciliation
 """
 
 import asyncio
@@ -14,8 +14,8 @@ import time
 from datetime import date, timedelta
 
 from fee_netting import bilateral_netting
-from scratch import seeded_database
 
+from benchmarks.seeded_database import seeded_database
 from services.core.database import create_sessionmaker
 from services.register.fees import repository
 from services.register.fees.netting import InvoiceLine, settle

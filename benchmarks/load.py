@@ -3,7 +3,7 @@ the real server process, against a minimal FastAPI + asyncpg endpoint reading on
 floor), in the same run. Prints throughput and p50/p99 latency at a stated concurrency, and
 the ratio to the floor. Bounded: a fixed number of requests per case.
 
-    python benchmarks/load.py [--requests 2000] [--concurrency 16]
+    python -m benchmarks.load [--requests 2000] [--concurrency 16]
 """
 
 import argparse
@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import httpx
-from scratch import seeded_database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from benchmarks.seeded_database import seeded_database
 from services.core.settings import Settings
 from services.register.oauth.keys import mint_access_token, rotate_signing_key, signing_key
 

@@ -11,7 +11,7 @@ the continental United States, random but with English proportions, with a 250 k
 the distance for introductions, through the sparse path (each unit's 50 best candidates);
 prints seconds and peak memory.
 
-    python benchmarks/matching.py [--us] [--baseline-units N]
+    python -m benchmarks.matching [--us] [--baseline-units N]
 """
 
 import argparse
@@ -20,16 +20,16 @@ import resource
 import time
 
 import numpy as np
-from scratch import seeded_database
 
+from benchmarks.seeded_database import seeded_database
 from services.core.database import create_sessionmaker
-from services.demo import national_match
 from services.matching.engine.eligibility import haversine_km
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.random_pool import US_LAT, US_LON, random_households, random_units
 from services.matching.engine.run import propose
 from services.matching.engine.scoring import explain
 from services.matching.engine.solver import Edges, solve
+from services.matching.jobs import national_match
 from services.matching.loader import load_pool
 
 POLICY = ScoringPolicy()

@@ -7,7 +7,7 @@ in DATABASE_URL), then times in one process:
   - the floor: the same 50 rows read with a bare asyncpg query.
 Prints p50/p99 latency and the ratio to the floor. Figures, not a pass/fail test.
 
-    python benchmarks/register_list.py [--requests 300]
+    python -m benchmarks.register_list [--requests 300]
 """
 
 import argparse
@@ -17,8 +17,8 @@ import time
 import asyncpg
 import httpx
 from joserfc.jwk import ECKey, KeySet
-from scratch import seeded_database
 
+from benchmarks.seeded_database import seeded_database
 from services.core.app_factory import token_verifiers
 from services.core.database import create_sessionmaker
 from services.core.settings import Settings

@@ -1,7 +1,7 @@
 """How fast the scorecards answer on the synthetic national register (three years of
 placements), through the whole app; the floor is one bare count over the same placements.
 
-    python benchmarks/scorecards.py [--requests 30]
+    python -m benchmarks.scorecards [--requests 30]
 """
 
 import argparse
@@ -10,10 +10,10 @@ import time
 
 import httpx
 from joserfc.jwk import ECKey, KeySet
-from scratch import seeded_database
 from sqlalchemy import text
 
-from services.combined import create_combined_app
+from benchmarks.seeded_database import seeded_database
+from services.apps import create_combined_app
 from services.core.app_factory import token_verifiers
 from services.core.database import create_sessionmaker
 from services.core.settings import Settings

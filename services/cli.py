@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from services.combined import ServiceName, create_service_app
+from services.apps import ServiceName, create_service_app
 from services.core.database import create_engine, create_sessionmaker, database_url, transaction
 from services.core.settings import Settings, get_settings
 
@@ -88,7 +88,7 @@ def match(
     lexicographic: Annotated[bool, typer.Option(help="First match as many 18-month waiters as possible")] = False,
 ) -> None:
     """Run a national match now (as the nightly job does) and print its summary."""
-    from services.demo import national_match
+    from services.matching.jobs import national_match
 
     settings = _settings()
 

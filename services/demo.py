@@ -2,12 +2,11 @@
 make sure tokens can be signed, run a national match, and print where to look with a token
 to try."""
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.database import create_engine, create_sessionmaker, transaction
 from services.core.settings import Settings
-from services.matching.loader import Scope
-from services.matching.service import RunRequest, execute_run, get_run, start_run
+from services.matching.jobs import national_match
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
 from services.register.seed.load import is_empty, load_synthetic_register
 
@@ -44,27 +43,6 @@ async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tupl
         lifetime_seconds=DEMO_TOKEN_MINUTES * 60,
     )
     return loaded, token
-
-
-async def national_match(engine: AsyncEngine, *, lexicographic: bool = False, requested_by: str = "cli") -> str:
-    """Run a national match now and describe it in one paragraph."""
-    run, lock = await start_run(
-        engine, RunRequest(scope=Scope(), lexicographic=lexicographic, policy_overrides={}), requested_by
-    )
-    await execute_run(engine, run, lock)
-    async with create_sessionmaker(engine)() as session:
-        done = await get_run(session, run.ref)
-    if done.status != "succeeded":
-        return f"National match {done.ref} failed: {done.error}"
-    m, t = done.metrics, done.timings
-    return (
-        f"National match {done.ref} (policy v{done.policy_version}{', lexicographic' if lexicographic else ''}): "
-        f"{m['units']:,} units ({m['children_matched']:,} children matched), {m['matched']:,} matched; "
-        f"long-waiting (18+ months) matched {m['long_waiting_matched']:,} of {m['long_waiting_units']:,}; "
-        f"sibling groups matched {m['sibling_groups_matched']:,} of {m['sibling_groups']:,}; "
-        f"{t['total_seconds']:.2f} s (mask+score {t['mask_and_score_seconds']:.2f} s, "
-        f"solve {t['solve_seconds']:.2f} s)."
-    )
 
 
 async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from services.combined import create_combined_app
+from services.apps import create_combined_app
 from services.core.app_factory import token_verifiers
 from services.core.auth import Scope
 from services.core.database import asyncpg_url, start_embedded_postgres

@@ -10,7 +10,7 @@ import typer
 import yaml
 
 from services import cli
-from services.combined import ServiceName
+from services.apps import ServiceName
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 MANIFESTS = sorted(p for p in (DEPLOY / "kubernetes").glob("*.yaml") if p.name != "kustomization.yaml")

@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from services.all_models import metadata
 from services.core.migrate import downgrade, upgrade
-from services.models import metadata
 from tests.conftest import _create_database, _drop_database
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.combined import ServiceName, create_service_app
+from services.apps import ServiceName, create_service_app
 
 
 def api_paths(service: ServiceName, settings) -> set[str]:

@@ -5,14 +5,11 @@ is created on it; benchmarks leave it there for inspection)."""
 
 import asyncio
 import os
-import sys
 import tempfile
 import time
 import uuid
 from datetime import date
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url

@@ -1,0 +1,15 @@
+"""Every ORM model, importable from one place so Alembic (and the test that compares the
+models with the migrations) sees every table."""
+
+from services.core import audit
+from services.core.database import Base
+from services.matching import models as matching_models
+from services.register import models as register_models
+from services.register.fees import models as fee_models
+from services.register.oauth import models as oauth_models
+from services.register.scorecards import models as scorecard_models
+
+# Imported for their side effect of adding tables to Base.metadata.
+__all__ = ["audit", "fee_models", "matching_models", "metadata", "oauth_models", "register_models", "scorecard_models"]
+
+metadata = Base.metadata

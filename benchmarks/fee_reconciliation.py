@@ -13,7 +13,7 @@ import asyncio
 import time
 from datetime import date, timedelta
 
-from fee_netting import bilateral_netting
+from benchmarks.fee_netting import bilateral_netting
 
 from benchmarks.seeded_database import seeded_database
 from services.core.database import create_sessionmaker

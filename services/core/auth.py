@@ -53,6 +53,14 @@ class Scope(StrEnum):
 ADOPTER_SCOPES = frozenset({Scope.PROFILES_READ.value, Scope.INTERESTS_WRITE.value})
 
 
+class Subject(StrEnum):
+    """The kinds of caller, told apart by the token's claims."""
+
+    NATIONAL = "national"  # bound to no agency: the national register team
+    AGENCY = "agency"  # an agency's staff or systems (an `agency` claim)
+    ADOPTER = "adopter"  # an adopter household's account (a `household` claim)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling. `agency_ref` binds staff and systems to one agency; a principal
@@ -64,6 +72,14 @@ class Principal:
     agency_ref: str | None = None
     household_ref: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def kind(self) -> Subject:
+        if self.household_ref is not None:
+            return Subject.ADOPTER
+        if self.agency_ref is not None:
+            return Subject.AGENCY
+        return Subject.NATIONAL
 
     @property
     def audit_name(self) -> str:

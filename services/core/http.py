@@ -3,14 +3,20 @@
 import base64
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from services.core.errors import InvalidInput, PreconditionFailed, PreconditionRequired
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+# Every list pages the same way, within these limits.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 
 class RequestModel(BaseModel):
@@ -88,3 +94,35 @@ def parse_cursor(cursor: str, *parsers: Callable[[Any], Any]) -> tuple[Any, ...]
         return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
     except (TypeError, ValueError) as exc:
         raise InvalidInput("The cursor is not valid; use next_cursor from a previous page.") from exc
+
+
+@dataclass(frozen=True)
+class Paging:
+    """A list request's page: where to start (an opaque cursor) and how many rows.
+
+    Repositories fetch `fetch` rows (one more than the page) so `page()` can tell whether
+    there is a next page without counting."""
+
+    cursor: str | None
+    limit: int
+
+    @property
+    def fetch(self) -> int:
+        return self.limit + 1
+
+    def after(self, *parsers: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+        """The cursor's values, converted by `parsers`, or None on the first page."""
+        return parse_cursor(self.cursor, *parsers) if self.cursor else None
+
+    def page(self, rows: Sequence[R], key: Callable[[R], list[Any]], item: Callable[[R], T]) -> "Page[T]":
+        return Page(items=[item(row) for row in rows[: self.limit]], next_cursor=next_cursor(rows, self.limit, key))
+
+
+def paging(
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Rows per page")] = DEFAULT_PAGE_SIZE,
+) -> Paging:
+    return Paging(cursor=cursor, limit=limit)
+
+
+PagingParams = Annotated[Paging, Depends(paging)]

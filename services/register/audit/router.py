@@ -1,87 +1,46 @@
-"""HTTP for the audit trail and record history (`audit:read`)."""
+"""HTTP for the audit trail and record history (`audit:read`). Reading the trail is itself
+audited: who looked at whose history is part of the record."""
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
-from sqlalchemy import select
 
-from services.core.audit import AuditAction, AuditEvent, RecordVersion
-from services.core.auth import Scope
-from services.core.context import RequestContext, requires
-from services.core.errors import NotFound
-from services.core.http import Page, next_cursor, parse_cursor
-from services.register.models import Agency, Child, Household, Placement, SiblingGroup
+from services.core.audit import AuditAction
+from services.core.http import Page, PagingParams
+from services.permissions import Auditor
+from services.register.audit import repository
+from services.register.audit.resources import AuditResource
+from services.register.audit.schemas import AuditEventRead, RecordVersionRead, VersionedRecord
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-
-Auditor = Annotated[RequestContext, requires(Scope.AUDIT_READ)]
-
-RESOURCES = {
-    "agency": Agency,
-    "sibling_group": SiblingGroup,
-    "child": Child,
-    "household": Household,
-    "placement": Placement,
-}
-
-
-class AuditEventRead(BaseModel):
-    occurred_at: datetime
-    principal: str
-    action: str
-    resource_type: str
-    resource_ref: str
-    request_id: str
-    route: str
-
-
-class RecordVersionRead(BaseModel):
-    version: int
-    changed_at: datetime
-    principal: str
-    request_id: str
-    data: dict[str, Any]
 
 
 @router.get("/events", response_model=Page[AuditEventRead])
 async def list_events(
     ctx: Auditor,
+    paging: PagingParams,
     resource_ref: Annotated[str | None, Query(max_length=32)] = None,
     principal: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[AuditEventRead]:
     """Newest first."""
-    query = select(AuditEvent)
-    if resource_ref:
-        query = query.where(AuditEvent.resource_ref == resource_ref)
-    if principal:
-        query = query.where(AuditEvent.principal == principal)
-    if cursor:
-        query = query.where(AuditEvent.id < parse_cursor(cursor, int)[0])
-    rows = list(await ctx.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
-    cursor_after = next_cursor(rows, limit, lambda row: [row.id])
-    return Page(
-        items=[AuditEventRead.model_validate(r, from_attributes=True) for r in rows[:limit]], next_cursor=cursor_after
+    after = paging.after(int)
+    rows = await repository.list_events(
+        ctx.session,
+        resource_ref=resource_ref,
+        principal=principal,
+        before_id=after[0] if after else None,
+        limit=paging.fetch,
+    )
+    ctx.audit(AuditAction.READ, AuditResource.AUDIT_TRAIL, resource_ref or principal or "*")
+    return paging.page(
+        rows, key=lambda row: [row.id], item=lambda row: AuditEventRead.model_validate(row, from_attributes=True)
     )
 
 
 @router.get("/versions/{resource_type}/{ref}", response_model=list[RecordVersionRead])
-async def record_versions(
-    ctx: Auditor, resource_type: Literal["agency", "sibling_group", "child", "household", "placement"], ref: str
-) -> list[RecordVersionRead]:
-    """Every state the record has had, oldest first. Reading a child's history is audited."""
-    model = RESOURCES[resource_type]
-    record_id = await ctx.session.scalar(select(model.id).where(model.ref == ref))
-    if record_id is None:
-        raise NotFound(f"No {resource_type} {ref}.")
-    rows = await ctx.session.scalars(
-        select(RecordVersion)
-        .where(RecordVersion.table_name == model.__tablename__, RecordVersion.record_id == record_id)
-        .order_by(RecordVersion.version)
-    )
-    if resource_type == "child":
-        ctx.audit(AuditAction.READ, "child", ref)
+async def record_versions(ctx: Auditor, resource_type: VersionedRecord, ref: str) -> list[RecordVersionRead]:
+    """Every state the record has had, oldest first. Reading a record's history is audited
+    as a read of that record."""
+    rows = await repository.record_versions(ctx.session, resource_type, ref)
+    ctx.audit(AuditAction.READ, AuditResource(resource_type.value), ref)
     return [RecordVersionRead.model_validate(r, from_attributes=True) for r in rows]

@@ -1,25 +1,16 @@
-"""Typed dependencies for children routes: the scopes that guard them, and list filters."""
+"""Typed dependencies for children routes: list filters and loaded, locked records."""
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
-from services.core.auth import Scope
-from services.core.context import RequestContext, requires
 from services.core.errors import InvalidInput
-from services.register.children.repository import ChildFilters
+from services.core.http import check_version
+from services.permissions import ChildWriter
+from services.register.children import repository
+from services.register.children.repository import ChildFilters, ChildRow
+from services.register.models import SiblingGroup
 from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
-
-ChildReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ)]
-ChildWriter = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE)]
-
-
-def today() -> date:
-    return date.today()
-
-
-Today = Annotated[date, Depends(today)]
 
 NEED_FILTER_HELP = (
     "Repeatable: `need=<need>:<level>` keeps children whose level of that need is at most "
@@ -66,3 +57,22 @@ def parse_need_filters(values: list[str]) -> tuple[tuple[str, NeedLevel], ...]:
             )
         parsed.append((name, NeedLevel[level.upper()]))
     return tuple(parsed)
+
+
+async def child_for_update(ctx: ChildWriter, ref: str, request: Request) -> ChildRow:
+    """The child in the path (with its group), locked, at the caller's If-Match version."""
+    row = await repository.get_child(ctx.session, ref, for_update=True)
+    check_version(request, row.child.version)
+    return row
+
+
+async def group_for_update(ctx: ChildWriter, ref: str, request: Request) -> SiblingGroup:
+    """The sibling group in the path, locked, at the caller's If-Match version."""
+    group = await repository.get_group(ctx.session, ref, for_update=True)
+    check_version(request, group.version)
+    return group
+
+
+ChildForUpdate = Annotated[ChildRow, Depends(child_for_update)]
+GroupForUpdate = Annotated[SiblingGroup, Depends(group_for_update)]
+ChildFilterParams = Annotated[ChildFilters, Depends(child_filters)]

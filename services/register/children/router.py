@@ -3,12 +3,13 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from services.core.http import Page, check_version, next_cursor, parse_cursor, set_etag
+from services.core.clock import Today
+from services.core.http import Page, PagingParams, set_etag
+from services.permissions import ChildReader, ChildWriter
 from services.register.children import repository, service
-from services.register.children.dependencies import ChildReader, ChildWriter, Today, child_filters
-from services.register.children.repository import ChildFilters
+from services.register.children.dependencies import ChildFilterParams, ChildForUpdate, GroupForUpdate
 from services.register.children.schemas import (
     ChildCreate,
     ChildRead,
@@ -22,23 +23,19 @@ from services.register.vocabulary import SiblingGroupStatus
 
 router = APIRouter(tags=["children"])
 
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=200)]
-
 
 @router.get("/v1/children", response_model=Page[ChildSummary])
 async def list_children(
-    ctx: ChildReader,
-    today: Today,
-    filters: Annotated[ChildFilters, Depends(child_filters)],
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    ctx: ChildReader, today: Today, filters: ChildFilterParams, paging: PagingParams
 ) -> Page[ChildSummary]:
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
-    after = parse_cursor(cursor, date.fromisoformat, int) if cursor else None
-    rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=limit + 1)
-    cursor_after = next_cursor(rows, limit, lambda row: [row.child.waiting_since.isoformat(), row.child.id])
-    return Page(items=[service.to_summary(r, today) for r in rows[:limit]], next_cursor=cursor_after)
+    after = paging.after(date.fromisoformat, int)
+    rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=paging.fetch)
+    return paging.page(
+        rows,
+        key=lambda row: [row.child.waiting_since.isoformat(), row.child.id],
+        item=lambda row: service.to_summary(row, today),
+    )
 
 
 @router.get("/v1/children/{ref}", response_model=ChildRead)
@@ -59,10 +56,8 @@ async def create_child(ctx: ChildWriter, body: ChildCreate, today: Today, respon
 
 @router.patch("/v1/children/{ref}", response_model=ChildRead)
 async def update_child(
-    ctx: ChildWriter, ref: str, body: ChildUpdate, today: Today, request: Request, response: Response
+    ctx: ChildWriter, row: ChildForUpdate, body: ChildUpdate, today: Today, response: Response
 ) -> ChildRead:
-    row = await repository.get_child(ctx.session, ref, for_update=True)
-    check_version(request, row.child.version)
     child = await service.update_child(ctx, row, body, today)
     set_etag(response, child.version)
     return child
@@ -71,24 +66,21 @@ async def update_child(
 @router.get("/v1/sibling-groups", response_model=Page[SiblingGroupRead])
 async def list_sibling_groups(
     ctx: ChildReader,
+    paging: PagingParams,
     status: SiblingGroupStatus | None = None,
     la_ref: Annotated[str | None, Query(max_length=32)] = None,
     raa_ref: Annotated[str | None, Query(max_length=32)] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[SiblingGroupRead]:
-    after = parse_cursor(cursor, int)[0] if cursor else None
+    after = paging.after(int)
     rows = await repository.list_groups(
-        ctx.session, status=status, la_ref=la_ref, raa_ref=raa_ref, after_id=after, limit=limit + 1
+        ctx.session,
+        status=status,
+        la_ref=la_ref,
+        raa_ref=raa_ref,
+        after_id=after[0] if after else None,
+        limit=paging.fetch,
     )
-    items = [
-        SiblingGroupRead(
-            ref=g.ref, status=g.status, la_ref=la, raa_ref=raa, child_refs=refs, size=len(refs), version=g.version
-        )
-        for g, la, raa, refs in rows[:limit]
-    ]
-    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
-    return Page(items=items, next_cursor=cursor_after)
+    return paging.page(rows, key=lambda row: [row.group.id], item=service.group_row_read)
 
 
 @router.get("/v1/sibling-groups/{ref}", response_model=SiblingGroupRead)
@@ -109,11 +101,9 @@ async def create_sibling_group(ctx: ChildWriter, body: SiblingGroupCreate, respo
 
 @router.patch("/v1/sibling-groups/{ref}", response_model=SiblingGroupRead)
 async def update_sibling_group(
-    ctx: ChildWriter, ref: str, body: SiblingGroupUpdate, request: Request, response: Response
+    ctx: ChildWriter, group: GroupForUpdate, body: SiblingGroupUpdate, response: Response
 ) -> SiblingGroupRead:
     """Change the group's status (all its children move together), within the legal transitions."""
-    group = await repository.get_group(ctx.session, ref, for_update=True)
-    check_version(request, group.version)
     updated = await service.update_group(ctx, group, body)
     set_etag(response, updated.version)
     return updated

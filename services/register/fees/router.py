@@ -6,10 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
-from services.core.auth import Scope
-from services.core.context import RequestContext, requires
-from services.core.errors import Forbidden, InvalidInput
-from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
+from services.core.clock import Today
+from services.core.http import Page, PagingParams, expected_version, set_etag
+from services.permissions import FeeAdmin, FeeReader, FeeWriter
 from services.register.fees import repository, service
 from services.register.fees.schemas import (
     CreditCreate,
@@ -25,25 +24,16 @@ from services.register.fees.schemas import (
     ScheduleRead,
     ScheduleWrite,
 )
-from services.register.placements import repository as placements
 
 router = APIRouter(prefix="/v1/fees", tags=["fees"])
 
-Reader = Annotated[RequestContext, requires(Scope.FEES_READ)]
-Writer = Annotated[RequestContext, requires(Scope.FEES_WRITE)]
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")]
 
 
-def _no_adopters(ctx: RequestContext) -> None:
-    if ctx.principal.household_ref is not None:
-        raise Forbidden("Adopters have no access to fees.")
-
-
 @router.get("/schedules/{year}", response_model=list[ScheduleRead])
-async def get_schedules(ctx: Reader, year: YearPath) -> list[ScheduleRead]:
+async def get_schedules(ctx: FeeReader, year: YearPath) -> list[ScheduleRead]:
     """Every schedule version of the financial year (1 April `year` to 31 March); amounts
     that are not published are listed in `not_set`."""
-    _no_adopters(ctx)
     return [await service.schedule_read(ctx, s) for s in await repository.schedules_of_year(ctx.session, year)]
 
 
@@ -52,7 +42,7 @@ async def get_schedules(ctx: Reader, year: YearPath) -> list[ScheduleRead]:
     response_model=ScheduleRead,
     responses={201: {"model": ScheduleRead, "description": "A new schedule version"}},
 )
-async def put_schedule(ctx: Writer, year: YearPath, body: ScheduleWrite, response: Response) -> ScheduleRead:
+async def put_schedule(ctx: FeeAdmin, year: YearPath, body: ScheduleWrite, response: Response) -> ScheduleRead:
     schedule, created = await service.put_schedule(ctx, year, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     set_etag(response, schedule.version)
@@ -61,7 +51,8 @@ async def put_schedule(ctx: Writer, year: YearPath, body: ScheduleWrite, respons
 
 @router.get("/invoices", response_model=Page[LineRead])
 async def list_invoice_lines(
-    ctx: Reader,
+    ctx: FeeReader,
+    paging: PagingParams,
     agency_ref: Annotated[
         str | None, Query(max_length=32, description="National team only: one agency's lines")
     ] = None,
@@ -70,90 +61,49 @@ async def list_invoice_lines(
     due_to: date | None = None,
     status_filter: Annotated[Literal["open", "disputed", "settled"] | None, Query(alias="status")] = None,
     placement_ref: Annotated[str | None, Query(max_length=32)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[LineRead]:
-    _no_adopters(ctx)
-    for name, ref in (("agency_ref", agency_ref), ("counterparty_ref", counterparty_ref)):
-        if ref and await repository.agency_id(ctx.session, ref) is None:
-            raise InvalidInput(
-                f"{ref} is not a known agency.",
-                extra={
-                    "errors": [{"field": f"query.{name}", "message": "unknown agency", "code": "unknown_reference"}]
-                },
-            )
-    agency_id = await service.principal_agency_id(ctx)
-    if agency_id is None and agency_ref:
-        agency_id = await repository.agency_id(ctx.session, agency_ref)
-    after = parse_cursor(cursor, int)[0] if cursor else None
-    rows = await repository.list_lines(
-        ctx.session,
-        agency_id=agency_id,
+    filters = service.LineFilters(
+        agency_ref=agency_ref,
         counterparty_ref=counterparty_ref,
         due_from=due_from,
         due_to=due_to,
         status=status_filter,
         placement_ref=placement_ref,
-        after_id=after,
-        limit=limit + 1,
     )
-    cursor_after = next_cursor(rows, limit, lambda row: [row[0].id])
-    return Page(items=[service.line_read(r) for r in rows[:limit]], next_cursor=cursor_after)
+    rows = await service.list_lines(ctx, filters, paging)
+    return paging.page(rows, key=lambda row: [row[0].id], item=service.line_read)
 
 
 @router.get("/placements/{ref}", response_model=PlacementFees)
-async def placement_fees(ctx: Reader, ref: str) -> PlacementFees:
+async def placement_fees(ctx: FeeReader, ref: str, today: Today) -> PlacementFees:
     """The fee lines of one placement, and any fee that is due but could not be raised
     because its amount is not set."""
-    _no_adopters(ctx)
-    placement = (await placements.get(ctx.session, ref))[0]
-    agency_id = await service.principal_agency_id(ctx)
-    if agency_id is not None and agency_id not in (placement.child_agency_id, placement.household_agency_id):
-        raise Forbidden("Your agency is not a party to this placement's fees.")
-    outcome = await service.fees_due(ctx.session, placement, as_of=date.today())  # reads only
-    rows = await repository.list_lines(
-        ctx.session,
-        agency_id=None,
-        counterparty_ref=None,
-        due_from=None,
-        due_to=None,
-        status=None,
-        placement_ref=ref,
-        after_id=None,
-        limit=1000,
-    )
-    return PlacementFees(
-        placement_ref=ref,
-        cross_agency=outcome.cross_agency,
-        lines=[service.line_read(r) for r in rows],
-        not_raised=outcome.missing,
-    )
+    return await service.placement_fees(ctx, ref, today)
 
 
 @router.post("/raise-due", response_model=RaiseDueResult)
-async def raise_due(ctx: Writer, body: RaiseDue) -> RaiseDueResult:
+async def raise_due(ctx: FeeAdmin, body: RaiseDue, today: Today) -> RaiseDueResult:
     """Raise every fee due by a date (12-month instalments, monthly fees); run nightly.
     Idempotent: a fee already raised is never raised again."""
-    service.ensure_national(ctx.principal)
-    as_of = body.as_of or date.today()
+    as_of = body.as_of or today
     checked, raised, missing = await service.raise_all_due(ctx.session, as_of=as_of, raised_by=ctx.principal.audit_name)
     return RaiseDueResult(as_of=as_of, placements_checked=checked, lines_raised=raised, not_raised=missing)
 
 
 @router.post("/invoices/{ref}/credit", response_model=LineRead, status_code=status.HTTP_201_CREATED)
-async def credit_line(ctx: Writer, ref: str, body: CreditCreate) -> LineRead:
+async def credit_line(ctx: FeeWriter, ref: str, body: CreditCreate) -> LineRead:
     """A credit note against a line (by its payee): lines are never edited."""
     return await service.credit_line(ctx, ref, body)
 
 
 @router.post("/invoices/{ref}/disputes", response_model=DisputeRead, status_code=status.HTTP_201_CREATED)
-async def dispute_line(ctx: Writer, ref: str, body: DisputeCreate) -> DisputeRead:
+async def dispute_line(ctx: FeeWriter, ref: str, body: DisputeCreate) -> DisputeRead:
     """The payer disputes a line; it is held out of settlement until resolved."""
     return await service.dispute_line(ctx, ref, body)
 
 
 @router.post("/disputes/{ref}/resolve", response_model=DisputeRead)
-async def resolve_dispute(ctx: Writer, ref: str, body: DisputeResolve) -> DisputeRead:
+async def resolve_dispute(ctx: FeeWriter, ref: str, body: DisputeResolve) -> DisputeRead:
     """The payee resolves a dispute, with a credit note if money is given back."""
     return await service.resolve_dispute(ctx, ref, body)
 
@@ -165,7 +115,7 @@ async def resolve_dispute(ctx: Writer, ref: str, body: DisputeResolve) -> Disput
     responses={200: {"model": ReconciliationRead, "description": "A retry: the draft made before"}},
 )
 async def create_reconciliation(
-    ctx: Writer,
+    ctx: FeeAdmin,
     body: ReconciliationCreate,
     response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
@@ -183,10 +133,9 @@ async def create_reconciliation(
 
 @router.get("/reconciliations/{ref}", response_model=ReconciliationRead, responses={200: {"content": {"text/csv": {}}}})
 async def get_reconciliation(
-    ctx: Reader, ref: str, request: Request, format: Literal["json", "csv"] | None = None
+    ctx: FeeReader, ref: str, request: Request, format: Literal["json", "csv"] | None = None
 ) -> Response | ReconciliationRead:
     """As JSON, or as CSV for a spreadsheet (`?format=csv` or `Accept: text/csv`)."""
-    _no_adopters(ctx)
     read = service.reconciliation_read(await repository.get_reconciliation(ctx.session, ref), ctx.principal)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
         return Response(
@@ -198,7 +147,7 @@ async def get_reconciliation(
 
 
 @router.post("/reconciliations/{ref}/finalise", response_model=ReconciliationRead)
-async def finalise(ctx: Writer, ref: str, request: Request, response: Response) -> ReconciliationRead:
+async def finalise(ctx: FeeAdmin, ref: str, request: Request, response: Response) -> ReconciliationRead:
     """Settle the draft's lines for good. Of two concurrent finalisations, one wins."""
     reconciliation = await service.finalise(ctx, ref, expected_version(request))
     set_etag(response, reconciliation.version)

@@ -6,16 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from services.core.auth import Scope
-from services.core.context import RequestContext, requires
-from services.core.errors import Forbidden, NotFound
-from services.register.children.dependencies import Today
+from services.core.clock import Today
+from services.core.errors import NotFound
+from services.permissions import ScorecardReader
 from services.register.scorecards import service
 from services.register.scorecards.schemas import Scorecard
 
 router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"])
 
-Reader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ)]
 Year = Annotated[
     int | None,
     Query(
@@ -41,21 +39,15 @@ def _respond(cards: list[Scorecard], request: Request, fmt: str | None, name: st
     return cards
 
 
-def _staff_only(ctx: RequestContext) -> None:
-    if ctx.principal.household_ref is not None:
-        raise Forbidden("Scorecards are for agency staff and the national lead.")
-
-
 @router.get("", response_model=list[Scorecard], responses={200: {"content": {"text/csv": {}}}})
 async def list_scorecards(
-    ctx: Reader,
+    ctx: ScorecardReader,
     request: Request,
     today: Today,
     year: Year = None,
     level: Literal["national", "raa", "la"] = "national",
     format: Format = None,
 ) -> Response | list[Scorecard]:
-    _staff_only(ctx)
     cards = await service.scorecards(
         ctx.session,
         today=today,
@@ -69,10 +61,9 @@ async def list_scorecards(
 
 @router.get("/{agency_ref}", response_model=list[Scorecard], responses={200: {"content": {"text/csv": {}}}})
 async def agency_scorecard(
-    ctx: Reader, agency_ref: str, request: Request, today: Today, year: Year = None, format: Format = None
+    ctx: ScorecardReader, agency_ref: str, request: Request, today: Today, year: Year = None, format: Format = None
 ) -> Response | list[Scorecard]:
     """One RAA's or local authority's scorecard, with the national one to compare."""
-    _staff_only(ctx)
     minimum = request.app.state.settings.scorecard_min_children
     cards = await service.scorecards(
         ctx.session, today=today, year=year, level=None, agency_ref=agency_ref, minimum=minimum

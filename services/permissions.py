@@ -1,0 +1,50 @@
+"""Who may call what: every route's guard, by name.
+
+Each alias is a `RequestContext` for a token holding the scopes named, held by the kinds of
+caller named (`services/core/context.py`): agency staff and systems (`STAFF`, which
+includes the national team), the national register team alone (`NATIONAL`), or adopters
+(`ADOPTERS`). A route declares one of these and contains no role check of its own; which
+agency's records a staff member may change is decided in `services/register/access.py`.
+"""
+
+from typing import Annotated
+
+from services.core.auth import Scope
+from services.core.context import ADOPTERS, ANYONE, NATIONAL, STAFF, RequestContext, requires
+
+# Agencies' reference data: read by staff; changed by the national team.
+AgencyReader = Annotated[RequestContext, requires(Scope.AGENCIES_READ, subjects=STAFF)]
+AgencyAdmin = Annotated[RequestContext, requires(Scope.AGENCIES_WRITE, subjects=NATIONAL)]
+
+# The national pool of children and sibling groups; writes to your own agency's.
+ChildReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]
+ChildWriter = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE, subjects=STAFF)]
+
+HouseholdReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
+HouseholdWriter = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
+
+PlacementReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]
+PlacementWriter = Annotated[RequestContext, requires(Scope.PLACEMENTS_WRITE, subjects=STAFF)]
+
+# Expressions of interest as the agencies see and answer them.
+InterestReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]
+InterestAnswerer = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE, subjects=STAFF)]
+
+# Anonymised profiles: adopters browse them (staff may look at what adopters see).
+ProfileReader = Annotated[RequestContext, requires(Scope.PROFILES_READ, subjects=ANYONE)]
+# An adopter's own household and interests.
+AdopterReader = Annotated[RequestContext, requires(Scope.PROFILES_READ, subjects=ADOPTERS)]
+AdopterInterestWriter = Annotated[RequestContext, requires(Scope.INTERESTS_WRITE, subjects=ADOPTERS)]
+
+MatchingReader = Annotated[RequestContext, requires(Scope.MATCHING_READ, subjects=STAFF)]
+MatchingRunner = Annotated[RequestContext, requires(Scope.MATCHING_RUN, subjects=STAFF)]
+PolicyAdmin = Annotated[RequestContext, requires(Scope.MATCHING_RUN, subjects=NATIONAL)]
+
+FeeReader = Annotated[RequestContext, requires(Scope.FEES_READ, subjects=STAFF)]
+FeeWriter = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=STAFF)]
+# Schedules, raising due fees for everyone, reconciliations: the national team.
+FeeAdmin = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=NATIONAL)]
+
+Auditor = Annotated[RequestContext, requires(Scope.AUDIT_READ, subjects=STAFF)]
+
+ScorecardReader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ, subjects=STAFF)]

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from services.apps import ServiceName, create_service_app
+from services.core import clock
 from services.core.database import create_engine, create_sessionmaker, database_url, transaction
 from services.core.settings import Settings, get_settings
 
@@ -74,7 +75,10 @@ def seed(
     try:
         report = asyncio.run(
             _run_in_transaction(
-                database_url(settings), settings, lambda s: load_synthetic_register(s, seed=seed), f"seed-{seed}"
+                database_url(settings),
+                settings,
+                lambda s: load_synthetic_register(s, seed=seed, today=clock.today()),
+                f"seed-{seed}",
             )
         )
     except RegisterNotEmpty as exc:
@@ -95,7 +99,9 @@ def match(
     async def work() -> str:
         engine = create_engine(database_url(settings), settings)
         try:
-            return await national_match(engine, lexicographic=lexicographic, requested_by="cli:match")
+            return await national_match(
+                engine, today=clock.today(), lexicographic=lexicographic, requested_by="cli:match"
+            )
         finally:
             await engine.dispose()
 
@@ -117,7 +123,7 @@ def raise_due_fees(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (d
     from services.register.fees.service import raise_all_due
 
     settings = _settings()
-    day = date.fromisoformat(as_of) if as_of else date.today()
+    day = date.fromisoformat(as_of) if as_of else clock.today()
     checked, raised, missing = asyncio.run(
         _run_in_transaction(
             database_url(settings),

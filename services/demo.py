@@ -4,11 +4,13 @@ to try."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import clock
 from services.core.database import create_engine, create_sessionmaker, transaction
 from services.core.settings import Settings
 from services.matching.jobs import national_match
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
-from services.register.seed.load import is_empty, load_synthetic_register
+from services.register.seed.load import load_synthetic_register
+from services.register.seed.repository import is_empty
 
 DEMO_SCOPES = (
     "agencies:read",
@@ -29,7 +31,7 @@ DEMO_TOKEN_MINUTES = 60
 
 async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tuple[str, str]:
     if await is_empty(session):
-        loaded = await load_synthetic_register(session, seed=seed)
+        loaded = await load_synthetic_register(session, seed=seed, today=clock.today())
     else:
         loaded = "The register already holds data: the synthetic set is not loaded again."
     if not await active_keys(session):
@@ -52,7 +54,7 @@ async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str
     try:
         async with transaction(create_sessionmaker(engine), principal="cli:demo", request_id="demo") as session:
             loaded, token = await _prepare(session, settings, seed)
-        matched = await national_match(engine, requested_by="cli:demo")
+        matched = await national_match(engine, today=clock.today(), requested_by="cli:demo")
     finally:
         await engine.dispose()
     return (

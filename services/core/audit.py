@@ -63,7 +63,7 @@ def record_audit(
     *,
     principal: str,
     action: AuditAction,
-    resource_type: str,
+    resource_type: StrEnum,
     resource_ref: str,
     request_id: str,
     route: str,
@@ -74,7 +74,7 @@ def record_audit(
         AuditEvent(
             principal=principal,
             action=action.value,
-            resource_type=resource_type,
+            resource_type=resource_type.value,
             resource_ref=resource_ref,
             request_id=request_id,
             route=route,

@@ -6,12 +6,15 @@ The engine is made per application (in its lifespan) or per command, never at im
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import Dialect, MetaData, Text, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 from services.core.settings import Settings
 
@@ -29,6 +32,27 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class TextEnum(TypeDecorator[E], Generic[E]):
+    """A StrEnum stored as text (the table's CHECK constraint lists the values), so Python
+    code handles members, never bare strings."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 def asyncpg_url(url: str) -> str:
@@ -105,9 +129,15 @@ async def set_request_context(session: AsyncSession, *, principal: str, request_
 
 @asynccontextmanager
 async def transaction(
-    sessionmaker: async_sessionmaker[AsyncSession], *, principal: str, request_id: str
+    sessionmaker: async_sessionmaker[AsyncSession], *, principal: str, request_id: str, snapshot: bool = False
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commits when the block ends normally, rolls back otherwise."""
+    """The unit of work of a job (a request's is `core/context.py`): commits when the block
+    ends normally, rolls back otherwise; writes carry the principal and request id.
+
+    `snapshot`: a read-only transaction that sees one consistent state of the database
+    throughout (REPEATABLE READ), for reading a whole pool at once."""
     async with sessionmaker() as session, session.begin():
+        if snapshot:  # must be the transaction's first statement
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         await set_request_context(session, principal=principal, request_id=request_id)
         yield session

@@ -47,14 +47,6 @@ class InvalidInput(ProblemError):
     status, slug, title = 422, "validation-error", "The request is not valid"
 
 
-class IllegalTransition(ProblemError):
-    status, slug, title = 409, "illegal-status-transition", "That status change is not allowed"
-
-
-class SiblingGroupSplit(ProblemError):
-    status, slug, title = 409, "sibling-group-split", "Siblings placed together cannot be separated here"
-
-
 class PreconditionFailed(ProblemError):
     status, slug, title = 412, "stale-version", "The record has changed since you read it"
 

@@ -1,6 +1,5 @@
 """Run Alembic migrations from the program (the CLI, the tests, the demo)."""
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -25,11 +24,6 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
-
-
-async def upgrade_async(url: str, revision: str = "head") -> None:
-    # Alembic's env runs its own event loop, so it must not run on the caller's.
-    await asyncio.to_thread(upgrade, url, revision)
 
 
 def head_revision() -> str:

@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,13 +33,6 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-MATCH_RUN_SECONDS = Histogram(
-    "match_run_duration_seconds", "Whole match runs, load to store", buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300)
-)
-MATCH_RUN_UNITS = Histogram(
-    "match_run_units", "Units (sibling groups) in a match run", buckets=(10, 100, 500, 1000, 2000, 5000, 20000, 100000)
-)
-FEE_LINES_RAISED = Counter("fee_lines_raised_total", "Interagency fee lines raised")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -49,8 +49,6 @@ class Settings(BaseSettings):
     tracing_enabled: bool = False
     tracing_service_name: str = "adoption-register"
     request_max_bytes: int = Field(default=1_000_000, ge=1_024)
-    page_size_default: int = Field(default=50, ge=1, le=500)
-    page_size_max: int = Field(default=200, ge=1, le=1_000)
 
     @model_validator(mode="after")
     def _refuse_embedded_in_production(self) -> "Settings":

@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.core.database import Base
+from services.core.database import Base, TextEnum
+from services.matching.vocabulary import ProposalStatus, RunStatus
 
 
 class ScoringPolicyVersion(Base):
@@ -50,7 +51,7 @@ class MatchRun(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     ref: Mapped[str] = mapped_column(Text, unique=True)
-    status: Mapped[str] = mapped_column(Text)
+    status: Mapped[RunStatus] = mapped_column(TextEnum(RunStatus))
     requested_by: Mapped[str] = mapped_column(Text)
     scope: Mapped[dict[str, Any]] = mapped_column(JSONB)  # regions, agency refs
     lexicographic: Mapped[bool] = mapped_column(Boolean)
@@ -79,7 +80,7 @@ class MatchProposal(Base):
     score: Mapped[int] = mapped_column(Integer)
     components: Mapped[dict[str, int]] = mapped_column(JSONB)
     shortlist: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(Text)
+    status: Mapped[ProposalStatus] = mapped_column(TextEnum(ProposalStatus))
     decided_by: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text, server_default="")

@@ -1,10 +1,11 @@
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from services.core.http import RequestModel
-from services.register.vocabulary import Region
+from services.matching.vocabulary import Decision, ProposalStatus, RunStatus
+from services.register.vocabulary import Region, SiblingGroupStatus
 
 
 class RunCreate(RequestModel):
@@ -18,7 +19,7 @@ class RunCreate(RequestModel):
 
 class RunRead(BaseModel):
     ref: str
-    status: Literal["running", "succeeded", "failed"]
+    status: RunStatus
     requested_by: str
     scope: dict[str, list[str]]
     lexicographic: bool
@@ -45,14 +46,14 @@ class ProposalRead(BaseModel):
     score: int
     components: dict[str, int] = Field(description="The score, component by component")
     shortlist: list[ShortlistEntry] = Field(description="The best households for this unit, ranked")
-    status: Literal["proposed", "accepted", "declined", "unmatched"]
+    status: ProposalStatus
     reason: str
     decided_by: str | None
     decided_at: datetime | None
 
 
 class DecisionCreate(RequestModel):
-    decision: Literal["accept", "decline"]
+    decision: Decision
     reason: str = Field(default="", max_length=2000)
 
 
@@ -64,7 +65,7 @@ class Candidate(BaseModel):
 
 class CandidatesRead(BaseModel):
     sibling_group_ref: str
-    status: str
+    status: SiblingGroupStatus
     policy_version: int
     candidates: list[Candidate]
 

@@ -5,8 +5,9 @@
 - The pool is read in one snapshot; scoring and solving run in a worker thread, off the
   event loop; proposals and the run's result are stored in one transaction, so a failed
   run leaves no partial proposals.
-- The algorithm proposes, people decide: accepting links the unit and the household (the
-  register's legal transitions apply); declining excludes the pair from later runs.
+- The algorithm proposes, people decide: accepting hands the pairing to the register's link
+  service (matching never writes register tables); declining excludes the pair from later
+  runs.
 """
 
 import asyncio
@@ -16,47 +17,42 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
-from services.core.errors import Conflict, InvalidInput, NotFound
-from services.core.observability import MATCH_RUN_SECONDS, MATCH_RUN_UNITS
+from services.core.database import create_sessionmaker, transaction
+from services.core.errors import Conflict, InvalidInput
 from services.core.refs import new_ref
+from services.matching import repository
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import MatchResult, candidates_for_unit, propose
 from services.matching.engine.scoring import COMPONENTS, pair_components
-from services.matching.loader import Pool, Scope, load_pool
-from services.matching.models import DeclinedPair, MatchProposal, MatchRun, ScoringPolicyVersion
-from services.register.access import ensure_may_write_for
+from services.matching.loader import Pool, load_pool
+from services.matching.loader import Scope as PoolScope
+from services.matching.metrics import MATCH_RUN_SECONDS, MATCH_RUN_UNITS
+from services.matching.models import MatchRun, ScoringPolicyVersion
+from services.matching.repository import ProposalRow
+from services.matching.vocabulary import Decision, ProposalStatus, RunStatus
+from services.register.audit.resources import AuditResource
 from services.register.children import repository as children
-from services.register.lifecycle import HOUSEHOLD_TRANSITIONS, SIBLING_GROUP_TRANSITIONS, check_transition
-from services.register.models import Household, SiblingGroup
-from services.register.vocabulary import HouseholdStatus, SiblingGroupStatus
+from services.register.links import service as links
+from services.register.models import SiblingGroup
+from services.register.vocabulary import SiblingGroupStatus
 
 log = logging.getLogger(__name__)
 
-RUN_LOCK_KEY = 20261122  # pg_advisory_lock key of "a match run is in progress"
 SHORTLIST_LENGTH = 5
 
 
 @dataclass(frozen=True)
 class RunRequest:
-    scope: Scope
+    scope: PoolScope
     lexicographic: bool
     policy_overrides: dict[str, int]
 
 
 # --- policies ---------------------------------------------------------------------------
-
-
-async def latest_policy(session: AsyncSession) -> ScoringPolicyVersion:
-    found = await session.scalar(select(ScoringPolicyVersion).order_by(ScoringPolicyVersion.version.desc()).limit(1))
-    if found is None:
-        raise Conflict("No scoring policy is stored; run the migrations.")
-    return found
 
 
 def policy_with(base: dict[str, Any], overrides: dict[str, Any]) -> ScoringPolicy:
@@ -67,14 +63,14 @@ def policy_with(base: dict[str, Any], overrides: dict[str, Any]) -> ScoringPolic
 
 
 async def new_policy_version(ctx: RequestContext, overrides: dict[str, int], note: str) -> ScoringPolicyVersion:
-    latest = await latest_policy(ctx.session)
+    latest = await repository.latest_policy(ctx.session)
     policy = policy_with(latest.settings, overrides)
     version = ScoringPolicyVersion(
         version=latest.version + 1, settings=policy.to_dict(), note=note, created_by=ctx.principal.audit_name
     )
     ctx.session.add(version)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "scoring_policy", str(version.version))
+    ctx.audit(AuditAction.CREATE, AuditResource.SCORING_POLICY, str(version.version))
     return version
 
 
@@ -86,23 +82,16 @@ async def start_run(engine: AsyncEngine, request: RunRequest, requested_by: str)
     which releases the lock. Refused with 409 while another run holds the lock."""
     lock = await engine.connect()
     try:
-        got = await lock.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RUN_LOCK_KEY})
-        await lock.commit()  # the lock is the session's; the transaction need not stay open
-        if not got:
+        if not await repository.try_run_lock(lock):
             raise Conflict("A match run is in progress; try again when it has finished.")
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        async with sessions() as session, session.begin():
-            # Holding the lock, any row still 'running' belongs to a process that died.
-            await session.execute(
-                update(MatchRun)
-                .where(MatchRun.status == "running")
-                .values(status="failed", error="interrupted: the process running it stopped", finished_at=func.now())
-            )
-            stored = await latest_policy(session)
+        ref = new_ref("MR")
+        async with transaction(create_sessionmaker(engine), principal=requested_by, request_id=ref) as session:
+            await repository.mark_interrupted_runs(session)
+            stored = await repository.latest_policy(session)
             policy = policy_with(stored.settings, request.policy_overrides)
             run = MatchRun(
-                ref=new_ref("MR"),
-                status="running",
+                ref=ref,
+                status=RunStatus.RUNNING,
                 requested_by=requested_by,
                 scope={
                     "regions": [str(r) for r in request.scope.regions],
@@ -121,23 +110,22 @@ async def start_run(engine: AsyncEngine, request: RunRequest, requested_by: str)
 
 async def _release(lock: AsyncConnection) -> None:
     try:
-        await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RUN_LOCK_KEY})
-        await lock.commit()
+        await repository.release_run_lock(lock)
     finally:
         await lock.close()
 
 
-async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection, *, today: date | None = None) -> None:
+async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection, *, today: date) -> None:
     """Load, compute off the event loop, store atomically; on any failure record why."""
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = create_sessionmaker(engine)
+    as_job = {"principal": run.requested_by, "request_id": run.ref}
     try:
         started = datetime.now(UTC)
-        async with sessions() as session, session.begin():
-            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        async with transaction(sessions, snapshot=True, **as_job) as session:
             pool = await load_pool(
                 session,
-                today=today or date.today(),
-                scope=Scope(regions=tuple(run.scope["regions"]), agency_refs=tuple(run.scope["agency_refs"])),
+                today=today,
+                scope=PoolScope(regions=tuple(run.scope["regions"]), agency_refs=tuple(run.scope["agency_refs"])),
             )
         loaded = datetime.now(UTC)
         policy = ScoringPolicy.from_dict(run.policy_settings)
@@ -150,42 +138,34 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
             lexicographic=run.lexicographic,
             shortlist_k=SHORTLIST_LENGTH,
         )
-        async with sessions() as session, session.begin():
-            await _store(session, run, pool, policy, result)
+        async with transaction(sessions, **as_job) as session:
+            await repository.insert_proposals(session, _proposal_rows(run, pool, policy, result))
             stored = datetime.now(UTC)
             MATCH_RUN_SECONDS.observe((stored - started).total_seconds())
             MATCH_RUN_UNITS.observe(pool.counts["units"])
-            await session.execute(
-                update(MatchRun)
-                .where(MatchRun.id == run.id)
-                .values(
-                    status="succeeded",
-                    finished_at=func.now(),
-                    inputs={**pool.counts, "hash": pool.fingerprint()},
-                    metrics=result.metrics,
-                    timings={
-                        "load_seconds": (loaded - started).total_seconds(),
-                        **result.timings,
-                        "store_seconds": (datetime.now(UTC) - stored).total_seconds(),
-                        "total_seconds": (datetime.now(UTC) - started).total_seconds(),
-                    },
-                )
+            await repository.finish_run(
+                session,
+                run.id,
+                inputs={**pool.counts, "hash": pool.fingerprint()},
+                metrics=result.metrics,
+                timings={
+                    "load_seconds": (loaded - started).total_seconds(),
+                    **result.timings,
+                    "store_seconds": (datetime.now(UTC) - stored).total_seconds(),
+                    "total_seconds": (datetime.now(UTC) - started).total_seconds(),
+                },
             )
     except BaseException as exc:  # cancelled by a shutdown too: the run must not stay 'running'
         log.exception("match run %s failed", run.ref)
-        async with sessions() as session, session.begin():
-            await session.execute(
-                update(MatchRun)
-                .where(MatchRun.id == run.id)
-                .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:500], finished_at=func.now())
-            )
+        async with transaction(sessions, **as_job) as session:
+            await repository.fail_run(session, run.id, f"{type(exc).__name__}: {exc}")
         if not isinstance(exc, Exception):
             raise
     finally:
         await _release(lock)
 
 
-async def _store(session: AsyncSession, run: MatchRun, pool: Pool, policy: ScoringPolicy, result: MatchResult) -> None:
+def _proposal_rows(run: MatchRun, pool: Pool, policy: ScoringPolicy, result: MatchResult) -> list[dict[str, Any]]:
     short_rows = np.array([i for i, s in enumerate(result.shortlists) for _ in s], dtype=np.int64)
     short_cols = np.array([j for s in result.shortlists for j, _ in s], dtype=np.int64)
     parts = pair_components(pool.units, pool.households, policy, short_rows, short_cols)
@@ -209,27 +189,25 @@ async def _store(session: AsyncSession, run: MatchRun, pool: Pool, policy: Scori
                     {"household_ref": pool.household_refs[j], "score": score, "components": explained[(i, j)]}
                     for j, score in result.shortlists[i]
                 ],
-                "status": "proposed" if household >= 0 else "unmatched",
+                "status": ProposalStatus.PROPOSED if household >= 0 else ProposalStatus.UNMATCHED,
             }
         )
-    if rows:
-        await session.execute(insert(MatchProposal), rows)
+    return rows
 
 
 async def get_run(session: AsyncSession, ref: str) -> MatchRun:
-    run = await session.scalar(select(MatchRun).where(MatchRun.ref == ref))
-    if run is None:
-        raise NotFound(f"No match run {ref}.")
-    return run
+    return await repository.get_run(session, ref)
 
 
 # --- live candidates --------------------------------------------------------------------
 
 
-async def live_candidates(ctx: RequestContext, ref: str, k: int, today: date) -> tuple[SiblingGroup, int, list]:
+async def live_candidates(
+    ctx: RequestContext, ref: str, k: int, today: date
+) -> tuple[SiblingGroup, int, list[tuple[str, dict[str, int]]]]:
     """A ranked, explained shortlist for one child's sibling group, computed now."""
     group = await _group_of(ctx, ref)
-    stored = await latest_policy(ctx.session)
+    stored = await repository.latest_policy(ctx.session)
     if group.status is not SiblingGroupStatus.WAITING:
         return group, stored.version, []
     pool = await load_pool(ctx.session, today=today, group_ids=[group.id])
@@ -251,57 +229,25 @@ async def _group_of(ctx: RequestContext, ref: str) -> SiblingGroup:
 # --- decisions --------------------------------------------------------------------------
 
 
-async def decide(ctx: RequestContext, ref: str, decision: str, reason: str) -> tuple[MatchProposal, str, str | None]:
-    proposal = await ctx.session.scalar(select(MatchProposal).where(MatchProposal.ref == ref).with_for_update())
-    if proposal is None:
-        raise NotFound(f"No proposal {ref}.")
-    if proposal.status != "proposed":
+async def decide(ctx: RequestContext, ref: str, decision: Decision, reason: str) -> ProposalRow:
+    proposal = await repository.proposal_for_update(ctx.session, ref)
+    if proposal.status is not ProposalStatus.PROPOSED or proposal.household_id is None:
         raise Conflict(f"The proposal is {proposal.status}; only a proposed pairing can be decided.")
-    group = await children.get_group_by_id(ctx.session, proposal.sibling_group_id)
-    la, raa_ref = await children.group_agencies(ctx.session, group)
-    ensure_may_write_for(ctx.principal, la, raa_ref)
-    household = await ctx.session.scalar(
-        select(Household).where(Household.id == proposal.household_id).with_for_update()
-    )
-    if decision == "accept":
-        check_transition("sibling group", SIBLING_GROUP_TRANSITIONS, group.status, SiblingGroupStatus.LINKED)
-        check_transition("household", HOUSEHOLD_TRANSITIONS, household.status, HouseholdStatus.LINKED)
-        if group.status is not SiblingGroupStatus.WAITING or household.status is not HouseholdStatus.APPROVED:
-            raise Conflict("The children or the household are no longer available for a new link.")
-        group.status, household.status = SiblingGroupStatus.LINKED, HouseholdStatus.LINKED
-        ctx.audit(AuditAction.TRANSITION, "sibling_group", group.ref)
-        ctx.audit(AuditAction.TRANSITION, "household", household.ref)
-    else:
-        await ctx.session.execute(
-            pg_insert(DeclinedPair)
-            .values(
-                sibling_group_id=group.id,
-                household_id=household.id,
-                proposal_id=proposal.id,
-                reason=reason,
-                declined_by=ctx.principal.audit_name,
-            )
-            .on_conflict_do_nothing(index_elements=["sibling_group_id", "household_id"])
+    if decision is Decision.ACCEPT:
+        await links.link_pair(ctx, proposal.sibling_group_id, proposal.household_id)
+        await repository.record_decision(
+            ctx.session, proposal, ProposalStatus.ACCEPTED, reason, ctx.principal.audit_name
         )
-    proposal.status = "accepted" if decision == "accept" else "declined"
-    proposal.reason, proposal.decided_by, proposal.decided_at = reason, ctx.principal.audit_name, datetime.now(UTC)
-    await ctx.session.flush()
-    ctx.audit(AuditAction.TRANSITION, "match_proposal", proposal.ref)
-    return proposal, group.ref, household.ref
-
-
-async def list_proposals(
-    session: AsyncSession, run: MatchRun, *, status: str | None, after_id: int | None, limit: int
-) -> list[tuple[MatchProposal, str, str | None]]:
-    query = (
-        select(MatchProposal, SiblingGroup.ref, Household.ref)
-        .join(SiblingGroup, MatchProposal.sibling_group_id == SiblingGroup.id)
-        .outerjoin(Household, MatchProposal.household_id == Household.id)
-        .where(MatchProposal.run_id == run.id)
-    )
-    if status:
-        query = query.where(MatchProposal.status == status)
-    if after_id is not None:
-        query = query.where(MatchProposal.id > after_id)
-    rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))
-    return [(p, g, h) for p, g, h in rows.all()]
+    else:
+        if len(reason) < 3:
+            raise InvalidInput(
+                "A decline needs a reason.",
+                extra={"errors": [{"field": "body.reason", "message": "required when declining", "code": "missing"}]},
+            )
+        await links.ensure_child_agency(ctx, proposal.sibling_group_id)
+        await repository.add_declined_pair(ctx.session, proposal, reason, ctx.principal.audit_name)
+        await repository.record_decision(
+            ctx.session, proposal, ProposalStatus.DECLINED, reason, ctx.principal.audit_name
+        )
+    ctx.audit(AuditAction.TRANSITION, AuditResource.MATCH_PROPOSAL, proposal.ref)
+    return await repository.proposal_row(ctx.session, proposal)

@@ -1,6 +1,6 @@
 """Legal status transitions of the register's records: the one place they are decided."""
 
-from services.core.errors import IllegalTransition
+from services.register.errors import IllegalTransition
 from services.register.vocabulary import HouseholdStatus, SiblingGroupStatus
 
 G = SiblingGroupStatus

@@ -11,12 +11,13 @@ from services.register.vocabulary import AgencyKind, Region
 Parent = aliased(Agency)
 
 
-async def get_with_parent_ref(session: AsyncSession, ref: str) -> tuple[Agency, str | None]:
-    row = (
-        await session.execute(
-            select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id).where(Agency.ref == ref)
-        )
-    ).one_or_none()
+async def get_with_parent_ref(
+    session: AsyncSession, ref: str, *, for_update: bool = False
+) -> tuple[Agency, str | None]:
+    query = select(Agency, Parent.ref).outerjoin(Parent, Agency.parent_raa_id == Parent.id).where(Agency.ref == ref)
+    if for_update:
+        query = query.with_for_update(of=Agency)
+    row = (await session.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"No agency {ref}.")
     return row[0], row[1]
@@ -50,3 +51,7 @@ async def list_agencies(
         query = query.where(Agency.ref > after_ref)
     rows = await session.execute(query.order_by(Agency.ref).limit(limit))
     return [(a, p) for a, p in rows.all()]
+
+
+async def id_of(session: AsyncSession, ref: str) -> int | None:
+    return await session.scalar(select(Agency.id).where(Agency.ref == ref))

@@ -2,9 +2,10 @@
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
-from services.core.errors import Conflict, Forbidden, InvalidInput
+from services.core.errors import Conflict, InvalidInput
 from services.register.agencies import repository
 from services.register.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
+from services.register.audit.resources import AuditResource
 from services.register.models import Agency
 from services.register.vocabulary import AgencyKind
 
@@ -23,14 +24,7 @@ def to_read(agency: Agency, parent_raa_ref: str | None) -> AgencyRead:
     )
 
 
-def ensure_national(ctx: RequestContext) -> None:
-    # Agencies are national reference data: only a principal bound to no agency edits them.
-    if ctx.principal.agency_ref is not None or ctx.principal.household_ref is not None:
-        raise Forbidden("Only the national register team may change agencies.")
-
-
 async def create(ctx: RequestContext, body: AgencyCreate) -> AgencyRead:
-    ensure_national(ctx)
     parent_id = None
     if body.kind is AgencyKind.LA:
         if body.parent_raa_ref is None:
@@ -56,16 +50,15 @@ async def create(ctx: RequestContext, body: AgencyCreate) -> AgencyRead:
     )
     ctx.session.add(agency)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "agency", agency.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.AGENCY, agency.ref)
     return to_read(agency, body.parent_raa_ref if parent_id else None)
 
 
 async def update(ctx: RequestContext, agency: Agency, parent_ref: str | None, body: AgencyUpdate) -> AgencyRead:
-    ensure_national(ctx)
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is None:
             raise InvalidInput(f"{field} cannot be null.")
         setattr(agency, field, value)
     await ctx.session.flush()
-    ctx.audit(AuditAction.UPDATE, "agency", agency.ref)
+    ctx.audit(AuditAction.UPDATE, AuditResource.AGENCY, agency.ref)
     return to_read(agency, parent_ref)

@@ -27,6 +27,14 @@ class ChildRow:
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    group: SiblingGroup
+    la_ref: str
+    raa_ref: str
+    child_refs: list[str]
+
+
+@dataclass(frozen=True)
 class ChildFilters:
     region: Region | None = None
     la_ref: str | None = None
@@ -158,7 +166,7 @@ async def list_groups(
     raa_ref: str | None,
     after_id: int | None,
     limit: int,
-) -> list[tuple[SiblingGroup, str, str, list[str]]]:
+) -> list[GroupRow]:
     refs = func.array_agg(aggregate_order_by(Child.ref, Child.id)).filter(Child.id.is_not(None))
     query = (
         select(SiblingGroup, LA.ref, RAA.ref, refs)
@@ -176,7 +184,7 @@ async def list_groups(
     if after_id is not None:
         query = query.where(SiblingGroup.id > after_id)
     rows = await session.execute(query.order_by(SiblingGroup.id).limit(limit))
-    return [(g, la, raa, list(r or [])) for g, la, raa, r in rows.all()]
+    return [GroupRow(g, la, raa, list(r or [])) for g, la, raa, r in rows.all()]
 
 
 async def get_group_by_id(session: AsyncSession, group_id: int) -> SiblingGroup:

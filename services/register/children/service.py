@@ -13,13 +13,14 @@ from sqlalchemy import func
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
-from services.core.errors import Conflict, IllegalTransition, InvalidInput, SiblingGroupSplit
+from services.core.errors import Conflict, InvalidInput
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
 from services.register.agencies import repository as agencies
 from services.register.ages import age_in_years
+from services.register.audit.resources import AuditResource
 from services.register.children import repository
-from services.register.children.repository import ChildRow
+from services.register.children.repository import ChildRow, GroupRow
 from services.register.children.schemas import (
     ChildCreate,
     ChildRead,
@@ -29,6 +30,7 @@ from services.register.children.schemas import (
     SiblingGroupRead,
     SiblingGroupUpdate,
 )
+from services.register.errors import IllegalTransition, SiblingGroupSplit
 from services.register.lifecycle import SIBLING_GROUP_TRANSITIONS, check_transition
 from services.register.models import Child, SiblingGroup
 from services.register.needs import Needs, contact_label, contact_level
@@ -133,7 +135,7 @@ def _apply(child: Child, values: dict[str, Any]) -> None:
 
 async def read_child(ctx: RequestContext, ref: str, today: date) -> ChildRead:
     row = await repository.get_child(ctx.session, ref)
-    ctx.audit(AuditAction.READ, "child", ref)
+    ctx.audit(AuditAction.READ, AuditResource.CHILD, ref)
     return to_read(row, today)
 
 
@@ -160,12 +162,12 @@ async def create_child(ctx: RequestContext, body: ChildCreate, today: date) -> C
         group = new_sibling_group(la.id)
         ctx.session.add(group)
         await ctx.session.flush()
-        ctx.audit(AuditAction.CREATE, "sibling_group", group.ref)
+        ctx.audit(AuditAction.CREATE, AuditResource.SIBLING_GROUP, group.ref)
     child = Child(ref=new_ref("C"), sibling_group_id=group.id, first_name=body.first_name, surname=body.surname)
     _apply(child, body.model_dump(exclude={"first_name", "surname", "la_ref", "sibling_group_ref"}))
     ctx.session.add(child)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "child", child.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.CHILD, child.ref)
     return to_read(await repository.get_child(ctx.session, child.ref), today)
 
 
@@ -220,7 +222,7 @@ async def update_child(ctx: RequestContext, row: ChildRow, body: ChildUpdate, to
         target = await repository.find_group(ctx.session, target_ref, field="body.sibling_group_ref")
         await _move_children(ctx, [child], target, {row.group.id: row.group})
     await ctx.session.flush()
-    ctx.audit(AuditAction.UPDATE, "child", child.ref)
+    ctx.audit(AuditAction.UPDATE, AuditResource.CHILD, child.ref)
     return to_read(await repository.get_child(ctx.session, child.ref), today)
 
 
@@ -252,7 +254,20 @@ async def _move_children(
         _touch(source)
         if not await repository.child_refs(ctx.session, source.id):
             source.status = SiblingGroupStatus.WITHDRAWN  # an empty group is never matched
-        ctx.audit(AuditAction.UPDATE, "sibling_group", source.ref)
+        ctx.audit(AuditAction.UPDATE, AuditResource.SIBLING_GROUP, source.ref)
+
+
+def group_row_read(row: GroupRow) -> SiblingGroupRead:
+    g = row.group
+    return SiblingGroupRead(
+        ref=g.ref,
+        status=g.status,
+        la_ref=row.la_ref,
+        raa_ref=row.raa_ref,
+        child_refs=row.child_refs,
+        size=len(row.child_refs),
+        version=g.version,
+    )
 
 
 async def group_read(ctx: RequestContext, group: SiblingGroup) -> SiblingGroupRead:
@@ -284,7 +299,7 @@ async def create_group(ctx: RequestContext, body: SiblingGroupCreate) -> Sibling
     ctx.session.add(group)
     await ctx.session.flush()
     await _move_children(ctx, children, group, sources)
-    ctx.audit(AuditAction.CREATE, "sibling_group", group.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.SIBLING_GROUP, group.ref)
     return await group_read(ctx, group)
 
 
@@ -300,5 +315,5 @@ async def update_group(ctx: RequestContext, group: SiblingGroup, body: SiblingGr
         group.matched_on = date.today()
     group.status = body.status
     await ctx.session.flush()
-    ctx.audit(AuditAction.TRANSITION, "sibling_group", group.ref)
+    ctx.audit(AuditAction.TRANSITION, AuditResource.SIBLING_GROUP, group.ref)
     return await group_read(ctx, group)

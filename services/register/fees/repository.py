@@ -108,7 +108,7 @@ async def list_lines(
     status: str | None,
     placement_ref: str | None,
     after_id: int | None,
-    limit: int,
+    limit: int | None,
 ) -> list:
     query = lines_query()
     if agency_id is not None:
@@ -204,3 +204,10 @@ async def line_ids_by_ref(session: AsyncSession, refs: list[str]) -> dict[str, i
 
 async def agency_id(session: AsyncSession, ref: str) -> int | None:
     return await session.scalar(select(Agency.id).where(Agency.ref == ref))
+
+
+async def get_placement(session: AsyncSession, ref: str) -> Placement:
+    placement = await session.scalar(select(Placement).where(Placement.ref == ref))
+    if placement is None:
+        raise NotFound(f"No placement {ref}.")
+    return placement

@@ -20,10 +20,12 @@ from services.core.audit import AuditAction
 from services.core.auth import Principal
 from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
-from services.core.observability import FEE_LINES_RAISED
+from services.core.http import Paging
 from services.core.refs import new_ref
+from services.register.audit.resources import AuditResource
 from services.register.fees import repository
 from services.register.fees.calculation import DueFee, ScheduleTerms, due_fees, fee_kind, financial_year
+from services.register.fees.metrics import FEE_LINES_RAISED
 from services.register.fees.models import FeeDispute, FeeLine, FeeSchedule, Reconciliation, ReconciliationLine
 from services.register.fees.netting import InvoiceLine, Settlement, settle
 from services.register.fees.schemas import (
@@ -33,6 +35,7 @@ from services.register.fees.schemas import (
     DisputeResolve,
     LineRead,
     MissingFee,
+    PlacementFees,
     ReconciliationRead,
     ScheduleRead,
     ScheduleWrite,
@@ -49,9 +52,66 @@ AMOUNT_FIELDS = (
 )
 
 
-def ensure_national(principal: Principal) -> None:
-    if principal.agency_ref is not None or principal.household_ref is not None:
-        raise Forbidden("Only the national finance team may do this.")
+@dataclass(frozen=True)
+class LineFilters:
+    agency_ref: str | None = None
+    counterparty_ref: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    status: str | None = None
+    placement_ref: str | None = None
+
+
+async def list_lines(ctx: RequestContext, filters: LineFilters, paging: Paging) -> list:
+    """Lines an officer's agency pays or is paid; a national officer sees all, or one agency's."""
+    for name, ref in (("agency_ref", filters.agency_ref), ("counterparty_ref", filters.counterparty_ref)):
+        if ref and await repository.agency_id(ctx.session, ref) is None:
+            raise InvalidInput(
+                f"{ref} is not a known agency.",
+                extra={
+                    "errors": [{"field": f"query.{name}", "message": "unknown agency", "code": "unknown_reference"}]
+                },
+            )
+    agency_id = await principal_agency_id(ctx)
+    if agency_id is None and filters.agency_ref:
+        agency_id = await repository.agency_id(ctx.session, filters.agency_ref)
+    after = paging.after(int)
+    return await repository.list_lines(
+        ctx.session,
+        agency_id=agency_id,
+        counterparty_ref=filters.counterparty_ref,
+        due_from=filters.due_from,
+        due_to=filters.due_to,
+        status=filters.status,
+        placement_ref=filters.placement_ref,
+        after_id=after[0] if after else None,
+        limit=paging.fetch,
+    )
+
+
+async def placement_fees(ctx: RequestContext, ref: str, today: date) -> PlacementFees:
+    placement = await repository.get_placement(ctx.session, ref)
+    agency_id = await principal_agency_id(ctx)
+    if agency_id is not None and agency_id not in (placement.child_agency_id, placement.household_agency_id):
+        raise Forbidden("Your agency is not a party to this placement's fees.")
+    outcome = await fees_due(ctx.session, placement, as_of=today)  # reads only
+    rows = await repository.list_lines(
+        ctx.session,
+        agency_id=None,
+        counterparty_ref=None,
+        due_from=None,
+        due_to=None,
+        status=None,
+        placement_ref=ref,
+        after_id=None,
+        limit=None,
+    )
+    return PlacementFees(
+        placement_ref=ref,
+        cross_agency=outcome.cross_agency,
+        lines=[line_read(r) for r in rows],
+        not_raised=outcome.missing,
+    )
 
 
 async def principal_agency_id(ctx: RequestContext) -> int | None:
@@ -99,7 +159,6 @@ async def schedule_read(ctx: RequestContext, schedule: FeeSchedule) -> ScheduleR
 async def put_schedule(ctx: RequestContext, year: int, body: ScheduleWrite) -> tuple[ScheduleRead, bool]:
     """Create or change the schedule effective from a date. One with invoices against it is
     never changed: it can only be superseded from a later date. Returns (schedule, created)."""
-    ensure_national(ctx.principal)
     effective_from = body.effective_from or date(year, 4, 1)
     if financial_year(effective_from) != year:
         raise InvalidInput(
@@ -118,14 +177,14 @@ async def put_schedule(ctx: RequestContext, year: int, body: ScheduleWrite) -> t
         for name, value in values.items():
             setattr(current, name, value)
         await ctx.session.flush()
-        ctx.audit(AuditAction.UPDATE, "fee_schedule", current.ref)
+        ctx.audit(AuditAction.UPDATE, AuditResource.FEE_SCHEDULE, current.ref)
         return await schedule_read(ctx, current), False
     schedule = FeeSchedule(
         ref=new_ref("FS"), financial_year=year, kind=body.kind, effective_from=effective_from, **values
     )
     ctx.session.add(schedule)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "fee_schedule", schedule.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.FEE_SCHEDULE, schedule.ref)
     return await schedule_read(ctx, schedule), True
 
 
@@ -244,8 +303,6 @@ def line_read(row) -> LineRead:
 
 def _ensure_party(principal: Principal, row, side: str) -> None:
     """Agency-bound officers act only on lines their agency is `side` of."""
-    if principal.household_ref is not None:
-        raise Forbidden("Adopters have no access to fees.")
     party_ref = row[1] if side == "payer" else row[2]
     if principal.agency_ref is not None and principal.agency_ref != party_ref:
         raise Forbidden(f"Only the {side} ({party_ref}) may do this.")
@@ -282,7 +339,7 @@ async def _raise_credit(ctx: RequestContext, row, amount: int, reason: str) -> L
     )
     ctx.session.add(credit)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "fee_line", credit.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.FEE_LINE, credit.ref)
     return line_read(await repository.get_line(ctx.session, credit.ref))
 
 
@@ -296,7 +353,7 @@ async def dispute_line(ctx: RequestContext, ref: str, body: DisputeCreate) -> Di
     dispute = FeeDispute(ref=new_ref("FD"), line_id=row[0].id, reason=body.reason, raised_by=ctx.principal.audit_name)
     ctx.session.add(dispute)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "fee_dispute", dispute.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.FEE_DISPUTE, dispute.ref)
     return DisputeRead(
         ref=dispute.ref,
         line_ref=ref,
@@ -320,7 +377,7 @@ async def resolve_dispute(ctx: RequestContext, ref: str, body: DisputeResolve) -
     dispute.resolution = body.resolution
     dispute.resolved_by = ctx.principal.audit_name
     await ctx.session.flush()
-    ctx.audit(AuditAction.TRANSITION, "fee_dispute", dispute.ref)
+    ctx.audit(AuditAction.TRANSITION, AuditResource.FEE_DISPUTE, dispute.ref)
     return DisputeRead(
         ref=dispute.ref,
         line_ref=line.ref,
@@ -385,7 +442,6 @@ async def _settlement_of(ctx: RequestContext, period_end: date) -> Settlement:
 async def create_reconciliation(ctx: RequestContext, start: date, end: date, key: str) -> tuple[Reconciliation, bool]:
     """A draft for the period; the same Idempotency-Key returns the same draft. Returns
     (reconciliation, created)."""
-    ensure_national(ctx.principal)
     if not 8 <= len(key) <= 200:
         raise InvalidInput("The Idempotency-Key header must be 8 to 200 characters.")
     if start > end:
@@ -416,12 +472,11 @@ async def create_reconciliation(ctx: RequestContext, start: date, end: date, key
     )
     ctx.session.add(reconciliation)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "reconciliation", reconciliation.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.RECONCILIATION, reconciliation.ref)
     return reconciliation, True
 
 
 async def finalise(ctx: RequestContext, ref: str, expected_version: int) -> Reconciliation:
-    ensure_national(ctx.principal)
     reconciliation = await repository.get_reconciliation(ctx.session, ref, for_update=True)
     if reconciliation.version != expected_version:
         raise PreconditionFailed(f"The reconciliation is now at version {reconciliation.version}.")
@@ -445,7 +500,7 @@ async def finalise(ctx: RequestContext, ref: str, expected_version: int) -> Reco
     reconciliation.status = ReconciliationStatus.FINALISED
     reconciliation.finalised_at = datetime.now(UTC)
     await ctx.session.flush()  # a concurrent finalisation of these lines or period fails here
-    ctx.audit(AuditAction.TRANSITION, "reconciliation", reconciliation.ref)
+    ctx.audit(AuditAction.TRANSITION, AuditResource.RECONCILIATION, reconciliation.ref)
     return reconciliation
 
 

@@ -58,3 +58,10 @@ async def list_households(
         query = query.where(Household.id > after_id)
     rows = await session.execute(query.order_by(Household.id).limit(limit))
     return [(h, a) for h, a in rows.all()]
+
+
+async def get_by_id(session: AsyncSession, household_id: int, *, for_update: bool = False) -> Household:
+    query = select(Household).where(Household.id == household_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one()

@@ -8,6 +8,7 @@ from services.core.errors import InvalidInput
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
 from services.register.agencies import repository as agencies
+from services.register.audit.resources import AuditResource
 from services.register.households.schemas import HouseholdCreate, HouseholdRead, HouseholdSummary, HouseholdUpdate
 from services.register.lifecycle import HOUSEHOLD_TRANSITIONS, check_transition
 from services.register.models import Agency, Household
@@ -61,7 +62,7 @@ def _apply(h: Household, values: dict[str, Any]) -> None:
 
 
 async def read(ctx: RequestContext, h: Household, agency: Agency) -> HouseholdRead:
-    ctx.audit(AuditAction.READ, "household", h.ref)
+    ctx.audit(AuditAction.READ, AuditResource.HOUSEHOLD, h.ref)
     return to_read(h, agency)
 
 
@@ -73,7 +74,7 @@ async def create(ctx: RequestContext, body: HouseholdCreate) -> HouseholdRead:
     _apply(h, body.model_dump(exclude={"approving_agency_ref"}))
     ctx.session.add(h)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "household", h.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.HOUSEHOLD, h.ref)
     return to_read(h, agency)
 
 
@@ -97,5 +98,5 @@ async def update(ctx: RequestContext, h: Household, agency: Agency, body: Househ
     if h.age_min_years > h.age_max_years:
         raise InvalidInput("age_min_years must not exceed age_max_years.")
     await ctx.session.flush()
-    ctx.audit(AuditAction.TRANSITION if "status" in changes else AuditAction.UPDATE, "household", h.ref)
+    ctx.audit(AuditAction.TRANSITION if "status" in changes else AuditAction.UPDATE, AuditResource.HOUSEHOLD, h.ref)
     return to_read(h, agency)

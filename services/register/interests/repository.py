@@ -1,10 +1,12 @@
 """All SQL for expressions of interest."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.core.errors import Conflict, NotFound, PreconditionFailed
+from services.core.errors import NotFound
 from services.register.models import Agency, ExpressionOfInterest, Household, SiblingGroup
 from services.register.vocabulary import InterestStatus
 
@@ -46,11 +48,17 @@ async def get_for_household(session: AsyncSession, ref: str, household_id: int) 
     return row[0], row[1]
 
 
-def check_answerable(eoi: ExpressionOfInterest, expected_version: int) -> None:
-    if eoi.version != expected_version:
-        raise PreconditionFailed(f"The expression of interest is now at version {eoi.version}.")
-    if eoi.status is not InterestStatus.OPEN:
-        raise Conflict(f"The expression of interest is already {eoi.status}.")
+@dataclass(frozen=True)
+class InterestStaffRow:
+    """An expression of interest with what staff need to see and to decide who may answer."""
+
+    interest: ExpressionOfInterest
+    sibling_group_ref: str
+    household_ref: str
+    child_la_ref: str
+    child_raa_id: int | None
+    household_agency_ref: str
+    household_raa_id: int | None
 
 
 def _staff_rows():
@@ -73,7 +81,7 @@ def _staff_rows():
 
 async def list_for_agency(
     session: AsyncSession, agency_id: int | None, *, status: InterestStatus | None, after_id: int | None, limit: int
-) -> list:
+) -> list[InterestStaffRow]:
     """Interests in the agency's children or made by its households; all for a national lead."""
     query = _staff_rows()
     if agency_id is not None:
@@ -89,14 +97,15 @@ async def list_for_agency(
         query = query.where(ExpressionOfInterest.status == status)
     if after_id is not None:
         query = query.where(ExpressionOfInterest.id > after_id)
-    return list((await session.execute(query.order_by(ExpressionOfInterest.id).limit(limit))).all())
+    rows = await session.execute(query.order_by(ExpressionOfInterest.id).limit(limit))
+    return [InterestStaffRow(*row) for row in rows.all()]
 
 
-async def get_for_staff(session: AsyncSession, ref: str, *, for_update: bool = False):
+async def get_for_staff(session: AsyncSession, ref: str, *, for_update: bool = False) -> InterestStaffRow:
     query = _staff_rows().where(ExpressionOfInterest.ref == ref)
     if for_update:
         query = query.with_for_update(of=ExpressionOfInterest)
     row = (await session.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"No expression of interest {ref}.")
-    return row
+    return InterestStaffRow(*row)

@@ -3,23 +3,24 @@ agency sees them too."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
-from services.core.errors import Forbidden
+from services.core.errors import Conflict, Forbidden, PreconditionFailed
+from services.register.agencies import repository as agencies
+from services.register.audit.resources import AuditResource
 from services.register.interests import repository
+from services.register.interests.repository import InterestStaffRow
 from services.register.interests.schemas import InterestAnswer, InterestStaffRead
-from services.register.models import Agency
+from services.register.models import ExpressionOfInterest
 from services.register.vocabulary import InterestStatus
 
 
-def to_read(row) -> InterestStaffRead:
-    eoi, group_ref, household_ref = row[0], row[1], row[2]
+def to_read(row: InterestStaffRow) -> InterestStaffRead:
+    eoi = row.interest
     return InterestStaffRead(
         ref=eoi.ref,
-        sibling_group_ref=group_ref,
-        household_ref=household_ref,
+        sibling_group_ref=row.sibling_group_ref,
+        household_ref=row.household_ref,
         status=eoi.status,
         message=eoi.message,
         answer_reason=eoi.answer_reason,
@@ -32,23 +33,30 @@ def to_read(row) -> InterestStaffRead:
 async def principal_agency_id(ctx: RequestContext) -> int | None:
     if ctx.principal.agency_ref is None:
         return None
-    agency_id = await ctx.session.scalar(select(Agency.id).where(Agency.ref == ctx.principal.agency_ref))
+    agency_id = await agencies.id_of(ctx.session, ctx.principal.agency_ref)
     if agency_id is None:
         raise Forbidden("The token's agency is not known to the register.")
     return agency_id
 
 
+def check_answerable(eoi: ExpressionOfInterest, expected_version: int) -> None:
+    if eoi.version != expected_version:
+        raise PreconditionFailed(f"The expression of interest is now at version {eoi.version}.")
+    if eoi.status is not InterestStatus.OPEN:
+        raise Conflict(f"The expression of interest is already {eoi.status}.")
+
+
 async def answer(ctx: RequestContext, ref: str, body: InterestAnswer, expected_version: int) -> InterestStaffRead:
     row = await repository.get_for_staff(ctx.session, ref, for_update=True)
-    eoi, child_la_ref, child_raa_id = row[0], row[3], row[4]
+    eoi = row.interest
     agency_id = await principal_agency_id(ctx)
-    child_la_id = await ctx.session.scalar(select(Agency.id).where(Agency.ref == child_la_ref))
-    if agency_id is not None and agency_id not in (child_la_id, child_raa_id):
+    child_la_id = await agencies.id_of(ctx.session, row.child_la_ref)
+    if agency_id is not None and agency_id not in (child_la_id, row.child_raa_id):
         raise Forbidden("Only the child's agency answers an expression of interest.")
-    repository.check_answerable(eoi, expected_version)
+    check_answerable(eoi, expected_version)
     eoi.status = InterestStatus(body.status)
     eoi.answer_reason = body.reason
     eoi.answered_at = datetime.now(UTC)
     await ctx.session.flush()
-    ctx.audit(AuditAction.TRANSITION, "expression_of_interest", eoi.ref)
+    ctx.audit(AuditAction.TRANSITION, AuditResource.EXPRESSION_OF_INTEREST, eoi.ref)
     return to_read(row)

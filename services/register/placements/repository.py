@@ -1,5 +1,6 @@
 """All SQL for placements."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, or_, select
@@ -12,7 +13,14 @@ from services.register.models import Agency, Household, Placement, SiblingGroup
 ChildAgency = aliased(Agency, name="child_agency")
 HouseholdAgency = aliased(Agency, name="household_agency")
 
-PlacementRow = tuple[Placement, str, str, str, str]
+
+@dataclass(frozen=True)
+class PlacementRow:
+    placement: Placement
+    sibling_group_ref: str
+    household_ref: str
+    child_agency_ref: str
+    household_agency_ref: str
 
 
 def _rows() -> Select:
@@ -32,7 +40,7 @@ async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> P
     row = (await session.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"No placement {ref}.")
-    return tuple(row)  # type: ignore[return-value]
+    return PlacementRow(*row)
 
 
 async def list_placements(
@@ -54,7 +62,7 @@ async def list_placements(
     if after_id is not None:
         query = query.where(Placement.id > after_id)
     rows = await session.execute(query.order_by(Placement.id).limit(limit))
-    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+    return [PlacementRow(*r) for r in rows.all()]
 
 
 async def accountable_agency(session: AsyncSession, agency: Agency) -> Agency:

@@ -13,6 +13,7 @@ from services.core.context import RequestContext
 from services.core.errors import Conflict, InvalidInput
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
+from services.register.audit.resources import AuditResource
 from services.register.children import repository as children
 from services.register.fees import service as fees
 from services.register.households import repository as households
@@ -25,14 +26,14 @@ from services.register.vocabulary import HouseholdStatus, SiblingGroupStatus
 
 
 def to_read(row: PlacementRow) -> PlacementRead:
-    p, group_ref, household_ref, child_agency_ref, household_agency_ref = row
+    p = row.placement
     return PlacementRead(
         ref=p.ref,
-        sibling_group_ref=group_ref,
-        household_ref=household_ref,
-        child_agency_ref=child_agency_ref,
-        household_agency_ref=household_agency_ref,
-        cross_agency=child_agency_ref != household_agency_ref,
+        sibling_group_ref=row.sibling_group_ref,
+        household_ref=row.household_ref,
+        child_agency_ref=row.child_agency_ref,
+        household_agency_ref=row.household_agency_ref,
+        cross_agency=row.child_agency_ref != row.household_agency_ref,
         placed_on=p.placed_on,
         adoption_order_on=p.adoption_order_on,
         version=p.version,
@@ -69,8 +70,8 @@ async def create(ctx: RequestContext, body: PlacementCreate, today: date) -> Pla
     group.status = SiblingGroupStatus.PLACED
     ctx.session.add(placement)
     await ctx.session.flush()
-    ctx.audit(AuditAction.CREATE, "placement", placement.ref)
-    ctx.audit(AuditAction.TRANSITION, "sibling_group", group.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.PLACEMENT, placement.ref)
+    ctx.audit(AuditAction.TRANSITION, AuditResource.SIBLING_GROUP, group.ref)
     await fees.raise_due_fees(ctx.session, placement, as_of=today, raised_by=ctx.principal.audit_name)
     return to_read(await repository.get(ctx.session, placement.ref))
 
@@ -78,8 +79,8 @@ async def create(ctx: RequestContext, body: PlacementCreate, today: date) -> Pla
 async def record_adoption_order(
     ctx: RequestContext, row: PlacementRow, body: PlacementUpdate, today: date
 ) -> PlacementRead:
-    placement = row[0]
-    group = await children.get_group(ctx.session, row[1])
+    placement = row.placement
+    group = await children.get_group(ctx.session, row.sibling_group_ref)
     la, raa_ref = await children.group_agencies(ctx.session, group)
     ensure_may_write_for(ctx.principal, la, raa_ref)
     if placement.adoption_order_on is not None:
@@ -88,6 +89,6 @@ async def record_adoption_order(
         raise InvalidInput("adoption_order_on must be between the placement date and today.")
     placement.adoption_order_on = body.adoption_order_on
     await ctx.session.flush()
-    ctx.audit(AuditAction.UPDATE, "placement", placement.ref)
+    ctx.audit(AuditAction.UPDATE, AuditResource.PLACEMENT, placement.ref)
     await fees.raise_due_fees(ctx.session, placement, as_of=today, raised_by=ctx.principal.audit_name)
     return to_read(await repository.get(ctx.session, placement.ref))

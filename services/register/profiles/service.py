@@ -6,13 +6,19 @@ from datetime import UTC, date, datetime
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden
+from services.core.http import Page, Paging
 from services.core.refs import new_ref
 from services.register.ages import age_in_years
+from services.register.audit.resources import AuditResource
 from services.register.households import repository as households
+from services.register.households.schemas import HouseholdRead
+from services.register.households.service import to_read as household_read
 from services.register.interests import repository as interests
+from services.register.interests import service as interest_rules
 from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
 from services.register.needs import Needs, contact_label
 from services.register.profiles import repository
+from services.register.profiles.repository import ProfileFilters
 from services.register.profiles.schemas import (
     AgeBand,
     ChildProfile,
@@ -71,6 +77,36 @@ async def own_household(ctx: RequestContext, *, for_update: bool = False) -> tup
     return await households.get(ctx.session, ctx.principal.household_ref, for_update=for_update)
 
 
+async def read_own_household(ctx: RequestContext) -> HouseholdRead:
+    household, agency = await own_household(ctx)
+    ctx.audit(AuditAction.READ, AuditResource.HOUSEHOLD, household.ref)
+    return household_read(household, agency)
+
+
+async def own_interests(ctx: RequestContext) -> list[InterestRead]:
+    household, _ = await own_household(ctx)
+    rows = await interests.for_household(ctx.session, household.id)
+    return [to_interest(eoi, profile_ref) for eoi, profile_ref in rows]
+
+
+async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Paging, today: date) -> Page[ProfileRead]:
+    after = paging.after(str)
+    groups = await repository.page(
+        ctx.session, filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch
+    )
+    children = await repository.children_of(ctx.session, [g.id for g in groups[: paging.limit]])
+    return paging.page(
+        groups, key=lambda group: [group.profile_ref], item=lambda g: to_profile(g, children[g.id], today)
+    )
+
+
+async def read_profile(ctx: RequestContext, ref: str, today: date) -> ProfileRead:
+    group = await repository.get_visible(ctx.session, ref)
+    children = await repository.children_of(ctx.session, [group.id])
+    ctx.audit(AuditAction.READ, AuditResource.PROFILE, ref)
+    return to_profile(group, children[group.id], today)
+
+
 def to_interest(eoi: ExpressionOfInterest, profile_ref: str) -> InterestRead:
     return InterestRead(
         ref=eoi.ref,
@@ -101,16 +137,16 @@ async def express_interest(ctx: RequestContext, profile_ref: str, body: Interest
     ctx.session.add(eoi)
     await ctx.session.flush()
     await ctx.session.refresh(eoi)
-    ctx.audit(AuditAction.CREATE, "expression_of_interest", eoi.ref)
+    ctx.audit(AuditAction.CREATE, AuditResource.EXPRESSION_OF_INTEREST, eoi.ref)
     return to_interest(eoi, group.profile_ref)
 
 
 async def withdraw_interest(ctx: RequestContext, ref: str, expected_version: int) -> InterestRead:
     household, _ = await own_household(ctx)
     eoi, profile_ref = await interests.get_for_household(ctx.session, ref, household.id)
-    interests.check_answerable(eoi, expected_version)
+    interest_rules.check_answerable(eoi, expected_version)
     eoi.status = InterestStatus.WITHDRAWN
     eoi.answered_at = datetime.now(UTC)
     await ctx.session.flush()
-    ctx.audit(AuditAction.TRANSITION, "expression_of_interest", eoi.ref)
+    ctx.audit(AuditAction.TRANSITION, AuditResource.EXPRESSION_OF_INTEREST, eoi.ref)
     return to_interest(eoi, profile_ref)

@@ -9,12 +9,12 @@ import time
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.refs import new_ref
 from services.register.fees.service import raise_due_fees
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup, need_column_name
+from services.register.seed import repository
 from services.register.seed.calibration import calibration_report, format_report
 from services.register.seed.generate import SyntheticRegister, generate_register
 from services.register.vocabulary import AgencyKind
@@ -26,24 +26,13 @@ class RegisterNotEmpty(Exception):
     pass
 
 
-async def is_empty(session: AsyncSession) -> bool:
-    return not await session.scalar(select(func.count()).select_from(Agency))
-
-
-async def _insert_returning_ids(session: AsyncSession, model: type, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    result = await session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    return [row[0] for row in result.all()]
-
-
 def _need_columns(levels: dict[str, int]) -> dict[str, int]:
     return {need_column_name(need): int(level) for need, level in levels.items()}
 
 
 async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[str, int]:
     top = [a for a in register.agencies if a.kind is not AgencyKind.LA]
-    ids = await _insert_returning_ids(
+    ids = await repository.insert_returning_ids(
         session,
         Agency,
         [
@@ -61,7 +50,7 @@ async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[
     )
     by_ref = dict(zip([a.ref for a in top], ids, strict=True))
     las = [a for a in register.agencies if a.kind is AgencyKind.LA]
-    la_ids = await _insert_returning_ids(
+    la_ids = await repository.insert_returning_ids(
         session,
         Agency,
         [
@@ -83,7 +72,7 @@ async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[
 
 
 async def _groups(session: AsyncSession, groups: list[dict[str, Any]], agency_ids: dict[str, int]) -> list[int]:
-    group_ids = await _insert_returning_ids(
+    group_ids = await repository.insert_returning_ids(
         session,
         SiblingGroup,
         [
@@ -102,8 +91,7 @@ async def _groups(session: AsyncSession, groups: list[dict[str, Any]], agency_id
         for child in group["children"]:
             row = {k: v for k, v in child.items() if k != "needs"}
             children.append({**row, **_need_columns(child["needs"]), "ref": new_ref("C"), "sibling_group_id": group_id})
-    if children:  # an empty parameter list would insert one row of defaults
-        await session.execute(insert(Child), children)
+    await repository.insert_rows(session, Child, children)
     return group_ids
 
 
@@ -119,11 +107,11 @@ async def _households(session: AsyncSession, households: list[dict[str, Any]], a
                 "approving_agency_id": agency_ids[h["approving_agency_ref"]],
             }
         )
-    return await _insert_returning_ids(session, Household, rows)
+    return await repository.insert_returning_ids(session, Household, rows)
 
 
 async def load_register(session: AsyncSession, register: SyntheticRegister) -> dict[str, int]:
-    if not await is_empty(session):
+    if not await repository.is_empty(session):
         raise RegisterNotEmpty("the register already has agencies: the synthetic set loads only into an empty one")
     agency_ids = await _agencies(session, register)
     await _groups(session, register.groups, agency_ids)
@@ -132,7 +120,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
     placed_groups = await _groups(session, [h["group"] for h in history], agency_ids)
     placed_households = await _households(session, [h["household"] for h in history], agency_ids)
     raa_of = {a.ref: a.parent_raa_ref for a in register.agencies if a.kind is AgencyKind.LA}
-    placement_ids = await _insert_returning_ids(
+    placement_ids = await repository.insert_returning_ids(
         session,
         Placement,
         [
@@ -149,7 +137,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
         ],
     )
     lines = 0
-    placements = await session.scalars(select(Placement).where(Placement.id.in_(placement_ids)))
+    placements = await repository.placements_by_ids(session, placement_ids)
     for placement in placements:
         lines += (await raise_due_fees(session, placement, as_of=register.today, raised_by=SEEDED_BY)).raised
     return {
@@ -162,10 +150,10 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
     }
 
 
-async def load_synthetic_register(session: AsyncSession, *, seed: int, today: date | None = None) -> str:
+async def load_synthetic_register(session: AsyncSession, *, seed: int, today: date) -> str:
     """Generate, load and describe the synthetic register (the CLI's `seed --synthetic`)."""
     started = time.perf_counter()
-    register = generate_register(seed, today or date.today())
+    register = generate_register(seed, today)
     counts = await load_register(session, register)
     summary = ", ".join(f"{value:,} {name}" for name, value in counts.items())
     return (

@@ -1,0 +1,158 @@
+"""All SQL of the matching service's own tables: policies, runs, proposals, declined pairs.
+
+(The read-only view of the register that a run matches over is `loader.py`.)
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.core.errors import Conflict, NotFound
+from services.matching.models import DeclinedPair, MatchProposal, MatchRun, ScoringPolicyVersion
+from services.matching.vocabulary import ProposalStatus, RunStatus
+from services.register.models import Household, SiblingGroup
+
+RUN_LOCK_KEY = 20261122  # pg_advisory_lock key of "a match run is in progress"
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    proposal: MatchProposal
+    sibling_group_ref: str
+    household_ref: str | None
+
+
+# --- policies ---------------------------------------------------------------------------
+
+
+async def latest_policy(session: AsyncSession) -> ScoringPolicyVersion:
+    found = await session.scalar(select(ScoringPolicyVersion).order_by(ScoringPolicyVersion.version.desc()).limit(1))
+    if found is None:
+        raise Conflict("No scoring policy is stored; run the migrations.")
+    return found
+
+
+async def list_policies(session: AsyncSession) -> list[ScoringPolicyVersion]:
+    return list(await session.scalars(select(ScoringPolicyVersion).order_by(ScoringPolicyVersion.version)))
+
+
+# --- the run lock -----------------------------------------------------------------------
+
+
+async def try_run_lock(lock: AsyncConnection) -> bool:
+    """Take the session-level advisory lock on `lock`'s connection, if free."""
+    got = await lock.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RUN_LOCK_KEY})
+    await lock.commit()  # the lock is the session's; the transaction need not stay open
+    return bool(got)
+
+
+async def release_run_lock(lock: AsyncConnection) -> None:
+    await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RUN_LOCK_KEY})
+    await lock.commit()
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+async def mark_interrupted_runs(session: AsyncSession) -> None:
+    """Holding the run lock, any row still 'running' belongs to a process that died."""
+    await session.execute(
+        update(MatchRun)
+        .where(MatchRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FAILED, error="interrupted: the process running it stopped", finished_at=func.now())
+    )
+
+
+async def finish_run(
+    session: AsyncSession, run_id: int, *, inputs: dict[str, Any], metrics: dict[str, Any], timings: dict[str, Any]
+) -> None:
+    await session.execute(
+        update(MatchRun)
+        .where(MatchRun.id == run_id)
+        .values(status=RunStatus.SUCCEEDED, finished_at=func.now(), inputs=inputs, metrics=metrics, timings=timings)
+    )
+
+
+async def fail_run(session: AsyncSession, run_id: int, error: str) -> None:
+    await session.execute(
+        update(MatchRun)
+        .where(MatchRun.id == run_id)
+        .values(status=RunStatus.FAILED, error=error[:500], finished_at=func.now())
+    )
+
+
+async def get_run(session: AsyncSession, ref: str) -> MatchRun:
+    run = await session.scalar(select(MatchRun).where(MatchRun.ref == ref))
+    if run is None:
+        raise NotFound(f"No match run {ref}.")
+    return run
+
+
+# --- proposals --------------------------------------------------------------------------
+
+
+async def insert_proposals(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(MatchProposal), rows)
+
+
+async def proposal_for_update(session: AsyncSession, ref: str) -> MatchProposal:
+    proposal = await session.scalar(select(MatchProposal).where(MatchProposal.ref == ref).with_for_update())
+    if proposal is None:
+        raise NotFound(f"No proposal {ref}.")
+    return proposal
+
+
+async def proposal_row(session: AsyncSession, proposal: MatchProposal) -> ProposalRow:
+    group_ref = await session.scalar(select(SiblingGroup.ref).where(SiblingGroup.id == proposal.sibling_group_id))
+    household_ref = (
+        await session.scalar(select(Household.ref).where(Household.id == proposal.household_id))
+        if proposal.household_id is not None
+        else None
+    )
+    assert group_ref is not None  # a foreign key
+    return ProposalRow(proposal, group_ref, household_ref)
+
+
+async def record_decision(
+    session: AsyncSession, proposal: MatchProposal, status: ProposalStatus, reason: str, decided_by: str
+) -> None:
+    proposal.status = status
+    proposal.reason, proposal.decided_by, proposal.decided_at = reason, decided_by, datetime.now(UTC)
+    await session.flush()
+
+
+async def add_declined_pair(session: AsyncSession, proposal: MatchProposal, reason: str, declined_by: str) -> None:
+    """Later runs never propose this pair again (once is enough: a repeat is ignored)."""
+    await session.execute(
+        pg_insert(DeclinedPair)
+        .values(
+            sibling_group_id=proposal.sibling_group_id,
+            household_id=proposal.household_id,
+            proposal_id=proposal.id,
+            reason=reason,
+            declined_by=declined_by,
+        )
+        .on_conflict_do_nothing(index_elements=["sibling_group_id", "household_id"])
+    )
+
+
+async def list_proposals(
+    session: AsyncSession, run: MatchRun, *, status: ProposalStatus | None, after_id: int | None, limit: int
+) -> list[ProposalRow]:
+    query = (
+        select(MatchProposal, SiblingGroup.ref, Household.ref)
+        .join(SiblingGroup, MatchProposal.sibling_group_id == SiblingGroup.id)
+        .outerjoin(Household, MatchProposal.household_id == Household.id)
+        .where(MatchProposal.run_id == run.id)
+    )
+    if status:
+        query = query.where(MatchProposal.status == status)
+    if after_id is not None:
+        query = query.where(MatchProposal.id > after_id)
+    rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))
+    return [ProposalRow(p, g, h) for p, g, h in rows.all()]

@@ -64,7 +64,7 @@ async def main(requests: int) -> None:
     floor_p50 = percentile(floor, 0.5)
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        cases = {
+        cases: dict[str, dict[str, str | int]] = {
             "GET /v1/children?limit=50": {"limit": 50},
             "... region + status + age + need filters": {
                 "limit": 50,

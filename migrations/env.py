@@ -24,7 +24,10 @@ async def run_async() -> None:
     if connection is not None:
         await connection.run_sync(run_migrations)
         return
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database URL: alembic.ini or the caller must set sqlalchemy.url")
+    engine = create_async_engine(url, poolclass=pool.NullPool)
     async with engine.connect() as conn:
         await conn.run_sync(run_migrations)
     await engine.dispose()

@@ -65,7 +65,7 @@ def asyncpg_url(url: str) -> str:
 
 # Held for the life of the process: pgserver stops the server when the last process using
 # its data folder exits, so a second process on the same folder shares the running server.
-_embedded_servers: dict[Path, object] = {}
+_embedded_servers: dict[Path, Any] = {}  # pgserver.PostgresServer (untyped)
 
 
 def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:

@@ -27,7 +27,10 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused")).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations folder has no revisions")
+    return head
 
 
 async def ensure_schema_is_current(engine: AsyncEngine) -> None:

@@ -118,10 +118,9 @@ async def _release(lock: AsyncConnection) -> None:
 async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection, *, today: date) -> None:
     """Load, compute off the event loop, store atomically; on any failure record why."""
     sessions = create_sessionmaker(engine)
-    as_job = {"principal": run.requested_by, "request_id": run.ref}
     try:
         started = datetime.now(UTC)
-        async with transaction(sessions, snapshot=True, **as_job) as session:
+        async with transaction(sessions, principal=run.requested_by, request_id=run.ref, snapshot=True) as session:
             pool = await load_pool(
                 session,
                 today=today,
@@ -138,7 +137,7 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
             lexicographic=run.lexicographic,
             shortlist_k=SHORTLIST_LENGTH,
         )
-        async with transaction(sessions, **as_job) as session:
+        async with transaction(sessions, principal=run.requested_by, request_id=run.ref) as session:
             await repository.insert_proposals(session, _proposal_rows(run, pool, policy, result))
             stored = datetime.now(UTC)
             MATCH_RUN_SECONDS.observe((stored - started).total_seconds())
@@ -157,7 +156,7 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
             )
     except BaseException as exc:  # cancelled by a shutdown too: the run must not stay 'running'
         log.exception("match run %s failed", run.ref)
-        async with transaction(sessions, **as_job) as session:
+        async with transaction(sessions, principal=run.requested_by, request_id=run.ref) as session:
             await repository.fail_run(session, run.id, f"{type(exc).__name__}: {exc}")
         if not isinstance(exc, Exception):
             raise

@@ -1,12 +1,14 @@
 """All SQL for children and sibling groups."""
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import Label
 
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
@@ -49,7 +51,7 @@ class ChildFilters:
     needs_at_most: tuple[tuple[str, NeedLevel], ...] = ()
 
 
-def _group_size():
+def _group_size() -> Label[int]:
     # Counted per row through the sibling_group_id index: cheap for a page of 50, unlike an
     # aggregate over the whole table.
     sibling = aliased(Child, name="sibling")
@@ -61,7 +63,7 @@ def _group_size():
     )
 
 
-def _child_rows() -> tuple[Select, object]:
+def _child_rows() -> tuple[Select[Child, SiblingGroup, str, str, int], Label[int]]:
     size = _group_size()
     query = (
         select(Child, SiblingGroup, LA.ref, RAA.ref, size)

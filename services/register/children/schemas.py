@@ -8,7 +8,7 @@ from services.register.needs import ContactLabel, Needs
 from services.register.vocabulary import Ethnicity, Region, Religion, Sex, SiblingGroupStatus
 
 NAME = Field(min_length=1, max_length=100)
-LANGUAGES = Field(default_factory=list, max_length=10)
+LANGUAGES: list[str] = Field(default_factory=list, max_length=10)
 
 
 class ChildFields(RequestModel):

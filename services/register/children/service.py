@@ -157,8 +157,8 @@ async def create_child(ctx: RequestContext, body: ChildCreate, today: date) -> C
     else:
         assert body.la_ref is not None  # the schema requires one of the two
         la = await agencies.find(ctx.session, body.la_ref, field="body.la_ref", kinds=(AgencyKind.LA,))
-        _, raa_ref = await agencies.get_with_parent_ref(ctx.session, la.ref)
-        ensure_may_write_for(ctx.principal, la, raa_ref)
+        _, parent_ref = await agencies.get_with_parent_ref(ctx.session, la.ref)
+        ensure_may_write_for(ctx.principal, la, parent_ref)
         group = new_sibling_group(la.id)
         ctx.session.add(group)
         await ctx.session.flush()

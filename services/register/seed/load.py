@@ -16,7 +16,7 @@ from services.register.fees.service import raise_due_fees
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup, need_column_name
 from services.register.seed import repository
 from services.register.seed.calibration import calibration_report, format_report
-from services.register.seed.generate import SyntheticRegister, generate_register
+from services.register.seed.generate import AgencyRow, SyntheticRegister, generate_register
 from services.register.vocabulary import AgencyKind
 
 SEEDED_BY = "seed:synthetic"
@@ -28,6 +28,12 @@ class RegisterNotEmpty(Exception):
 
 def _need_columns(levels: dict[str, int]) -> dict[str, int]:
     return {need_column_name(need): int(level) for need, level in levels.items()}
+
+
+def _parent_of(la: AgencyRow) -> str:
+    if la.parent_raa_ref is None:
+        raise ValueError(f"the generator made local authority {la.ref} without an RAA")
+    return la.parent_raa_ref
 
 
 async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[str, int]:
@@ -59,7 +65,7 @@ async def _agencies(session: AsyncSession, register: SyntheticRegister) -> dict[
                 "name": a.name,
                 "kind": a.kind,
                 "region": a.region,
-                "parent_raa_id": by_ref[a.parent_raa_ref],
+                "parent_raa_id": by_ref[_parent_of(a)],
                 "latitude": a.latitude,
                 "longitude": a.longitude,
                 "synthetic": True,
@@ -119,7 +125,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
     history = register.history
     placed_groups = await _groups(session, [h["group"] for h in history], agency_ids)
     placed_households = await _households(session, [h["household"] for h in history], agency_ids)
-    raa_of = {a.ref: a.parent_raa_ref for a in register.agencies if a.kind is AgencyKind.LA}
+    raa_of = {a.ref: _parent_of(a) for a in register.agencies if a.kind is AgencyKind.LA}
     placement_ids = await repository.insert_returning_ids(
         session,
         Placement,

@@ -16,8 +16,7 @@ async def is_empty(session: AsyncSession) -> bool:
 async def insert_returning_ids(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> list[int]:
     if not rows:  # an empty parameter list would insert one row of defaults
         return []
-    table = model.__table__
-    result = await session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    result = await session.execute(insert(model).returning(model.__table__.c.id, sort_by_parameter_order=True), rows)
     return [row[0] for row in result.all()]
 
 

@@ -1,7 +1,6 @@
 """All SQL for children and sibling groups."""
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select, tuple_

@@ -24,7 +24,11 @@ HouseholdReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subj
 HouseholdWriter = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
 
 PlacementReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]
-PlacementWriter = Annotated[RequestContext, requires(Scope.PLACEMENTS_WRITE, subjects=STAFF)]
+
+# Links between children and a family: each side's agency sees them and takes its steps
+# (which side may take which step: `register/links/service.STEP_SIDES`).
+LinkReader = Annotated[RequestContext, requires(Scope.LINKS_READ, subjects=STAFF)]
+LinkWriter = Annotated[RequestContext, requires(Scope.LINKS_WRITE, subjects=STAFF)]
 
 # Expressions of interest as the agencies see and answer them.
 InterestReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.register.models import Agency
@@ -123,16 +124,25 @@ async def placed_group(
     la_ref: str = "LA-N1",
     approved_children: int = 2,
 ) -> dict[str, Any]:
-    """A sibling group of `size` taken through linked and matched to a placement, over the API."""
+    """A sibling group of `size` taken through a whole link, over the API, to a placement on
+    `placed_on` (the children's placement order 200 days before it). Returns the placement,
+    its ETag, and the link's ref and ETag."""
 
-    async def ok(response):
+    async def ok(response: httpx.Response) -> httpx.Response:
         assert response.status_code in (200, 201), response.text
         return response
 
+    dates = {
+        "placement_order_on": (placed_on - timedelta(days=200)).isoformat(),
+        "entered_care_on": (placed_on - timedelta(days=400)).isoformat(),
+        "date_of_birth": (placed_on - timedelta(days=365 * 3)).isoformat(),
+    }
     children = [
         (
             await ok(
-                await client.post("/v1/children", json=child_payload(first_name=f"K{i}", la_ref=la_ref), headers=auth())
+                await client.post(
+                    "/v1/children", json=child_payload(first_name=f"K{i}", la_ref=la_ref, **dates), headers=auth()
+                )
             )
         ).json()
         for i in range(size)
@@ -155,19 +165,31 @@ async def placed_group(
             )
         )
     ).json()
-    for url in (f"/v1/sibling-groups/{group_ref}", f"/v1/households/{household['ref']}"):
-        for status in ("linked", "matched"):
-            etag = (await client.get(url, headers=auth())).headers["ETag"]
-            await ok(await client.patch(url, json={"status": status}, headers={**auth(), "If-Match": etag}))
-    placement = await ok(
+    link = await ok(
         await client.post(
-            "/v1/placements",
+            "/v1/links",
             json={
                 "sibling_group_ref": group_ref,
                 "household_ref": household["ref"],
-                "placed_on": placed_on.isoformat(),
+                "origin": "family_finder",
+                "reason": "Chosen from the live candidates",
+                "requested_on": (placed_on - timedelta(days=60)).isoformat(),
             },
             headers=auth(),
         )
     )
-    return {**placement.json(), "etag": placement.headers["ETag"]}
+    steps = (
+        ("agree", {"on": (placed_on - timedelta(days=50)).isoformat()}),
+        ("panel", {"on": (placed_on - timedelta(days=30)).isoformat(), "recommendation": "recommended"}),
+        ("decide", {"on": (placed_on - timedelta(days=20)).isoformat()}),
+        ("place", {"on": placed_on.isoformat()}),
+    )
+    ref = link.json()["ref"]
+    for step, body in steps:
+        link = await ok(
+            await client.post(
+                f"/v1/links/{ref}/{step}", json=body, headers={**auth(), "If-Match": link.headers["ETag"]}
+            )
+        )
+    placement = await ok(await client.get(f"/v1/placements/{link.json()['placement_ref']}", headers=auth()))
+    return {**placement.json(), "etag": placement.headers["ETag"], "link_ref": ref, "link_etag": link.headers["ETag"]}

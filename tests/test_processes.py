@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -52,7 +52,8 @@ def cluster(server_url):
                 "children:write",
                 "households:write",
                 "households:read",
-                "placements:write",
+                "links:read",
+                "links:write",
                 "matching:run",
                 "matching:read",
                 "fees:read",
@@ -117,25 +118,62 @@ async def test_concurrent_match_runs_through_two_processes_one_runs(cluster):
     assert codes.count(202) == 1 and codes.count(409) == 3, [r.text for r in responses]
 
 
-async def test_concurrent_placements_raise_each_fee_once(cluster):
+async def test_concurrent_links_and_placements_into_one_household_one_wins(cluster):
+    """A household approved for one child: four agencies' parallel link requests for four
+    children give exactly one link; four parallel placements of it give one placement and
+    one fee line."""
     bases, headers, url = cluster
+    today = date.today()
     async with httpx.AsyncClient() as client:
-        child = (await client.post(f"{bases[0]}/v1/children", json=child_payload(), headers=headers)).json()
-        household = (await client.post(f"{bases[1]}/v1/households", json=household_payload(), headers=headers)).json()
-        for path in (f"/v1/sibling-groups/{child['sibling_group_ref']}", f"/v1/households/{household['ref']}"):
-            for status in ("linked", "matched"):
-                etag = (await client.get(f"{bases[0]}{path}", headers=headers)).headers["ETag"]
-                patched = await client.patch(
-                    f"{bases[0]}{path}", json={"status": status}, headers={**headers, "If-Match": etag}
-                )
-                assert patched.status_code == 200, patched.text
-    body = {
-        "sibling_group_ref": child["sibling_group_ref"],
-        "household_ref": household["ref"],
-        "placed_on": date.today().isoformat(),
-    }
-    responses = await both(bases, lambda c, base: c.post(f"{base}/v1/placements", json=body, headers=headers))
-    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+        household = (
+            await client.post(f"{bases[1]}/v1/households", json=household_payload(approved_children=1), headers=headers)
+        ).json()
+        groups = []
+        for i in range(4):
+            child = await client.post(
+                f"{bases[i % 2]}/v1/children", json=child_payload(first_name=f"R{i}"), headers=headers
+            )
+            assert child.status_code == 201, child.text
+            groups.append(child.json()["sibling_group_ref"])
+    requested_on = (today - timedelta(days=30)).isoformat()
+    each_group = iter(groups)  # one request per group, two per server process
+    responses = await both(
+        bases,
+        lambda c, base: c.post(
+            f"{base}/v1/links",
+            json={
+                "sibling_group_ref": next(each_group),
+                "household_ref": household["ref"],
+                "origin": "family_finder",
+                "reason": "race",
+                "requested_on": requested_on,
+            },
+            headers=headers,
+        ),
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(201) == 1 and codes.count(409) == len(codes) - 1, [r.text for r in responses]
+    link = next(r for r in responses if r.status_code == 201)
+    ref, etag = link.json()["ref"], link.headers["ETag"]
+    async with httpx.AsyncClient() as client:
+        for step, body in (
+            ("agree", {"on": (today - timedelta(days=20)).isoformat()}),
+            ("panel", {"on": (today - timedelta(days=10)).isoformat(), "recommendation": "recommended"}),
+            ("decide", {"on": (today - timedelta(days=5)).isoformat()}),
+        ):
+            moved = await client.post(
+                f"{bases[0]}/v1/links/{ref}/{step}", json=body, headers={**headers, "If-Match": etag}
+            )
+            assert moved.status_code == 200, moved.text
+            etag = moved.headers["ETag"]
+    responses = await both(
+        bases,
+        lambda c, base: c.post(
+            f"{base}/v1/links/{ref}/place", json={"on": today.isoformat()}, headers={**headers, "If-Match": etag}
+        ),
+    )
+    assert sorted(r.status_code for r in responses) == [200, 412, 412, 412]
+    group_ref = next(r for r in responses if r.status_code == 200).json()["sibling_group_ref"]
     engine = create_async_engine(url, poolclass=NullPool)
     async with engine.connect() as conn:
         lines = await conn.scalar(
@@ -143,7 +181,7 @@ async def test_concurrent_placements_raise_each_fee_once(cluster):
                 "SELECT count(*) FROM fee_lines f JOIN placements p ON p.id = f.placement_id "
                 "JOIN sibling_groups g ON g.id = p.sibling_group_id WHERE g.ref = :g"
             ),
-            {"g": child["sibling_group_ref"]},
+            {"g": group_ref},
         )
     await engine.dispose()
     assert lines == 1

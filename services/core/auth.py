@@ -38,7 +38,8 @@ class Scope(StrEnum):
     CHILDREN_WRITE = "children:write"
     HOUSEHOLDS_READ = "households:read"
     HOUSEHOLDS_WRITE = "households:write"
-    PLACEMENTS_WRITE = "placements:write"
+    LINKS_READ = "links:read"
+    LINKS_WRITE = "links:write"
     PROFILES_READ = "profiles:read"
     INTERESTS_WRITE = "interests:write"
     MATCHING_READ = "matching:read"
@@ -207,7 +208,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.CHILDREN_WRITE: "Create and change your agency's children and sibling groups",
     Scope.HOUSEHOLDS_READ: "Read approved adopter households",
     Scope.HOUSEHOLDS_WRITE: "Create and change your agency's households",
-    Scope.PLACEMENTS_WRITE: "Record placements and adoption orders",
+    Scope.LINKS_READ: "See your agency's links (child and household sides) and their history",
+    Scope.LINKS_WRITE: "Take your agency's steps of a link: request, agree, panel, decision, placement, order",
     Scope.PROFILES_READ: "Adopters: browse anonymised profiles and see your household",
     Scope.INTERESTS_WRITE: "Adopters: express and withdraw interest in a profile",
     Scope.MATCHING_READ: "Read match runs, proposals and candidate lists",

@@ -115,7 +115,11 @@ class Paging:
         return parse_cursor(self.cursor, *parsers) if self.cursor else None
 
     def page(self, rows: Sequence[R], key: Callable[[R], list[Any]], item: Callable[[R], T]) -> "Page[T]":
-        return Page(items=[item(row) for row in rows[: self.limit]], next_cursor=next_cursor(rows, self.limit, key))
+        return Page(items=[item(row) for row in rows[: self.limit]], next_cursor=self.next(rows, key))
+
+    def next(self, rows: Sequence[R], key: Callable[[R], list[Any]]) -> str | None:
+        """The cursor of the page after `rows` (None on the last page)."""
+        return next_cursor(rows, self.limit, key)
 
 
 def paging(

@@ -8,19 +8,22 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from services.matching.engine.arrays import N_NEEDS, NO_RELIGION, Households, Units
 from services.matching.models import DeclinedPair
+from services.register.links.models import Link
 from services.register.models import Agency, Child, Household, SiblingGroup, need_column_name
 from services.register.vocabulary import (
+    ACTIVE_LINK_STATUSES,
     DISABILITY_NEEDS,
     DISABILITY_THRESHOLD,
     NEEDS,
     Ethnicity,
     HouseholdStatus,
+    LinkStatus,
     Region,
     Religion,
     SiblingGroupStatus,
@@ -65,6 +68,11 @@ class Pool:
         return digest.hexdigest()
 
 
+def in_active_link(column: InstrumentedAttribute[int], key: InstrumentedAttribute[int]) -> Exists:
+    """Units and households in an active link are out of the pool."""
+    return exists().where(column == key, Link.status.in_(ACTIVE_LINK_STATUSES))
+
+
 def months_between(born: date, today: date) -> int:
     return (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
 
@@ -91,12 +99,14 @@ async def load_pool(
         select(SiblingGroup.id, SiblingGroup.ref)
         .join(LA, SiblingGroup.la_id == LA.id)
         .join(RAA, LA.parent_raa_id == RAA.id)
-        .where(SiblingGroup.status == SiblingGroupStatus.WAITING)
+        .where(
+            SiblingGroup.status == SiblingGroupStatus.WAITING, ~in_active_link(Link.sibling_group_id, SiblingGroup.id)
+        )
     )
     household_query = (
         select(Household, Agency.ref)
         .join(Agency, Household.approving_agency_id == Agency.id)
-        .where(Household.status == HouseholdStatus.APPROVED)
+        .where(Household.status == HouseholdStatus.APPROVED, ~in_active_link(Link.household_id, Household.id))
     )
     if group_ids is not None:
         group_query = select(SiblingGroup.id, SiblingGroup.ref).where(SiblingGroup.id.in_(group_ids))
@@ -122,7 +132,11 @@ async def load_pool(
         {lang for c in children for lang in c.languages} | {lang for h in households for lang in h.languages}
     )
     units = units_from_children([by_group[gid] for gid, _ in kept], today, languages)
+    # Pairs a family finder declined, and pairs a household's agency refused: never again.
     declined_rows = (await session.execute(select(DeclinedPair.sibling_group_id, DeclinedPair.household_id))).all()
+    declined_rows += (
+        await session.execute(select(Link.sibling_group_id, Link.household_id).where(Link.status == LinkStatus.REFUSED))
+    ).all()
     group_index = {gid: i for i, (gid, _) in enumerate(kept)}
     household_index = {h.id: j for j, h in enumerate(households)}
     pairs = [

@@ -122,10 +122,11 @@ async def candidates(
 
 
 @router.post("/proposals/{ref}/decision", response_model=ProposalRead)
-async def decide(ctx: MatchingRunner, ref: str, body: DecisionCreate) -> ProposalRead:
-    """Accept (the children and household become linked) or decline with a reason (the pair
-    is never proposed again). Only the child's agency decides."""
-    return proposal_read(await service.decide(ctx, ref, body.decision, body.reason.strip()))
+async def decide(ctx: MatchingRunner, ref: str, body: DecisionCreate, today: Today) -> ProposalRead:
+    """Accept (the household's agency is asked for a link: `link_ref`) or decline with a
+    reason (the pair is never proposed again). Only the child's agency decides."""
+    row, link_ref = await service.decide(ctx, ref, body.decision, body.reason.strip(), on=body.on or today, today=today)
+    return proposal_read(row).model_copy(update={"link_ref": link_ref})
 
 
 @router.get("/policies", response_model=list[PolicyRead])

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -50,11 +50,13 @@ class ProposalRead(BaseModel):
     reason: str
     decided_by: str | None
     decided_at: datetime | None
+    link_ref: str | None = Field(default=None, description="Accepted now: the link requested from it")
 
 
 class DecisionCreate(RequestModel):
     decision: Decision
     reason: str = Field(default="", max_length=2000)
+    on: date | None = Field(default=None, description="The day of the decision (default: today)")
 
 
 class Candidate(BaseModel):

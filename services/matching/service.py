@@ -228,12 +228,24 @@ async def _group_of(ctx: RequestContext, ref: str) -> SiblingGroup:
 # --- decisions --------------------------------------------------------------------------
 
 
-async def decide(ctx: RequestContext, ref: str, decision: Decision, reason: str) -> ProposalRow:
+async def decide(
+    ctx: RequestContext, ref: str, decision: Decision, reason: str, *, on: date, today: date
+) -> tuple[ProposalRow, str | None]:
+    """Accept: the register asks the household's agency for a link (returned); decline: the
+    pair is excluded from later runs."""
     proposal = await repository.proposal_for_update(ctx.session, ref)
     if proposal.status is not ProposalStatus.PROPOSED or proposal.household_id is None:
         raise Conflict(f"The proposal is {proposal.status}; only a proposed pairing can be decided.")
+    link_ref = None
     if decision is Decision.ACCEPT:
-        await links.link_pair(ctx, proposal.sibling_group_id, proposal.household_id)
+        link_ref = await links.request_from_proposal(
+            ctx,
+            sibling_group_id=proposal.sibling_group_id,
+            household_id=proposal.household_id,
+            proposal_ref=proposal.ref,
+            on=on,
+            today=today,
+        )
         await repository.record_decision(
             ctx.session, proposal, ProposalStatus.ACCEPTED, reason, ctx.principal.audit_name
         )
@@ -243,10 +255,10 @@ async def decide(ctx: RequestContext, ref: str, decision: Decision, reason: str)
                 "A decline needs a reason.",
                 extra={"errors": [{"field": "body.reason", "message": "required when declining", "code": "missing"}]},
             )
-        await links.ensure_child_agency(ctx, proposal.sibling_group_id)
+        await links.ensure_child_side(ctx, proposal.sibling_group_id)
         await repository.add_declined_pair(ctx.session, proposal, reason, ctx.principal.audit_name)
         await repository.record_decision(
             ctx.session, proposal, ProposalStatus.DECLINED, reason, ctx.principal.audit_name
         )
     ctx.audit(AuditAction.TRANSITION, AuditResource.MATCH_PROPOSAL, proposal.ref)
-    return await repository.proposal_row(ctx.session, proposal)
+    return await repository.proposal_row(ctx.session, proposal), link_ref

@@ -12,6 +12,7 @@ from services.register.children.router import router as children_router
 from services.register.fees.router import router as fees_router
 from services.register.households.router import router as households_router
 from services.register.interests.router import router as interests_router
+from services.register.links.router import router as links_router
 from services.register.oauth import keys
 from services.register.oauth.router import router as oauth_router
 from services.register.placements.router import router as placements_router
@@ -24,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     agencies_router,
     children_router,
     households_router,
+    links_router,
     placements_router,
     interests_router,
     fees_router,

@@ -33,13 +33,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from services.core.database import Base
+from services.core.database import Base, TextEnum
 from services.register.vocabulary import (
     NEEDS,
     AgencyKind,
     ContactPlan,
     Ethnicity,
     HouseholdStatus,
+    InterestOutcome,
     InterestStatus,
     NeedLevel,
     Region,
@@ -278,6 +279,10 @@ class ExpressionOfInterest(Record):
             postgresql_where=text("status = 'open'"),
         ),
         CheckConstraint("length(message) <= 2000", name="message_length"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('linked_with_you', 'linked_elsewhere', 'no_longer_looking')",
+            name="outcome_known",
+        ),
     )
 
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
@@ -288,6 +293,8 @@ class ExpressionOfInterest(Record):
     message: Mapped[str] = mapped_column(Text, server_default="")
     answer_reason: Mapped[str] = mapped_column(Text, server_default="")
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the register closes the interest (status closed): what the adopters are told.
+    outcome: Mapped[InterestOutcome | None] = mapped_column(TextEnum(InterestOutcome))
 
 
 VERSIONED_TABLES = ("agencies", "sibling_groups", "children", "households", "placements", "expressions_of_interest")

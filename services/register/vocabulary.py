@@ -135,6 +135,71 @@ class InterestStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # by the adopters
     ACCEPTED = "accepted"  # the child's agency will consider the household
     DECLINED = "declined"
+    CLOSED = "closed"  # by the register, when the children are linked or leave it (see outcome)
+
+
+class InterestOutcome(StrEnum):
+    """Why the register closed an open expression of interest, in words adopters see."""
+
+    LINKED_WITH_YOU = "linked_with_you"
+    LINKED_ELSEWHERE = "linked_elsewhere"
+    NO_LONGER_LOOKING = "no_longer_looking"
+
+    @property
+    def explanation(self) -> str:
+        return {
+            InterestOutcome.LINKED_WITH_YOU: "Your agency and the child's agency are now talking about your family.",
+            InterestOutcome.LINKED_ELSEWHERE: "These children are now linked with another family.",
+            InterestOutcome.NO_LONGER_LOOKING: "The children's agency is no longer looking for a family for them.",
+        }[self]
+
+
+class LinkStatus(StrEnum):
+    """Where a link between a sibling group and a household has got to (the rules of
+    moving between them are `register/lifecycle.LINK_STEPS`)."""
+
+    REQUESTED = "requested"  # the child's agency asked the household's agency
+    AGREED = "agreed"  # the household's agency agreed: group and household linked
+    REFUSED = "refused"  # the household's agency said no (the pair is not proposed again)
+    PANEL = "panel"  # the matching panel has met
+    DECIDED = "decided"  # the agency decision maker's match decision (scorecard A2)
+    PLACED = "placed"  # the children moved in: the placement exists
+    ADOPTED = "adopted"  # the adoption order is made
+    WITHDRAWN = "withdrawn"  # stopped by either agency before the placement
+    DISRUPTED = "disrupted"  # the placement ended before the adoption order
+
+
+# A sibling group has at most one link in these; a household's are limited by its approval.
+ACTIVE_LINK_STATUSES = (
+    LinkStatus.REQUESTED,
+    LinkStatus.AGREED,
+    LinkStatus.PANEL,
+    LinkStatus.DECIDED,
+    LinkStatus.PLACED,
+)
+
+
+class LinkOrigin(StrEnum):
+    """Who proposed the pairing."""
+
+    PROPOSAL = "proposal"  # a match run's proposal, accepted
+    INTEREST = "interest"  # the household's expression of interest, answered yes
+    FAMILY_FINDER = "family_finder"  # a family finder's own choice (from the candidates), with a reason
+
+
+class PanelRecommendation(StrEnum):
+    RECOMMENDED = "recommended"
+    NOT_RECOMMENDED = "not_recommended"
+
+
+class DisruptionReason(StrEnum):
+    """Why a placement ended before the adoption order (a short vocabulary, for the data)."""
+
+    CHILD_NEEDS_NOT_MET = "child_needs_not_met"
+    FAMILY_CIRCUMSTANCES = "family_circumstances"
+    RELATIONSHIP_BREAKDOWN = "relationship_breakdown"
+    SAFEGUARDING = "safeguarding"
+    OTHER = "other"
 
 
 class FeeKind(StrEnum):

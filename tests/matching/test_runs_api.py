@@ -167,9 +167,13 @@ async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(matchi
         f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"}, headers=auth()
     )
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    # Accepting asks the household's agency for a link; nothing else changes until it agrees.
+    link = (await client.get(f"/v1/links/{accepted.json()['link_ref']}", headers=auth())).json()
+    assert (link["status"], link["origin"]["kind"], link["origin"]["ref"]) == ("requested", "proposal", accept["ref"])
+    assert (link["sibling_group_ref"], link["household_ref"]) == (accept["sibling_group_ref"], accept["household_ref"])
     group = (await client.get(f"/v1/sibling-groups/{accept['sibling_group_ref']}", headers=auth())).json()
     household = (await client.get(f"/v1/households/{accept['household_ref']}", headers=auth())).json()
-    assert group["status"] == "linked" and household["status"] == "linked"
+    assert group["status"] == "waiting" and household["status"] == "approved"
     twice = await client.post(
         f"/v1/matching/proposals/{accept['ref']}/decision", json={"decision": "accept"}, headers=auth()
     )
@@ -197,7 +201,7 @@ async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(matchi
             ),
             {"r": later["ref"], "g": accept["sibling_group_ref"]},
         )
-    assert repeated == 0 and linked_again == 0  # the linked unit is no longer in the pool
+    assert repeated == 0 and linked_again == 0  # a unit in an active link is out of the pool
     candidates = (
         await client.get(f"/v1/matching/children/{decline['sibling_group_ref']}/candidates", headers=auth())
     ).json()

@@ -1,9 +1,11 @@
 """Children and sibling groups over HTTP: success and failure paths."""
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import text
 
-from tests.factories import add_agencies, child_payload
+from tests.factories import add_agencies, child_payload, household_payload
 
 PROBLEM = "application/problem+json"
 
@@ -93,12 +95,17 @@ async def test_status_is_changed_on_the_group_and_only_legally(client, auth):
         f"/v1/children/{created['ref']}", json={"status": "linked"}, headers={**auth(), "If-Match": '"1"'}
     )
     assert status_on_child.status_code == 422
-    illegal = await client.patch(group_url, json={"status": "matched"}, headers={**auth(), "If-Match": etag})
-    assert illegal.status_code == 409 and illegal.json()["type"].endswith("illegal-status-transition")
-    linked = await client.patch(group_url, json={"status": "linked"}, headers={**auth(), "If-Match": etag})
-    assert linked.status_code == 200 and linked.json()["status"] == "linked"
+    by_hand = await client.patch(group_url, json={"status": "linked"}, headers={**auth(), "If-Match": etag})
+    assert by_hand.status_code == 409 and by_hand.json()["type"].endswith("illegal-status-transition")
+    assert "/v1/links" in by_hand.json()["detail"]  # linked, matched and placed follow a link
+    withdrawn = await client.patch(group_url, json={"status": "withdrawn"}, headers={**auth(), "If-Match": etag})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     child = (await client.get(f"/v1/children/{created['ref']}", headers=auth())).json()
-    assert child["status"] == "linked"
+    assert child["status"] == "withdrawn"
+    back = await client.patch(
+        group_url, json={"status": "waiting"}, headers={**auth(), "If-Match": withdrawn.headers["ETag"]}
+    )
+    assert back.status_code == 200 and back.json()["status"] == "waiting"
 
 
 async def test_siblings_move_together_and_a_split_is_refused(client, auth):
@@ -110,12 +117,24 @@ async def test_siblings_move_together_and_a_split_is_refused(client, auth):
     assert group["size"] == 2 and group["child_refs"] == [a["ref"], b["ref"]]
     old_group = await client.get(f"/v1/sibling-groups/{a['sibling_group_ref']}", headers=auth())
     assert old_group.json()["status"] == "withdrawn" and old_group.json()["size"] == 0
-    linked = await client.patch(
-        f"/v1/sibling-groups/{group['ref']}",
-        json={"status": "linked"},
-        headers={**auth(), "If-Match": formed.headers["ETag"]},
+    household = await client.post("/v1/households", json=household_payload(), headers=auth())
+    link = await client.post(
+        "/v1/links",
+        json={
+            "sibling_group_ref": group["ref"],
+            "household_ref": household.json()["ref"],
+            "origin": "family_finder",
+            "reason": "test",
+            "requested_on": date.today().isoformat(),
+        },
+        headers=auth(),
     )
-    assert linked.status_code == 200
+    agreed = await client.post(
+        f"/v1/links/{link.json()['ref']}/agree",
+        json={"on": date.today().isoformat()},
+        headers={**auth(), "If-Match": link.headers["ETag"]},
+    )
+    assert agreed.status_code == 200, agreed.text
     for ref in (a["ref"], b["ref"]):
         assert (await client.get(f"/v1/children/{ref}", headers=auth())).json()["status"] == "linked"
     c, _ = await create_child(client, auth, first_name="Cat")
@@ -134,7 +153,7 @@ async def test_list_filters_and_cursor_pages(client, auth):
         await create_child(
             client,
             auth,
-            placement_order_on=str(__import__("datetime").date.today() - __import__("datetime").timedelta(days=days)),
+            placement_order_on=str(date.today() - timedelta(days=days)),
         )
     await create_child(
         client,

@@ -1,6 +1,6 @@
 """All SQL for agencies."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -55,3 +55,24 @@ async def list_agencies(
 
 async def id_of(session: AsyncSession, ref: str) -> int | None:
     return await session.scalar(select(Agency.id).where(Agency.ref == ref))
+
+
+async def get_by_id_with_parent_ref(session: AsyncSession, agency_id: int) -> tuple[Agency, str | None]:
+    row = (
+        await session.execute(
+            select(Agency, Parent.ref)
+            .outerjoin(Parent, Agency.parent_raa_id == Parent.id)
+            .where(Agency.id == agency_id)
+        )
+    ).one()
+    return row[0], row[1]
+
+
+async def acted_for(session: AsyncSession, ref: str) -> tuple[int, ...]:
+    """The agency and, for an RAA, its local authorities: whose records its staff act on."""
+    rows = await session.scalars(
+        select(Agency.id).where(
+            or_(Agency.ref == ref, Agency.parent_raa_id.in_(select(Agency.id).where(Agency.ref == ref)))
+        )
+    )
+    return tuple(rows)

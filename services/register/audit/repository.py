@@ -6,14 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.audit import AuditEvent, RecordVersion
 from services.core.errors import NotFound
 from services.register.audit.schemas import VersionedRecord
+from services.register.links.models import Link
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup
 
-MODELS: dict[VersionedRecord, type[Agency | SiblingGroup | Child | Household | Placement]] = {
+MODELS: dict[VersionedRecord, type[Agency | SiblingGroup | Child | Household | Placement | Link]] = {
     VersionedRecord.AGENCY: Agency,
     VersionedRecord.SIBLING_GROUP: SiblingGroup,
     VersionedRecord.CHILD: Child,
     VersionedRecord.HOUSEHOLD: Household,
     VersionedRecord.PLACEMENT: Placement,
+    VersionedRecord.LINK: Link,
 }
 
 

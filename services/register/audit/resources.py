@@ -10,6 +10,7 @@ class AuditResource(StrEnum):
     SIBLING_GROUP = "sibling_group"
     HOUSEHOLD = "household"
     PLACEMENT = "placement"
+    LINK = "link"
     PROFILE = "profile"
     EXPRESSION_OF_INTEREST = "expression_of_interest"
     FEE_SCHEDULE = "fee_schedule"

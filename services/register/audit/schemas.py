@@ -15,6 +15,7 @@ class VersionedRecord(StrEnum):
     CHILD = "child"
     HOUSEHOLD = "household"
     PLACEMENT = "placement"
+    LINK = "link"
 
 
 class AuditEventRead(BaseModel):

@@ -22,7 +22,10 @@ def child_filters(
     region: Region | None = None,
     la_ref: Annotated[str | None, Query(max_length=32)] = None,
     raa_ref: Annotated[str | None, Query(max_length=32)] = None,
-    status: SiblingGroupStatus | None = None,
+    status: Annotated[
+        list[SiblingGroupStatus],
+        Query(max_length=5, description="Repeatable; default: children still waiting"),
+    ] = [SiblingGroupStatus.WAITING],  # noqa: B006 - FastAPI copies a query default for each request
     age_min: Annotated[int | None, Query(ge=0, le=17)] = None,
     age_max: Annotated[int | None, Query(ge=0, le=17)] = None,
     min_days_waiting: Annotated[int | None, Query(ge=0, le=7_000)] = None,  # under 18 years: keeps dates in range
@@ -35,7 +38,7 @@ def child_filters(
         region=region,
         la_ref=la_ref,
         raa_ref=raa_ref,
-        status=status,
+        statuses=tuple(status),
         age_min=age_min,
         age_max=age_max,
         min_days_waiting=min_days_waiting,

@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import Label
 
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
-from services.register.models import Agency, Child, SiblingGroup, need_column_name
+from services.register.models import Agency, Child, Placement, SiblingGroup, need_column_name
 from services.register.vocabulary import NeedLevel, Region, SiblingGroupStatus
 
 LA = aliased(Agency, name="la")
@@ -25,6 +25,7 @@ class ChildRow:
     la_ref: str
     raa_ref: str
     group_size: int
+    placed_on: date | None  # of the group's current placement: the day its wait ended
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ChildFilters:
     region: Region | None = None
     la_ref: str | None = None
     raa_ref: str | None = None
-    status: SiblingGroupStatus | None = None
+    statuses: tuple[SiblingGroupStatus, ...] = (SiblingGroupStatus.WAITING,)
     age_min: int | None = None
     age_max: int | None = None
     min_days_waiting: int | None = None
@@ -62,13 +63,14 @@ def _group_size() -> Label[int]:
     )
 
 
-def _child_rows() -> tuple[Select[Child, SiblingGroup, str, str, int], Label[int]]:
+def _child_rows() -> tuple[Select[Child, SiblingGroup, str, str, int, date | None], Label[int]]:
     size = _group_size()
     query = (
-        select(Child, SiblingGroup, LA.ref, RAA.ref, size)
+        select(Child, SiblingGroup, LA.ref, RAA.ref, size, Placement.placed_on)
         .join(SiblingGroup, Child.sibling_group_id == SiblingGroup.id)
         .join(LA, SiblingGroup.la_id == LA.id)
         .join(RAA, LA.parent_raa_id == RAA.id)
+        .outerjoin(Placement, (Placement.sibling_group_id == SiblingGroup.id) & Placement.ended_on.is_(None))
     )
     return query, size
 
@@ -95,8 +97,8 @@ async def list_children(
         query = query.where(LA.ref == filters.la_ref)
     if filters.raa_ref:
         query = query.where(RAA.ref == filters.raa_ref)
-    if filters.status:
-        query = query.where(SiblingGroup.status == filters.status)
+    if filters.statuses:
+        query = query.where(SiblingGroup.status.in_(filters.statuses))
     if filters.age_min is not None:
         query = query.where(Child.date_of_birth <= years_ago(today, filters.age_min))
     if filters.age_max is not None:
@@ -190,3 +192,7 @@ async def list_groups(
 
 async def get_group_by_id(session: AsyncSession, group_id: int) -> SiblingGroup:
     return (await session.scalars(select(SiblingGroup).where(SiblingGroup.id == group_id).with_for_update())).one()
+
+
+async def earliest_waiting_since(session: AsyncSession, group_id: int) -> date | None:
+    return await session.scalar(select(func.min(Child.waiting_since)).where(Child.sibling_group_id == group_id))

@@ -90,7 +90,7 @@ class ChildSummary(BaseModel):
     ethnicity: Ethnicity
     needs: Needs
     waiting_since: date
-    days_waiting: int
+    days_waiting: int = Field(description="From the placement order to today, or to the placement once placed")
     profile_visible_to_adopters: bool
 
 

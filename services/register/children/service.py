@@ -31,7 +31,9 @@ from services.register.children.schemas import (
     SiblingGroupUpdate,
 )
 from services.register.errors import IllegalTransition, SiblingGroupSplit
-from services.register.lifecycle import SIBLING_GROUP_TRANSITIONS, check_transition
+from services.register.interests import service as interests
+from services.register.lifecycle import SIBLING_GROUP_DIRECT, SIBLING_GROUP_TRANSITIONS, check_transition
+from services.register.links import repository as links
 from services.register.models import Child, SiblingGroup
 from services.register.needs import Needs, contact_label, contact_level
 from services.register.vocabulary import AgencyKind, SiblingGroupStatus
@@ -91,7 +93,7 @@ def to_summary(row: ChildRow, today: date) -> ChildSummary:
         ethnicity=c.ethnicity,
         needs=Needs.from_levels(c.needs()),
         waiting_since=c.waiting_since,
-        days_waiting=(today - c.waiting_since).days,
+        days_waiting=((row.placed_on if row.placed_on is not None else today) - c.waiting_since).days,
         profile_visible_to_adopters=c.profile_visible_to_adopters,
     )
 
@@ -304,15 +306,24 @@ async def create_group(ctx: RequestContext, body: SiblingGroupCreate) -> Sibling
 
 
 async def update_group(ctx: RequestContext, group: SiblingGroup, body: SiblingGroupUpdate) -> SiblingGroupRead:
+    """An agency's own decisions about its children's plan: withdrawn (the plan is no longer
+    adoption) or waiting again. Linked, matched and placed follow a link (`/v1/links`)."""
     la, raa_ref = await repository.group_agencies(ctx.session, group)
     ensure_may_write_for(ctx.principal, la, raa_ref)
-    if body.status is SiblingGroupStatus.PLACED and group.status is not SiblingGroupStatus.PLACED:
-        raise IllegalTransition("A sibling group becomes placed by recording a placement (POST /v1/placements).")
+    if body.status not in SIBLING_GROUP_DIRECT and body.status is not group.status:
+        raise IllegalTransition(
+            f"A sibling group becomes {body.status} through its link (/v1/links), not directly.",
+            extra={"current_status": str(group.status), "requested_status": str(body.status)},
+        )
+    if body.status is not group.status and await links.active_link_of_group(ctx.session, group.id):
+        raise Conflict("These children have an active link: withdraw it (or record its outcome) first.")
     check_transition("sibling group", SIBLING_GROUP_TRANSITIONS, group.status, body.status)
     if body.status is SiblingGroupStatus.WAITING and not await repository.child_refs(ctx.session, group.id):
         raise Conflict("An empty sibling group cannot wait for a family.")
-    if body.status is SiblingGroupStatus.MATCHED and group.status is not SiblingGroupStatus.MATCHED:
-        group.matched_on = date.today()
+    if body.status is SiblingGroupStatus.WITHDRAWN and group.status is not SiblingGroupStatus.WITHDRAWN:
+        await interests.close_open_interests(
+            ctx, await links.open_interests_in_group(ctx.session, group.id), linked_household_id=None
+        )
     group.status = body.status
     await ctx.session.flush()
     ctx.audit(AuditAction.TRANSITION, AuditResource.SIBLING_GROUP, group.ref)

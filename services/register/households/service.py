@@ -4,13 +4,15 @@ from typing import Any
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
-from services.core.errors import InvalidInput
+from services.core.errors import Conflict, InvalidInput
 from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
+from services.register.errors import IllegalTransition
 from services.register.households.schemas import HouseholdCreate, HouseholdRead, HouseholdSummary, HouseholdUpdate
-from services.register.lifecycle import HOUSEHOLD_TRANSITIONS, check_transition
+from services.register.lifecycle import HOUSEHOLD_DIRECT, HOUSEHOLD_TRANSITIONS, check_transition
+from services.register.links import repository as links
 from services.register.models import Agency, Household
 from services.register.needs import Needs, contact_label, contact_level
 
@@ -92,7 +94,16 @@ async def update(ctx: RequestContext, h: Household, agency: Agency, body: Househ
                 ]
             },
         )
-    if "status" in changes:
+    if "status" in changes and changes["status"] is not h.status:
+        # An agency puts its household on hold, makes it available again or withdraws it;
+        # linked and matched follow its links (/v1/links).
+        if changes["status"] not in HOUSEHOLD_DIRECT:
+            raise IllegalTransition(
+                f"A household becomes {changes['status']} through a link (/v1/links), not directly.",
+                extra={"current_status": str(h.status), "requested_status": str(changes["status"])},
+            )
+        if await links.active_statuses_of_household(ctx.session, h.id):
+            raise Conflict("The household has an active link: withdraw it (or record its outcome) first.")
         check_transition("household", HOUSEHOLD_TRANSITIONS, h.status, changes["status"])
     _apply(h, changes)
     if h.age_min_years > h.age_max_years:

@@ -4,12 +4,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.core.http import RequestModel
-from services.register.vocabulary import InterestStatus
+from services.register.vocabulary import InterestOutcome, InterestStatus
 
 
 class InterestAnswer(RequestModel):
     status: Literal["accepted", "declined"]
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(min_length=3, max_length=2000, description="Shown to the adopters and their agency")
 
 
 class InterestStaffRead(BaseModel):
@@ -21,6 +21,7 @@ class InterestStaffRead(BaseModel):
     status: InterestStatus
     message: str
     answer_reason: str
+    outcome: InterestOutcome | None = Field(description="Why the register closed it (status closed)")
     created_at: datetime
     answered_at: datetime | None
     version: int

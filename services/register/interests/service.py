@@ -12,7 +12,7 @@ from services.register.interests import repository
 from services.register.interests.repository import InterestStaffRow
 from services.register.interests.schemas import InterestAnswer, InterestStaffRead
 from services.register.models import ExpressionOfInterest
-from services.register.vocabulary import InterestStatus
+from services.register.vocabulary import InterestOutcome, InterestStatus
 
 
 def to_read(row: InterestStaffRow) -> InterestStaffRead:
@@ -24,6 +24,7 @@ def to_read(row: InterestStaffRow) -> InterestStaffRead:
         status=eoi.status,
         message=eoi.message,
         answer_reason=eoi.answer_reason,
+        outcome=eoi.outcome,
         created_at=eoi.created_at,
         answered_at=eoi.answered_at,
         version=eoi.version,
@@ -60,3 +61,21 @@ async def answer(ctx: RequestContext, ref: str, body: InterestAnswer, expected_v
     await ctx.session.flush()
     ctx.audit(AuditAction.TRANSITION, AuditResource.EXPRESSION_OF_INTEREST, eoi.ref)
     return to_read(row)
+
+
+async def close_open_interests(
+    ctx: RequestContext, open_interests: list[ExpressionOfInterest], *, linked_household_id: int | None
+) -> None:
+    """The children are linked (with `linked_household_id`) or have left the register: every
+    open interest in them closes with an outcome its adopters see, freeing their places."""
+    for eoi in open_interests:
+        if linked_household_id is None:
+            eoi.outcome = InterestOutcome.NO_LONGER_LOOKING
+        elif eoi.household_id == linked_household_id:
+            eoi.outcome = InterestOutcome.LINKED_WITH_YOU
+        else:
+            eoi.outcome = InterestOutcome.LINKED_ELSEWHERE
+        eoi.status = InterestStatus.CLOSED
+        eoi.answered_at = datetime.now(UTC)
+        ctx.audit(AuditAction.TRANSITION, AuditResource.EXPRESSION_OF_INTEREST, eoi.ref)
+    await ctx.session.flush()

@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.core.errors import NotFound
-from services.register.models import Agency, Household, Placement, SiblingGroup
+from services.register.models import Agency, Child, Household, Placement, SiblingGroup
 
 ChildAgency = aliased(Agency, name="child_agency")
 HouseholdAgency = aliased(Agency, name="household_agency")
@@ -71,3 +71,29 @@ async def accountable_agency(session: AsyncSession, agency: Agency) -> Agency:
     if agency.parent_raa_id is None:
         return agency
     return (await session.scalars(select(Agency).where(Agency.id == agency.parent_raa_id))).one()
+
+
+async def get_by_id(session: AsyncSession, placement_id: int, *, for_update: bool = False) -> Placement:
+    query = select(Placement).where(Placement.id == placement_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one()
+
+
+async def group_size(session: AsyncSession, sibling_group_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(Child.sibling_group_id == sibling_group_id)) or 0)
+
+
+async def children_placed_without_order(session: AsyncSession, household_id: int) -> int:
+    """Children living with the household whose adoption order is not yet made."""
+    count = await session.scalar(
+        select(func.count(Child.id))
+        .select_from(Placement)
+        .join(Child, Child.sibling_group_id == Placement.sibling_group_id)
+        .where(
+            Placement.household_id == household_id,
+            Placement.ended_on.is_(None),
+            Placement.adoption_order_on.is_(None),
+        )
+    )
+    return int(count or 0)

@@ -1,16 +1,15 @@
-"""HTTP for placements."""
+"""HTTP for placements (read only: a placement is recorded by its link's `placed` step,
+`POST /v1/links/{ref}/place`)."""
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
-from services.core.clock import Today
 from services.core.http import Page, PagingParams, set_etag
-from services.permissions import PlacementReader, PlacementWriter
+from services.permissions import PlacementReader
 from services.register.placements import repository, service
-from services.register.placements.dependencies import PlacementForUpdate
-from services.register.placements.schemas import PlacementCreate, PlacementRead, PlacementUpdate
+from services.register.placements.schemas import PlacementRead
 
 router = APIRouter(prefix="/v1/placements", tags=["placements"])
 
@@ -38,25 +37,5 @@ async def list_placements(
 @router.get("/{ref}", response_model=PlacementRead)
 async def get_placement(ctx: PlacementReader, ref: str, response: Response) -> PlacementRead:
     placement = service.to_read(await repository.get(ctx.session, ref))
-    set_etag(response, placement.version)
-    return placement
-
-
-@router.post("", response_model=PlacementRead, status_code=status.HTTP_201_CREATED)
-async def create_placement(
-    ctx: PlacementWriter, body: PlacementCreate, today: Today, response: Response
-) -> PlacementRead:
-    """Place a matched sibling group, whole, with a matched household."""
-    placement = await service.create(ctx, body, today)
-    set_etag(response, placement.version)
-    response.headers["Location"] = f"/v1/placements/{placement.ref}"
-    return placement
-
-
-@router.patch("/{ref}", response_model=PlacementRead)
-async def record_adoption_order(
-    ctx: PlacementWriter, row: PlacementForUpdate, body: PlacementUpdate, today: Today, response: Response
-) -> PlacementRead:
-    placement = await service.record_adoption_order(ctx, row, body, today)
     set_etag(response, placement.version)
     return placement

@@ -2,18 +2,6 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
-
-
-class PlacementCreate(RequestModel):
-    sibling_group_ref: str = Field(max_length=32)
-    household_ref: str = Field(max_length=32)
-    placed_on: date
-
-
-class PlacementUpdate(RequestModel):
-    adoption_order_on: date
-
 
 class PlacementRead(BaseModel):
     ref: str
@@ -24,4 +12,5 @@ class PlacementRead(BaseModel):
     cross_agency: bool
     placed_on: date
     adoption_order_on: date | None
+    ended_on: date | None = Field(description="Set when the placement ended before the adoption order")
     version: int

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.core.http import RequestModel
 from services.register.needs import ContactLabel, Needs
-from services.register.vocabulary import Ethnicity, InterestStatus, Region, Sex
+from services.register.vocabulary import Ethnicity, InterestOutcome, InterestStatus, Region, Sex
 
 AgeBand = Literal["0-1", "2-4", "5-7", "8-10", "11-17"]
 WaitBand = Literal["under 6 months", "6-12 months", "12-18 months", "18 months or more"]
@@ -40,6 +40,9 @@ class InterestRead(BaseModel):
     ref: str
     profile_ref: str
     status: InterestStatus
+    answer_reason: str = Field(description="The child's agency's reason, in its words, when it answered")
+    outcome: InterestOutcome | None = Field(description="Why the register closed it (status closed)")
+    outcome_explanation: str | None
     created_at: datetime
     answered_at: datetime | None
     version: int

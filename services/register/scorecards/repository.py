@@ -9,26 +9,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.register.vocabulary import DISABILITY_THRESHOLD, Ethnicity
 
-# Each placed child: A1 = entering care to moving in; A2 = authority to place (placement
-# order, or the "should be placed" decision) to the match decision; A3 = moved in within 14
-# months of entering care. Placements that later ended still count: the child moved in.
+# As the DfE counts them: each child ADOPTED in the period (adoption order made), through
+# the placement that led to the order (a disrupted placement's child counts when finally
+# adopted). A1 = entering care to moving in; A2 = authority to place (placement order, or
+# the "should be placed" decision) to the agency decision maker's match decision on the
+# link, zero where the decision came first; A3 = moved in within 14 months of entering care.
 TIMELINESS_SQL = """
 SELECT raa.ref AS raa_ref, la.ref AS la_ref, GROUPING(raa.ref) AS no_raa, GROUPING(la.ref) AS no_la,
        count(*) AS placed,
        avg(p.placed_on - c.entered_care_on) AS a1_days,
-       count(g.matched_on) AS a2_children,
-       avg(g.matched_on - c.waiting_since) AS a2_days,
+       count(l.decided_on) AS a2_children,
+       avg(greatest(l.decided_on - c.waiting_since, 0)) AS a2_days,
        100.0 * avg((p.placed_on <= c.entered_care_on + interval '14 months')::int) AS a3_percent
 FROM placements p
+JOIN links l ON l.placement_id = p.id
 JOIN sibling_groups g ON g.id = p.sibling_group_id
 JOIN children c ON c.sibling_group_id = g.id
 JOIN agencies la ON la.id = g.la_id
 JOIN agencies raa ON raa.id = la.parent_raa_id
-WHERE p.placed_on BETWEEN CAST(:start AS date) AND CAST(:end AS date)
+WHERE p.adoption_order_on BETWEEN CAST(:start AS date) AND CAST(:end AS date)
 GROUP BY GROUPING SETS ((), (raa.ref), (raa.ref, la.ref))
 """
 
-# Children waiting on a day: authority to place by then, and not placed by then.
+# Children waiting on a day: authority to place by then, and not living with a family then
+# (a disrupted placement's child waits again).
 STOCK_SQL = """
 WITH waiting AS (
     SELECT c.*, la.ref AS la_ref, raa.ref AS raa_ref, CAST(:as_of AS date) - c.waiting_since AS waited,
@@ -40,7 +44,8 @@ WITH waiting AS (
     WHERE c.waiting_since <= CAST(:as_of AS date)
       AND g.status <> 'withdrawn'
       AND NOT EXISTS (SELECT 1 FROM placements p
-                      WHERE p.sibling_group_id = g.id AND p.placed_on <= CAST(:as_of AS date))
+                      WHERE p.sibling_group_id = g.id AND p.placed_on <= CAST(:as_of AS date)
+                        AND (p.ended_on IS NULL OR p.ended_on > CAST(:as_of AS date)))
 )
 SELECT raa_ref, la_ref, GROUPING(raa_ref) AS no_raa, GROUPING(la_ref) AS no_la,
        count(*) AS children,

@@ -44,10 +44,10 @@ async def test_cross_agency_placement_raises_instalments_exactly_once(client, au
     for _ in range(2):  # retries and the nightly job raise nothing twice
         again = await client.post("/v1/fees/raise-due", json={}, headers=auth())
         assert again.status_code == 200 and again.json()["lines_raised"] == 0
-    order = await client.patch(
-        f"/v1/placements/{placement['ref']}",
-        json={"adoption_order_on": TODAY.isoformat()},
-        headers={**auth(), "If-Match": placement["etag"]},
+    order = await client.post(
+        f"/v1/links/{placement['link_ref']}/adoption-order",
+        json={"on": TODAY.isoformat()},
+        headers={**auth(), "If-Match": placement["link_etag"]},
     )
     assert order.status_code == 200
     raised = await lines(client, auth, placement_ref=placement["ref"])

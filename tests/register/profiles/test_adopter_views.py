@@ -100,7 +100,9 @@ async def test_interest_cap_duplicates_answers_and_withdrawal(client, auth, regi
     assert len(north.json()["items"]) == len(south.json()["items"]) == 1 and vaa.json()["items"] == []
     ref = first.json()["ref"]
     not_theirs = await client.post(
-        f"/v1/interests/{ref}/answer", json={"status": "accepted"}, headers={**auth(agency="RAA-S"), "If-Match": '"1"'}
+        f"/v1/interests/{ref}/answer",
+        json={"status": "accepted", "reason": "not ours to say"},
+        headers={**auth(agency="RAA-S"), "If-Match": '"1"'},
     )
     assert not_theirs.status_code == 403
     answered = await client.post(
@@ -110,7 +112,8 @@ async def test_interest_cap_duplicates_answers_and_withdrawal(client, auth, regi
     )
     assert answered.status_code == 200 and answered.json()["status"] == "declined"
     mine = await client.get("/v1/households/me/interests", headers=adopter(auth, register))
-    assert [i["status"] for i in mine.json()] == ["declined"]
+    # The adopters see the answer and the reason as the child's agency wrote it.
+    assert [(i["status"], i["answer_reason"]) for i in mine.json()] == [("declined", "distance")]
     second = await client.post(f"/v1/profiles/{profiles[1]['ref']}/interest", json={}, headers=adopter(auth, register))
     withdraw = await client.post(
         f"/v1/households/me/interests/{second.json()['ref']}/withdraw",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.refs import new_ref
+from services.register.links.models import Link
 from services.register.models import Agency, Child, Placement, SiblingGroup
 from services.register.vocabulary import AgencyKind, Region
 from tests.factories import add_agencies
@@ -45,14 +46,51 @@ async def place(
     session.add(group)
     await session.flush()
     session.add(_child(group.id, entered=entered, order=order, disabled=disabled))
+    await adopt(session, group.id, raa_id, household_agency_id, matched=matched, placed=placed)
+
+
+async def adopt(
+    session,
+    group_id: int,
+    raa_id: int,
+    household_agency_id: int,
+    *,
+    matched: date,
+    placed: date,
+    disrupted: date | None = None,
+) -> None:
+    """A placement through a link decided on `matched`: adopted 30 days after moving in, or
+    disrupted on `disrupted`."""
+    household_id = await _household(session)
+    placement = Placement(
+        ref=new_ref("P"),
+        sibling_group_id=group_id,
+        household_id=household_id,
+        child_agency_id=raa_id,
+        household_agency_id=household_agency_id,
+        placed_on=placed,
+        adoption_order_on=None if disrupted else placed + timedelta(days=30),
+        ended_on=disrupted,
+    )
+    session.add(placement)
+    await session.flush()
     session.add(
-        Placement(
-            ref=new_ref("P"),
-            sibling_group_id=group.id,
-            household_id=await _household(session),
+        Link(
+            ref=new_ref("L"),
+            sibling_group_id=group_id,
+            household_id=household_id,
             child_agency_id=raa_id,
             household_agency_id=household_agency_id,
+            status="disrupted" if disrupted else "adopted",
+            origin="family_finder",
+            requested_on=matched,
+            agreed_on=matched,
+            panel_on=matched,
+            decided_on=matched,
             placed_on=placed,
+            adoption_order_on=placement.adoption_order_on,
+            disrupted_on=disrupted,
+            placement_id=placement.id,
         )
     )
     await session.flush()
@@ -255,7 +293,8 @@ async def test_small_numbers_are_suppressed_and_empty_agencies_shown(client, aut
 async def test_financial_year_and_csv_carry_the_same_figures(client, auth, register):
     year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
     json_cards = await cards(client, auth, level="la", year=year)
-    placed_this_year = [p for *_, p in register["north"] if p >= date(year, 4, 1)]
+    # Counted by the year of the adoption order (30 days after moving in, here).
+    placed_this_year = [p for *_, p in register["north"] if p + timedelta(days=30) >= date(year, 4, 1)]
     assert json_cards[0]["period"] == "financial_year"
     response = await client.get(
         "/v1/scorecards", params={"level": "la", "year": year, "format": "csv"}, headers=auth("scorecards:read")
@@ -274,3 +313,54 @@ async def test_scorecards_need_their_scope(client, auth, register):
     assert (await client.get("/v1/scorecards", headers=auth("children:read"))).status_code == 403
     adopter = await client.get("/v1/scorecards", headers=auth("scorecards:read", household="H-X"))
     assert adopter.status_code == 403
+
+
+async def test_a2_ends_at_the_links_decision_and_counts_children_when_adopted(make_app, settings, auth, register):
+    """DfE rules: a child counts in A1/A2 when adopted (a disrupted placement's child when
+    finally adopted, through the placement that led to the order); A2 runs to the match
+    decision on the link, and is zero where the decision came before the placement order."""
+    async with AsyncSession(bind=(app := await make_app()).state.sessionmaker.kw["bind"]) as s:
+        ids = dict((await s.execute(select(Agency.ref, Agency.id))).all())
+        early = SiblingGroup(ref=new_ref("G"), profile_ref=new_ref("PR"), la_id=ids["LA-N2"], status="placed")
+        twice = SiblingGroup(ref=new_ref("G"), profile_ref=new_ref("PR"), la_id=ids["LA-N2"], status="placed")
+        s.add_all([early, twice])
+        await s.flush()
+        order = TODAY - timedelta(days=300)
+        # Decided 20 days BEFORE the placement order ("should be placed" early): A2 = 0.
+        s.add(_child(early.id, entered=order - timedelta(days=100), order=order))
+        await adopt(
+            s,
+            early.id,
+            ids["RAA-N"],
+            ids["RAA-S"],
+            matched=order - timedelta(days=20),
+            placed=order + timedelta(days=10),
+        )
+        # First link decided at +40, placed, disrupted; the second decided at +150 leads to the order.
+        s.add(_child(twice.id, entered=order - timedelta(days=100), order=order))
+        await adopt(
+            s,
+            twice.id,
+            ids["RAA-N"],
+            ids["RAA-S"],
+            matched=order + timedelta(days=40),
+            placed=order + timedelta(days=60),
+            disrupted=order + timedelta(days=90),
+        )
+        await adopt(
+            s,
+            twice.id,
+            ids["RAA-N"],
+            ids["RAA-S"],
+            matched=order + timedelta(days=150),
+            placed=order + timedelta(days=170),
+        )
+        await s.commit()
+    app.state.settings = settings.model_copy(update={"scorecard_min_children": 1})
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        card = (await cards(client, auth, "/v1/scorecards/LA-N2"))[0]
+    a1, a2 = card["a1_days_care_to_placement"], card["a2_days_authority_to_match"]
+    assert a2["children"] == 2 and a2["value"] == mean([0, 150])  # the disrupted link's decision is not used
+    assert a1["children"] == 2 and a1["value"] == mean([110, 270])  # each through its final placement

@@ -148,28 +148,28 @@ def deliver_webhooks(
 ) -> None:
     """Send due webhook deliveries (signed, retried with backoff). Any number of these
     processes may run at once: each delivery is sent by one of them."""
-    from services.register.events.delivery import deliver_due
+    import signal
+
+    from services.core.observability import configure_logging
+    from services.register.events.delivery import deliver_due, run_worker
 
     settings = _settings()
 
     async def work() -> None:
         engine = create_engine(database_url(settings), settings)
         try:
-            while True:
-                attempted = await deliver_due(engine, settings)
-                if once:
-                    typer.echo(f"{attempted} webhook deliveries attempted")
-                    return
-                if attempted:
-                    logging.getLogger(__name__).info("%d webhook deliveries attempted", attempted)
-                await asyncio.sleep(interval)
+            if once:
+                typer.echo(f"{await deliver_due(engine, settings)} webhook deliveries attempted")
+                return
+            stop = asyncio.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+            await run_worker(engine, settings, interval=interval, stop=stop)
         finally:
             await engine.dispose()
 
-    from services.core.observability import configure_logging
-
     configure_logging(settings.log_level)
-    # Ctrl-C: a delivery in flight is rolled back with its transaction and sent again later.
+    # Ctrl-C in --once: a delivery in flight is rolled back with its transaction, sent again later.
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(work())
 

@@ -11,6 +11,7 @@ ref, the same on every attempt), as the specification asks.
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -122,3 +123,19 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, now: datetime 
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         counts = await asyncio.gather(*(work(client) for _ in range(settings.webhook_worker_concurrency)))
     return sum(counts)
+
+
+async def run_worker(engine: AsyncEngine, settings: Settings, *, interval: float, stop: asyncio.Event) -> None:
+    """`deliver_due` every `interval` seconds until `stop` is set (SIGTERM): the deliveries in
+    flight finish and are recorded first. A failed round (the database restarting, say) is
+    logged and the next one tried: nothing is lost, what was due stays due."""
+    while not stop.is_set():
+        try:
+            attempted = await deliver_due(engine, settings)
+        except Exception:
+            log.exception("webhook delivery round failed; trying again in %s s", interval)
+        else:
+            if attempted:
+                log.info("%d webhook deliveries attempted", attempted)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -313,3 +313,27 @@ async def test_two_worker_processes_deliver_each_event_exactly_once(world, auth,
     for webhook, agency in ((hook, "RAA-N"), (la_hook, "LA-N1")):
         log = await world.log(auth, webhook, agency)
         assert len(log) == 30 and {(d["status"], d["attempts"]) for d in log} == {("delivered", 1)}
+
+
+async def test_the_worker_loop_delivers_as_events_arrive_and_stops_on_sigterm(world, auth, webhook_database):
+    _, receiver = await world.webhook(auth, "VAA-1")
+    env = {**os.environ, "DATABASE_URL": webhook_database, "ENVIRONMENT": "test"}
+    command = [sys.executable, "-m", "services.cli", "webhooks", "deliver", "--interval", "0.2"]
+    worker = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT, stdout=PIPE, stderr=PIPE)
+
+    async def received(expected: list[str]) -> None:
+        deadline = time.monotonic() + 60
+        while sorted(receiver.ids()) != sorted(expected):
+            assert time.monotonic() < deadline and worker.returncode is None, receiver.ids()
+            await asyncio.sleep(0.1)
+
+    try:
+        first = await world.emit("VAA-1", 2)
+        await received(first)
+        later = await world.emit("VAA-1", 1, EventKind.INVOICE_RAISED)
+        await received(first + later)
+    finally:
+        worker.terminate()  # SIGTERM: the loop ends after the round in flight
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30)
+    assert worker.returncode == 0, stderr.decode()[-2000:]
+    assert all(r["verified"] for r in receiver.received)

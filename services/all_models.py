@@ -5,6 +5,7 @@ from services.core import audit
 from services.core.database import Base
 from services.matching import models as matching_models
 from services.register import models as register_models
+from services.register.events import models as event_models
 from services.register.fees import models as fee_models
 from services.register.links import models as link_models
 from services.register.oauth import models as oauth_models
@@ -13,6 +14,7 @@ from services.register.scorecards import models as scorecard_models
 # Imported for their side effect of adding tables to Base.metadata.
 __all__ = [
     "audit",
+    "event_models",
     "fee_models",
     "link_models",
     "matching_models",

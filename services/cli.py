@@ -1,6 +1,7 @@
 """The `adoption-register` command line."""
 
 import asyncio
+import contextlib
 import logging
 from typing import Annotated
 
@@ -24,6 +25,8 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(adopters_app, name="adopters")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
+webhooks_app = typer.Typer(help="Webhook deliveries of the events outbox.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 CLI_PRINCIPAL = "cli:operator"
 
@@ -136,6 +139,39 @@ def raise_due_fees(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (d
         f"{checked:,} cross-agency placements checked as of {day}: {raised:,} fee lines raised; "
         f"{missing:,} fees due but not set in their schedule"
     )
+
+
+@webhooks_app.command("deliver")
+def deliver_webhooks(
+    once: Annotated[bool, typer.Option("--once", help="Attempt what is due now, then exit (cron, tests)")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, max=3600, help="Seconds between rounds")] = 5.0,
+) -> None:
+    """Send due webhook deliveries (signed, retried with backoff). Any number of these
+    processes may run at once: each delivery is sent by one of them."""
+    import signal
+
+    from services.core.observability import configure_logging
+    from services.register.events.delivery import deliver_due, run_worker
+
+    settings = _settings()
+
+    async def work() -> None:
+        engine = create_engine(database_url(settings), settings)
+        try:
+            if once:
+                typer.echo(f"{await deliver_due(engine, settings)} webhook deliveries attempted")
+                return
+            stop = asyncio.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+            await run_worker(engine, settings, interval=interval, stop=stop)
+        finally:
+            await engine.dispose()
+
+    configure_logging(settings.log_level)
+    # Ctrl-C in --once: a delivery in flight is rolled back with its transaction, sent again later.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(work())
 
 
 @app.command()

@@ -52,3 +52,8 @@ FeeAdmin = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=NATIONA
 Auditor = Annotated[RequestContext, requires(Scope.AUDIT_READ, subjects=STAFF)]
 
 ScorecardReader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ, subjects=STAFF)]
+
+# Events addressed to your agency (an RAA's include its local authorities'), and the
+# webhooks that deliver them.
+EventReader = Annotated[RequestContext, requires(Scope.EVENTS_READ, subjects=STAFF)]
+WebhookAdmin = Annotated[RequestContext, requires(Scope.WEBHOOKS_WRITE, subjects=STAFF)]

@@ -57,6 +57,8 @@ def cluster(server_url):
                 "matching:run",
                 "matching:read",
                 "fees:read",
+                "events:read",
+                "webhooks:write",
             ],
             client_id="race",
             lifetime_seconds=600,

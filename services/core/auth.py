@@ -48,6 +48,8 @@ class Scope(StrEnum):
     FEES_WRITE = "fees:write"
     AUDIT_READ = "audit:read"
     SCORECARDS_READ = "scorecards:read"
+    EVENTS_READ = "events:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 # All an adopter's token may ever carry: anonymised profiles and their own interests.
@@ -218,6 +220,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.FEES_WRITE: "Change fee schedules, dispute lines, run reconciliations",
     Scope.AUDIT_READ: "Read the audit trail and record history",
     Scope.SCORECARDS_READ: "Read timeliness scorecards (agency staff and the national lead)",
+    Scope.EVENTS_READ: "Read the events addressed to your agency (changes you must act on)",
+    Scope.WEBHOOKS_WRITE: "Register, list and disable your agency's webhooks; read their delivery log",
 }
 
 # Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     # Adopters' expressions of interest open at once (one agency used 6).
     interests_open_max: int = Field(default=6, ge=1, le=50)
 
+    # Webhook deliveries: a failed attempt is retried after base, 2 x base, 4 x base, ...
+    # (at most the cap apart), until the last attempt; each attempt waits this long at most.
+    webhook_retry_base_seconds: float = Field(default=30, gt=0, le=3_600)
+    webhook_retry_max_seconds: float = Field(default=6 * 3_600, gt=0, le=7 * 24 * 3_600)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # Deliveries one worker process makes at once (each holds a database connection meanwhile).
+    webhook_worker_concurrency: int = Field(default=4, ge=1, le=32)
+
     # HTTP
     cors_origins: list[str] = Field(default_factory=list, description="Origins of the client apps (browsers)")
     log_level: str = "INFO"

@@ -9,6 +9,8 @@ from services.core.settings import Settings
 from services.register.agencies.router import router as agencies_router
 from services.register.audit.router import router as audit_router
 from services.register.children.router import router as children_router
+from services.register.events.router import router as events_router
+from services.register.events.router import webhooks_router
 from services.register.fees.router import router as fees_router
 from services.register.households.router import router as households_router
 from services.register.interests.router import router as interests_router
@@ -30,6 +32,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     interests_router,
     fees_router,
     scorecards_router,
+    events_router,
+    webhooks_router,
     audit_router,
 )
 

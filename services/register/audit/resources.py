@@ -21,3 +21,4 @@ class AuditResource(StrEnum):
     MATCH_PROPOSAL = "match_proposal"
     SCORING_POLICY = "scoring_policy"
     AUDIT_TRAIL = "audit_trail"
+    WEBHOOK = "webhook"

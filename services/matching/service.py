@@ -36,6 +36,8 @@ from services.matching.repository import ProposalRow
 from services.matching.vocabulary import Decision, ProposalStatus, RunStatus
 from services.register.audit.resources import AuditResource
 from services.register.children import repository as children
+from services.register.events import service as events
+from services.register.events.vocabulary import EventKind
 from services.register.links import service as links
 from services.register.models import SiblingGroup
 from services.register.vocabulary import SiblingGroupStatus
@@ -138,7 +140,9 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
             shortlist_k=SHORTLIST_LENGTH,
         )
         async with transaction(sessions, principal=run.requested_by, request_id=run.ref) as session:
-            await repository.insert_proposals(session, _proposal_rows(run, pool, policy, result))
+            rows = _proposal_rows(run, pool, policy, result)
+            await repository.insert_proposals(session, rows)
+            await _tell_childrens_agencies(session, run, rows)
             stored = datetime.now(UTC)
             MATCH_RUN_SECONDS.observe((stored - started).total_seconds())
             MATCH_RUN_UNITS.observe(pool.counts["units"])
@@ -192,6 +196,25 @@ def _proposal_rows(run: MatchRun, pool: Pool, policy: ScoringPolicy, result: Mat
             }
         )
     return rows
+
+
+async def _tell_childrens_agencies(session: AsyncSession, run: MatchRun, rows: list[dict[str, Any]]) -> None:
+    """Each child's agency learns of its proposal (an event, in the run's transaction)."""
+    proposed = [r for r in rows if r["status"] is ProposalStatus.PROPOSED]
+    agency_of = await children.la_ids_of_groups(session, [r["sibling_group_id"] for r in proposed])
+    await events.emit_many(
+        session,
+        [
+            events.NewEvent(
+                agency_id=agency_of[r["sibling_group_id"]],
+                kind=EventKind.PROPOSAL_RECEIVED,
+                subject_type="match_proposal",
+                subject_ref=r["ref"],
+                data={"run_ref": run.ref, "score": r["score"]},
+            )
+            for r in proposed
+        ],
+    )
 
 
 async def get_run(session: AsyncSession, ref: str) -> MatchRun:

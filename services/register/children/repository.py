@@ -196,3 +196,8 @@ async def get_group_by_id(session: AsyncSession, group_id: int) -> SiblingGroup:
 
 async def earliest_waiting_since(session: AsyncSession, group_id: int) -> date | None:
     return await session.scalar(select(func.min(Child.waiting_since)).where(Child.sibling_group_id == group_id))
+
+
+async def la_ids_of_groups(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
+    rows = await session.execute(select(SiblingGroup.id, SiblingGroup.la_id).where(SiblingGroup.id.in_(group_ids)))
+    return dict(rows.tuples().all())

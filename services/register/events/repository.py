@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -61,6 +61,30 @@ async def add_event(
         )
     )
     return event_id
+
+
+async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many events in one statement, and their pending deliveries in a second."""
+    if not rows:
+        return
+    ids = list((await session.execute(insert(Event).returning(Event.id, sort_by_parameter_order=True), rows)).scalars())
+    recipient = aliased(Agency)
+    await session.execute(
+        insert(WebhookDelivery).from_select(
+            ["event_id", "webhook_id"],
+            select(Event.id, Webhook.id)
+            .join(recipient, recipient.id == Event.agency_id)
+            .join(
+                Webhook,
+                and_(
+                    Webhook.active,
+                    or_(Webhook.agency_id == Event.agency_id, Webhook.agency_id == recipient.parent_raa_id),
+                ),
+            )
+            .where(Event.id.in_(ids))
+            .order_by(Event.id, Webhook.id),
+        )
+    )
 
 
 async def list_events(

@@ -22,6 +22,8 @@ from services.register.access import may_write_for
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
 from services.register.children import repository as children
+from services.register.events import service as events
+from services.register.events.vocabulary import EventKind
 from services.register.households import repository as households
 from services.register.interests import service as interests
 from services.register.lifecycle import (
@@ -197,6 +199,7 @@ async def _record(ctx: RequestContext, link: Link, step: LinkStatus, on: date, n
     )
     await ctx.session.flush()
     ctx.audit(AuditAction.TRANSITION, AuditResource.LINK, link.ref)
+    await _tell_the_other_side(ctx, link)
 
 
 def _move_group(ctx: RequestContext, group: SiblingGroup, status: SiblingGroupStatus) -> None:
@@ -228,6 +231,44 @@ async def _settle_household(ctx: RequestContext, household: Household, *, after_
     check_transition("household", HOUSEHOLD_TRANSITIONS, household.status, target)
     household.status = target
     ctx.audit(AuditAction.TRANSITION, AuditResource.HOUSEHOLD, household.ref)
+
+
+# --- telling the other agency -----------------------------------------------------------
+
+STEP_EVENTS: dict[LinkStatus, EventKind] = {
+    LinkStatus.REQUESTED: EventKind.LINK_REQUESTED,
+    LinkStatus.AGREED: EventKind.LINK_AGREED,
+    LinkStatus.REFUSED: EventKind.LINK_REFUSED,
+    LinkStatus.PANEL: EventKind.LINK_PANEL,
+    LinkStatus.DECIDED: EventKind.LINK_DECIDED,
+    LinkStatus.PLACED: EventKind.PLACEMENT_RECORDED,
+    LinkStatus.ADOPTED: EventKind.ADOPTION_ORDER_RECORDED,
+    LinkStatus.WITHDRAWN: EventKind.LINK_WITHDRAWN,
+    LinkStatus.DISRUPTED: EventKind.PLACEMENT_DISRUPTED,
+}
+
+
+async def _tell_the_other_side(ctx: RequestContext, link: Link) -> None:
+    """An event, in this transaction, for the agency that did not take this step (both,
+    when the national team took it): references and codes only."""
+    group = await children.get_group_by_id(ctx.session, link.sibling_group_id)
+    household = await households.get_by_id(ctx.session, link.household_id)
+    sides = await _sides_of(ctx, link)
+    national = ctx.principal.agency_ref is None
+    recipients = []
+    if national or Side.CHILD not in sides:
+        recipients.append(group.la_id)
+    if national or Side.HOUSEHOLD not in sides:
+        recipients.append(household.approving_agency_id)
+    for agency_id in recipients:
+        await events.emit(
+            ctx.session,
+            agency_id=agency_id,
+            kind=STEP_EVENTS[link.status],
+            subject_type="link",
+            subject_ref=link.ref,
+            data={"status": link.status.value, "sibling_group_ref": group.ref, "household_ref": household.ref},
+        )
 
 
 # --- the request ------------------------------------------------------------------------
@@ -298,6 +339,7 @@ async def _request(
         )
     )
     await ctx.session.flush()
+    await _tell_the_other_side(ctx, link)
     return link
 
 

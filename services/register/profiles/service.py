@@ -10,6 +10,8 @@ from services.core.http import Page, Paging
 from services.core.refs import new_ref
 from services.register.ages import age_in_years
 from services.register.audit.resources import AuditResource
+from services.register.events import service as events
+from services.register.events.vocabulary import EventKind
 from services.register.households import repository as households
 from services.register.households.schemas import HouseholdRead
 from services.register.households.service import to_read as household_read
@@ -141,6 +143,14 @@ async def express_interest(ctx: RequestContext, profile_ref: str, body: Interest
     await ctx.session.flush()
     await ctx.session.refresh(eoi)
     ctx.audit(AuditAction.CREATE, AuditResource.EXPRESSION_OF_INTEREST, eoi.ref)
+    await events.emit(
+        ctx.session,
+        agency_id=group.la_id,
+        kind=EventKind.INTEREST_RECEIVED,
+        subject_type="expression_of_interest",
+        subject_ref=eoi.ref,
+        data={"sibling_group_ref": group.ref, "household_ref": household.ref},
+    )
     return to_interest(eoi, group.profile_ref)
 
 

@@ -30,6 +30,12 @@ async def ok(response: httpx.Response, status: int = 200) -> httpx.Response:
     return response
 
 
+async def feed(client, headers) -> list[tuple[str, str]]:
+    """(kind, subject ref) of every event addressed to the caller's agency, oldest first."""
+    response = await ok(await client.get("/v1/events", params={"limit": 200}, headers=headers))
+    return [(e["kind"], e["subject_ref"]) for e in response.json()["items"]]
+
+
 async def test_the_whole_journey_from_a_match_proposal_to_the_adoption_order(committed_client, auth):
     client, prefix, engine = committed_client
     north, south, vaa = (auth(agency=prefix + ref) for ref in ("RAA-N", "RAA-S", "VAA-1"))
@@ -103,6 +109,21 @@ async def test_the_whole_journey_from_a_match_proposal_to_the_adoption_order(com
     ]
     link = await ok(await step(client, north, link, "adoption-order", {"on": day(0)}))
     final = link.json()
+    # Each agency was told, in the same transaction, of what the other one did; the third
+    # agency of the test heard nothing of this case.
+    lref = final["ref"]
+    assert await feed(client, north) == [
+        ("proposal_received", proposal["ref"]),
+        ("link_agreed", lref),
+    ]
+    assert await feed(client, south) == [
+        ("link_requested", lref),
+        ("link_panel", lref),
+        ("link_decided", lref),
+        ("placement_recorded", lref),
+        ("adoption_order_recorded", lref),
+    ]
+    assert await feed(client, vaa) == []
     assert final["status"] == "adopted" and final["decided_on"] == day(20) and final["adoption_order_on"] == day(0)
     assert [s["step"] for s in final["steps"]] == ["requested", "agreed", "panel", "decided", "placed", "adopted"]
     assert [s["by_agency_ref"] for s in final["steps"]] == [prefix + "RAA-N", prefix + "RAA-S"] + [prefix + "RAA-N"] * 4

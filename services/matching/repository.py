@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -85,6 +85,18 @@ async def fail_run(session: AsyncSession, run_id: int, error: str) -> None:
     )
 
 
+async def list_runs(
+    session: AsyncSession, *, status: RunStatus | None, before_id: int | None, limit: int
+) -> list[MatchRun]:
+    """Newest first."""
+    query = select(MatchRun)
+    if status:
+        query = query.where(MatchRun.status == status)
+    if before_id is not None:
+        query = query.where(MatchRun.id < before_id)
+    return list(await session.scalars(query.order_by(MatchRun.id.desc()).limit(limit)))
+
+
 async def get_run(session: AsyncSession, ref: str) -> MatchRun:
     run = await session.scalar(select(MatchRun).where(MatchRun.ref == ref))
     if run is None:
@@ -141,8 +153,17 @@ async def add_declined_pair(session: AsyncSession, proposal: MatchProposal, reas
     )
 
 
+@dataclass(frozen=True)
+class ProposalFilters:
+    status: ProposalStatus | None = None
+    sibling_group_ref: str | None = None
+    household_ref: str | None = None
+    # Proposals for this agency's children or its households (an RAA: and its LAs').
+    agency_ids: tuple[int, ...] | None = None
+
+
 async def list_proposals(
-    session: AsyncSession, run: MatchRun, *, status: ProposalStatus | None, after_id: int | None, limit: int
+    session: AsyncSession, run: MatchRun, filters: ProposalFilters, *, after_id: int | None, limit: int
 ) -> list[ProposalRow]:
     query = (
         select(MatchProposal, SiblingGroup.ref, Household.ref)
@@ -150,8 +171,16 @@ async def list_proposals(
         .outerjoin(Household, MatchProposal.household_id == Household.id)
         .where(MatchProposal.run_id == run.id)
     )
-    if status:
-        query = query.where(MatchProposal.status == status)
+    if filters.status:
+        query = query.where(MatchProposal.status == filters.status)
+    if filters.sibling_group_ref:
+        query = query.where(SiblingGroup.ref == filters.sibling_group_ref)
+    if filters.household_ref:
+        query = query.where(Household.ref == filters.household_ref)
+    if filters.agency_ids is not None:
+        query = query.where(
+            or_(SiblingGroup.la_id.in_(filters.agency_ids), Household.approving_agency_id.in_(filters.agency_ids))
+        )
     if after_id is not None:
         query = query.where(MatchProposal.id > after_id)
     rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))

@@ -23,8 +23,9 @@ from services.matching.schemas import (
     RunCreate,
     RunRead,
 )
-from services.matching.vocabulary import ProposalStatus
+from services.matching.vocabulary import ProposalStatus, RunStatus
 from services.permissions import MatchingReader, MatchingRunner, PolicyAdmin
+from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
@@ -86,6 +87,20 @@ async def start_run(
     return run_read(run)
 
 
+@router.get("/runs", response_model=Page[RunRead])
+async def list_runs(
+    ctx: MatchingReader,
+    paging: PagingParams,
+    status_filter: Annotated[RunStatus | None, Query(alias="status")] = None,
+) -> Page[RunRead]:
+    """Newest first."""
+    before = paging.after(int)
+    rows = await repository.list_runs(
+        ctx.session, status=status_filter, before_id=before[0] if before else None, limit=paging.fetch
+    )
+    return paging.page(rows, key=lambda run: [run.id], item=run_read)
+
+
 @router.get("/runs/{ref}", response_model=RunRead)
 async def get_run(ctx: MatchingReader, ref: str) -> RunRead:
     return run_read(await service.get_run(ctx.session, ref))
@@ -97,12 +112,23 @@ async def list_proposals(
     ref: str,
     paging: PagingParams,
     status_filter: Annotated[ProposalStatus | None, Query(alias="status")] = None,
+    sibling_group_ref: Annotated[str | None, Query(max_length=32)] = None,
+    household_ref: Annotated[str | None, Query(max_length=32)] = None,
+    agency_ref: Annotated[
+        str | None, Query(max_length=32, description="Proposals for this agency's children or households")
+    ] = None,
 ) -> Page[ProposalRead]:
     """Per unit: the proposed household, the score by component, and the next best households."""
     run = await service.get_run(ctx.session, ref)
+    filters = repository.ProposalFilters(
+        status=status_filter,
+        sibling_group_ref=sibling_group_ref,
+        household_ref=household_ref,
+        agency_ids=await agencies.acted_for(ctx.session, agency_ref) if agency_ref else None,
+    )
     after = paging.after(int)
     rows = await repository.list_proposals(
-        ctx.session, run, status=status_filter, after_id=after[0] if after else None, limit=paging.fetch
+        ctx.session, run, filters, after_id=after[0] if after else None, limit=paging.fetch
     )
     return paging.page(rows, key=lambda row: [row.proposal.id], item=proposal_read)
 

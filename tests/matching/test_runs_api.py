@@ -261,3 +261,29 @@ async def test_a_run_interrupted_by_shutdown_leaves_nothing_half_written(matchin
         )
     assert count == 0
     assert (await run(client, auth))["status"] == "succeeded"  # and it can be run again
+
+
+async def test_runs_are_listed_newest_first_and_proposals_filter(matching, auth):
+    client, _, _ = matching
+    first, second = await run(client, auth), await run(client, auth)
+    page = (await client.get("/v1/matching/runs", params={"limit": 1}, headers=auth())).json()
+    assert page["items"][0]["ref"] == second["ref"]
+    after = (
+        await client.get("/v1/matching/runs", params={"limit": 1, "cursor": page["next_cursor"]}, headers=auth())
+    ).json()
+    assert after["items"][0]["ref"] == first["ref"]
+    failed = (await client.get("/v1/matching/runs", params={"status": "failed", "limit": 200}, headers=auth())).json()
+    assert {first["ref"], second["ref"]}.isdisjoint(r["ref"] for r in failed["items"])
+
+    url = f"/v1/matching/runs/{second['ref']}/proposals"
+    everything = (await client.get(url, params={"status": "proposed", "limit": 200}, headers=auth())).json()["items"]
+    one = everything[0]
+    by_group = (await client.get(url, params={"sibling_group_ref": one["sibling_group_ref"]}, headers=auth())).json()
+    assert [p["ref"] for p in by_group["items"]] == [one["ref"]]
+    by_household = (await client.get(url, params={"household_ref": one["household_ref"]}, headers=auth())).json()
+    assert one["ref"] in [p["ref"] for p in by_household["items"]]
+    assert {p["household_ref"] for p in by_household["items"]} == {one["household_ref"]}
+    raa = (await client.get(f"/v1/sibling-groups/{one['sibling_group_ref']}", headers=auth())).json()["raa_ref"]
+    by_agency = (await client.get(url, params={"agency_ref": raa, "limit": 200}, headers=auth())).json()["items"]
+    assert one["ref"] in [p["ref"] for p in by_agency]
+    assert 0 < len(by_agency) < len(everything)

@@ -8,6 +8,7 @@ from services.core import clock
 from services.core.database import create_engine, create_sessionmaker, transaction
 from services.core.settings import Settings
 from services.matching.jobs import national_match
+from services.register.links import service as links
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
 from services.register.seed.load import load_synthetic_register
 from services.register.seed.repository import is_empty
@@ -55,11 +56,12 @@ async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str
     try:
         async with transaction(create_sessionmaker(engine), principal="cli:demo", request_id="demo") as session:
             loaded, token = await _prepare(session, settings, seed)
+            journey = await links.describe_a_recent_adoption(session)
         matched = await national_match(engine, today=clock.today(), requested_by="cli:demo")
     finally:
         await engine.dispose()
     return (
-        f"{loaded}\n\n{matched}\n\n"
+        f"{loaded}\n\n{journey}\n\n{matched}\n\n"
         f"API:            {base_url}/v1/children  (and the rest: see the docs)\n"
         f"API docs:       {base_url}/docs\n"
         f"OAuth metadata: {base_url}/.well-known/oauth-authorization-server\n\n"

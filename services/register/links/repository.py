@@ -146,3 +146,12 @@ async def refused_pairs(session: AsyncSession) -> list[tuple[int, int]]:
         select(Link.sibling_group_id, Link.household_id).where(Link.status == LinkStatus.REFUSED)
     )
     return [(g, h) for g, h in rows.all()]
+
+
+async def latest_adopted(session: AsyncSession) -> LinkRow | None:
+    row = (
+        await session.execute(
+            _rows().where(Link.status == LinkStatus.ADOPTED).order_by(Link.adoption_order_on.desc(), Link.id).limit(1)
+        )
+    ).one_or_none()
+    return LinkRow(*row) if row else None

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden, InvalidInput
@@ -529,3 +531,16 @@ async def ensure_no_active_link(ctx: RequestContext, *, sibling_group_id: int | 
 
 async def household_has_active_link(ctx: RequestContext, household_id: int) -> bool:
     return bool(await repository.active_statuses_of_household(ctx.session, household_id))
+
+
+async def describe_a_recent_adoption(session: AsyncSession) -> str:
+    """One link's journey in a few lines (what `demo` prints)."""
+    row = await repository.latest_adopted(session)
+    if row is None:
+        return "No link has reached an adoption order yet."
+    days = [(s.step.step, s.step.occurred_on) for s in await repository.steps(session, row.link.id)]
+    journey = "; ".join(f"{step} {on.isoformat()}" for step, on in days)
+    return (
+        f"A link's journey: {row.link.ref}, children {row.sibling_group_ref} ({row.child_agency_ref}) with household "
+        f"{row.household_ref} ({row.household_agency_ref}): {journey}. See GET /v1/links/{row.link.ref}."
+    )

@@ -6,20 +6,29 @@ live placement.
 """
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.refs import new_ref
 from services.register.fees.service import raise_due_fees
+from services.register.links.models import Link, LinkStep
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup, need_column_name
 from services.register.seed import repository
 from services.register.seed.calibration import calibration_report, format_report
 from services.register.seed.generate import AgencyRow, SyntheticRegister, generate_register
-from services.register.vocabulary import AgencyKind
+from services.register.vocabulary import AgencyKind, LinkOrigin, LinkStatus
 
 SEEDED_BY = "seed:synthetic"
+LINK_STEP_DAYS = (
+    (LinkStatus.REQUESTED, "requested_on"),
+    (LinkStatus.AGREED, "agreed_on"),
+    (LinkStatus.PANEL, "panel_on"),
+    (LinkStatus.DECIDED, "decided_on"),
+    (LinkStatus.PLACED, "placed_on"),
+    (LinkStatus.ADOPTED, "adoption_order_on"),
+)
 
 
 class RegisterNotEmpty(Exception):
@@ -116,6 +125,65 @@ async def _households(session: AsyncSession, households: list[dict[str, Any]], a
     return await repository.insert_returning_ids(session, Household, rows)
 
 
+def _link_days(history: dict[str, Any]) -> dict[str, date | None]:
+    """A past link's steps, on days consistent with the generated dates: requested up to five
+    weeks before the match decision (not before the placement order), agreed and the panel
+    in between, decided on the group's match day, placed, and the order where made."""
+    decided: date = history["group"]["matched_on"]
+    earliest = min(
+        child["placement_order_on"] or child["should_be_placed_on"] for child in history["group"]["children"]
+    )
+    requested = min(decided, max(earliest, decided - timedelta(days=35)))
+    span = (decided - requested).days
+    return {
+        "requested_on": requested,
+        "agreed_on": requested + timedelta(days=span // 3),
+        "panel_on": requested + timedelta(days=2 * span // 3),
+        "decided_on": decided,
+        "placed_on": history["placed_on"],
+        "adoption_order_on": history["adoption_order_on"],
+    }
+
+
+async def _link_history(
+    session: AsyncSession,
+    history: list[dict[str, Any]],
+    group_ids: list[int],
+    household_ids: list[int],
+    placement_ids: list[int],
+) -> int:
+    """Every past placement came through a link: the link and its steps, as if recorded."""
+    placements = {p.id: p for p in await repository.placements_by_ids(session, placement_ids)}
+    rows, days = [], []
+    for group_id, household_id, placement_id, h in zip(group_ids, household_ids, placement_ids, history, strict=True):
+        placement = placements[placement_id]
+        on = _link_days(h)
+        days.append(on)
+        rows.append(
+            {
+                "ref": new_ref("L"),
+                "sibling_group_id": group_id,
+                "household_id": household_id,
+                "child_agency_id": placement.child_agency_id,
+                "household_agency_id": placement.household_agency_id,
+                "status": LinkStatus.ADOPTED if on["adoption_order_on"] else LinkStatus.PLACED,
+                "origin": LinkOrigin.FAMILY_FINDER,
+                "origin_reason": "synthetic history",
+                "placement_id": placement_id,
+                **on,
+            }
+        )
+    link_ids = await repository.insert_returning_ids(session, Link, rows)
+    steps = [
+        {"link_id": link_id, "step": step, "occurred_on": on[field], "recorded_by": SEEDED_BY}
+        for link_id, on in zip(link_ids, days, strict=True)
+        for step, field in LINK_STEP_DAYS
+        if on[field] is not None
+    ]
+    await repository.insert_rows(session, LinkStep, steps)
+    return len(link_ids)
+
+
 async def load_register(session: AsyncSession, register: SyntheticRegister) -> dict[str, int]:
     if not await repository.is_empty(session):
         raise RegisterNotEmpty("the register already has agencies: the synthetic set loads only into an empty one")
@@ -142,6 +210,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
             for group_id, household_id, h in zip(placed_groups, placed_households, history, strict=True)
         ],
     )
+    links = await _link_history(session, history, placed_groups, placed_households, placement_ids)
     lines = 0
     placements = await repository.placements_by_ids(session, placement_ids)
     for placement in placements:
@@ -152,6 +221,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
         "waiting children": sum(len(g["children"]) for g in register.groups),
         "households": len(register.households),
         "past placements": len(placement_ids),
+        "past links": links,
         "fee lines": lines,
     }
 

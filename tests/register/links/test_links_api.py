@@ -383,3 +383,25 @@ async def test_links_are_seen_only_by_their_two_agencies(client, auth, pair):
         seen[agency] = (len(listed), one.status_code)
     assert seen == {"RAA-N": (1, 200), "LA-N1": (1, 200), "RAA-S": (1, 200), "VAA-1": (0, 403), "LA-S1": (0, 403)}
     assert (await client.get("/v1/links", headers=auth("children:read"))).status_code == 403  # links:read needed
+
+
+async def test_the_demo_describes_a_recent_adoption_step_by_step(client, auth, connection, pair):
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.register.links.service import describe_a_recent_adoption
+
+    north, south = auth(agency="RAA-N"), auth(agency="RAA-S")
+    link = await ok(await request(client, auth, pair), 201)
+    for name, body, who in (
+        ("agree", {"on": day(35)}, south),
+        ("panel", {"on": day(30), "recommendation": "recommended"}, north),
+        ("decide", {"on": day(25)}, north),
+        ("place", {"on": day(20)}, north),
+        ("adoption-order", {"on": day(1)}, north),
+    ):
+        link = await ok(await step(client, who, link, name, body))
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        text_ = await describe_a_recent_adoption(session)
+    assert link.json()["ref"] in text_
+    assert f"requested {day(40)}; agreed {day(35)}; panel {day(30)}; decided {day(25)}" in text_
+    assert f"placed {day(20)}; adopted {day(1)}" in text_

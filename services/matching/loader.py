@@ -12,26 +12,27 @@ from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from services.matching.engine.arrays import N_NEEDS, NO_RELIGION, Households, Units
+from services.matching.engine.arrays import Households, Units
+from services.matching.engine.encode import (
+    ChildRecord,
+    HouseholdRecord,
+    Languages,
+    households_from_records,
+    units_from_children,
+)
 from services.matching.models import DeclinedPair
 from services.register.links.models import Link
 from services.register.models import Agency, Child, Household, SiblingGroup, need_column_name
 from services.register.vocabulary import (
     ACTIVE_LINK_STATUSES,
-    DISABILITY_NEEDS,
-    DISABILITY_THRESHOLD,
     NEEDS,
-    Ethnicity,
     HouseholdStatus,
     LinkStatus,
     Region,
-    Religion,
     SiblingGroupStatus,
 )
 
-REGIONS = list(Region)
-ETHNICITIES = list(Ethnicity)
-RELIGIONS = [r for r in Religion if r is not Religion.NONE]
+NEED_COLUMNS = [need_column_name(need) for need in NEEDS]
 LA = aliased(Agency, name="la")
 RAA = aliased(Agency, name="raa")
 
@@ -73,25 +74,6 @@ def in_active_link(column: InstrumentedAttribute[int], key: InstrumentedAttribut
     return exists().where(column == key, Link.status.in_(ACTIVE_LINK_STATUSES))
 
 
-def months_between(born: date, today: date) -> int:
-    return (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
-
-
-class Languages:
-    """Languages as bits of a 32-bit mask, in alphabetical order (deterministic). Beyond 32
-    languages bits are shared, which can only make two languages look shared: a soft
-    preference, never a hard rule."""
-
-    def __init__(self, names: set[str]) -> None:
-        self.bit = {name: 1 << (i % 32) for i, name in enumerate(sorted(names))}
-
-    def mask(self, names: list[str]) -> int:
-        value = 0
-        for name in names:
-            value |= self.bit.get(name, 0)
-        return value
-
-
 async def load_pool(
     session: AsyncSession, *, today: date, scope: Scope = Scope(), group_ids: list[int] | None = None
 ) -> Pool:
@@ -128,10 +110,10 @@ async def load_pool(
     for child in children:
         by_group[child.sibling_group_id].append(child)
     kept = [(g.id, g.ref) for g in groups if by_group[g.id]]  # an empty group is never matched
-    languages = Languages(
-        {lang for c in children for lang in c.languages} | {lang for h in households for lang in h.languages}
-    )
-    units = units_from_children([by_group[gid] for gid, _ in kept], today, languages)
+    child_records = {c.id: child_record(c) for c in children}
+    household_records = [household_record(h) for h in households]
+    languages = Languages.of(child_records.values(), household_records)
+    units = units_from_children([[child_records[c.id] for c in by_group[gid]] for gid, _ in kept], today, languages)
     # Pairs a family finder declined, and pairs a household's agency refused: never again.
     declined_rows = (await session.execute(select(DeclinedPair.sibling_group_id, DeclinedPair.household_id))).all()
     declined_rows += (
@@ -145,7 +127,7 @@ async def load_pool(
     declined = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
     return Pool(
         units=units,
-        households=households_from_records(households, languages),
+        households=households_from_records(household_records, languages),
         group_ids=np.array([gid for gid, _ in kept], dtype=np.int64),
         group_refs=[ref for _, ref in kept],
         household_ids=np.array([h.id for h in households], dtype=np.int64),
@@ -160,66 +142,36 @@ async def load_pool(
     )
 
 
-def units_from_children(groups: list[list[Child]], today: date, languages: "Languages") -> Units:
-    """One unit per group of children (register rows, or anything with the same attributes)."""
-    n = len(groups)
-    needs = np.zeros((n, N_NEEDS), dtype=np.int8)
-    excluded = np.zeros((n, len(REGIONS)), dtype=bool)
-    columns = [need_column_name(need) for need in NEEDS]
-    disability = [NEEDS.index(need) for need in DISABILITY_NEEDS]
-    ages, waits, birth_lat, birth_lon = [], [], [], []
-    for i, children in enumerate(groups):
-        for child in children:
-            needs[i] = np.maximum(needs[i], [getattr(child, c) for c in columns])
-            for region in child.excluded_regions:
-                excluded[i, REGIONS.index(Region(region))] = True
-        ages.append([months_between(c.date_of_birth, today) for c in children])
-        waits.append(max((today - c.waiting_since).days for c in children))
-        located = [c for c in children if c.birth_family_latitude is not None]
-        birth_lat.append(np.mean([c.birth_family_latitude for c in located]) if located else np.nan)
-        birth_lon.append(np.mean([c.birth_family_longitude for c in located]) if located else np.nan)
-    first = [children[0] for children in groups]
-    religion = [NO_RELIGION if c.religion is Religion.NONE else RELIGIONS.index(c.religion) for c in first]
-    return Units(
-        size=np.array([len(g) for g in groups], dtype=np.int16),
-        age_min_months=np.array([min(a) for a in ages], dtype=np.int16),
-        age_max_months=np.array([max(a) for a in ages], dtype=np.int16),
-        needs=needs,
-        days_waiting=np.array(waits, dtype=np.int32),
-        disabled=(needs[:, disability] >= int(DISABILITY_THRESHOLD)).any(axis=1),
-        minority_ethnic=np.array([any(c.ethnicity.is_minority for c in g) for g in groups], dtype=bool),
-        latitude=np.array([np.mean([c.latitude for c in g]) for g in groups], dtype=np.float64),
-        longitude=np.array([np.mean([c.longitude for c in g]) for g in groups], dtype=np.float64),
-        excluded_regions=excluded,
-        birth_latitude=np.array(birth_lat, dtype=np.float64),
-        birth_longitude=np.array(birth_lon, dtype=np.float64),
-        min_distance_km=np.array([max(c.min_distance_km for c in g) for g in groups], dtype=np.float64),
-        ethnicity=np.array([ETHNICITIES.index(c.ethnicity) for c in first], dtype=np.int8),
-        religion=np.array(religion, dtype=np.int8),
-        languages=np.array(
-            [languages.mask([lang for c in g for lang in c.languages]) for g in groups], dtype=np.uint32
-        ),
-        contact_plan=np.array([max(c.contact_plan for c in g) for g in groups], dtype=np.int8),
-        available=np.ones(n, dtype=bool),
+def child_record(child: Child) -> ChildRecord:
+    return ChildRecord(
+        date_of_birth=child.date_of_birth,
+        waiting_since=child.waiting_since,
+        needs=tuple(getattr(child, column) for column in NEED_COLUMNS),
+        ethnicity=child.ethnicity,
+        religion=child.religion,
+        languages=tuple(child.languages),
+        latitude=child.latitude,
+        longitude=child.longitude,
+        contact_plan=child.contact_plan,
+        excluded_regions=tuple(Region(region) for region in child.excluded_regions),
+        birth_family_latitude=child.birth_family_latitude,
+        birth_family_longitude=child.birth_family_longitude,
+        min_distance_km=child.min_distance_km,
     )
 
 
-def households_from_records(households: list[Household], languages: "Languages") -> Households:
-    columns = [need_column_name(need) for need in NEEDS]
-    religion = [NO_RELIGION if h.religion is Religion.NONE else RELIGIONS.index(h.religion) for h in households]
-    return Households(
-        available=np.ones(len(households), dtype=bool),
-        capacity=np.array([h.approved_children for h in households], dtype=np.int16),
-        age_min_months=np.array([h.age_min_years * 12 for h in households], dtype=np.int16),
-        # "Approved up to 4" takes a child until their fifth birthday.
-        age_max_months=np.array([h.age_max_years * 12 + 11 for h in households], dtype=np.int16),
-        can_meet=np.array([[getattr(h, c) for c in columns] for h in households], dtype=np.int8).reshape(-1, N_NEEDS),
-        accepts_siblings=np.array([h.accepts_sibling_group for h in households], dtype=bool),
-        region=np.array([REGIONS.index(h.region) for h in households], dtype=np.int8),
-        latitude=np.array([h.latitude for h in households], dtype=np.float64),
-        longitude=np.array([h.longitude for h in households], dtype=np.float64),
-        ethnicity=np.array([ETHNICITIES.index(h.ethnicity) for h in households], dtype=np.int8),
-        religion=np.array(religion, dtype=np.int8),
-        languages=np.array([languages.mask(h.languages) for h in households], dtype=np.uint32),
-        contact_openness=np.array([h.contact_openness for h in households], dtype=np.int8),
+def household_record(household: Household) -> HouseholdRecord:
+    return HouseholdRecord(
+        approved_children=household.approved_children,
+        age_min_years=household.age_min_years,
+        age_max_years=household.age_max_years,
+        can_meet=tuple(getattr(household, column) for column in NEED_COLUMNS),
+        accepts_sibling_group=household.accepts_sibling_group,
+        region=household.region,
+        latitude=household.latitude,
+        longitude=household.longitude,
+        ethnicity=household.ethnicity,
+        religion=household.religion,
+        languages=tuple(household.languages),
+        contact_openness=household.contact_openness,
     )

@@ -1,25 +1,138 @@
 """Every policy over the same replications: population r is drawn from seed + r once and
-run under each policy (common random numbers)."""
+run under each policy (common random numbers); then the out-of-sample check and the
+sensitivity of the headline to each key assumption."""
 
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from services.matching.simulation.model import Assumptions, draw_population
 from services.matching.simulation.report import Metrics, metrics
-from services.matching.simulation.simulate import MATCHERS, POLICIES, run
+from services.matching.simulation.simulate import POLICIES, run
+
+# The 2022 balance (Coram-i / ASGLB): 2,020 children and 2,480 households waiting, against
+# 2,940 and 1,420 in 2025.
+STOCKS_2022 = (2_020, 2_480)
+STOCKS_2025 = (2_940, 1_420)
+# The headline compares these two arms; the sensitivity section moves it.
+HEADLINE = ("status_quo", "optimal")
+# Assumptions moved ±25% in the sensitivity section: those that do not change who arrives,
+# so each moved run shares the replication's population (the comparison stays paired).
+SENSITIVITY = (
+    "attention_per_week",
+    "preferences.per_year_of_age",
+    "preferences.disability",
+    "preferences.per_100_km",
+    "own_agency_first_weeks",
+)
 
 
-def replicate(
+@dataclass
+class Experiment:
+    assumptions: Assumptions
+    seed: int
+    arms: dict[str, list[Metrics]]
+    out_of_sample: list[Metrics] = field(default_factory=list)
+    out_of_sample_assumptions: Assumptions | None = None
+    # (assumption, factor) -> per replication, the headline arms' metrics under the moved assumption
+    sensitivity: dict[tuple[str, float], dict[str, list[Metrics]]] = field(default_factory=dict)
+
+
+def moved(a: Assumptions, name: str, factor: float) -> Assumptions:
+    """`a` with one assumption multiplied by `factor` (whole numbers stay whole; a probability
+    stays at most 1)."""
+    if name.startswith("preferences."):
+        key = name.split(".", 1)[1]
+        return replace(a, preferences=replace(a.preferences, **{key: getattr(a.preferences, key) * factor}))
+    value = getattr(a, name)
+    changes: dict[str, Any] = {name: round(value * factor) if isinstance(value, int) else min(value * factor, 1.0)}
+    return replace(a, **changes)
+
+
+def balance_2022(a: Assumptions) -> Assumptions:
+    """The 2024/25 model with the households of 2022: approvals raised by what would keep
+    1,060 more households waiting against the same withdrawal hazard (a surplus household
+    leaves only by withdrawing). Children's arrivals are unchanged: the model must produce
+    the 2022 children's stock and wait by itself."""
+    surplus = STOCKS_2022[1] - STOCKS_2025[1]
+    return replace(a, households_per_year=a.households_per_year + surplus * a.household_withdrawal_per_week * 52)
+
+
+def steps(
+    replications: int, policies: tuple[str, ...], out_of_sample_replications: int, sensitivity_replications: int
+) -> int:
+    """How many policy runs `experiment` makes (for a progress bar)."""
+    moves = sensitivity_replications * len(SENSITIVITY) * 2 * len(HEADLINE)
+    return replications * len(policies) + out_of_sample_replications + moves
+
+
+def experiment(
     a: Assumptions,
     *,
     replications: int,
     seed: int,
-    policies: tuple[str, ...] = POLICIES,
+    policies: tuple[str, ...] = tuple(POLICIES),
+    out_of_sample_replications: int = 2,
+    sensitivity_replications: int = 0,
+    workers: int = 1,
     on_step: Callable[[], None] = lambda: None,
+) -> Experiment:
+    """Every run, as tasks that each draw one population and run some policies on it; with
+    `workers` > 1 the tasks run in that many processes. The result does not depend on
+    `workers`: each task draws from its own seed."""
+    past = balance_2022(a)
+    tasks: list[Task] = [(a, seed + r, [(a, p) for p in policies]) for r in range(replications)]
+    tasks += [(past, seed + r, [(past, "status_quo")]) for r in range(out_of_sample_replications)]
+    moves = [(name, r) for r in range(sensitivity_replications) for name in SENSITIVITY]
+    tasks += [(a, seed + r, [(moved(a, name, f), p) for f in FACTORS for p in HEADLINE]) for name, r in moves]
+    done = _run_tasks(tasks, workers, on_step)
+    result = Experiment(a, seed, {p: [done[r][k] for r in range(replications)] for k, p in enumerate(policies)})
+    if out_of_sample_replications:
+        result.out_of_sample_assumptions = past
+        result.out_of_sample = [done[replications + r][0] for r in range(out_of_sample_replications)]
+    first = replications + out_of_sample_replications
+    for i, (name, _) in enumerate(moves):
+        for k, (f, policy) in enumerate((f, p) for f in FACTORS for p in HEADLINE):
+            result.sensitivity.setdefault((name, f), {p: [] for p in HEADLINE})[policy].append(done[first + i][k])
+    return result
+
+
+FACTORS = (0.75, 1.25)
+# (assumptions to draw the population with, its seed, the (assumptions, policy) runs on it)
+Task = tuple[Assumptions, int, list[tuple[Assumptions, str]]]
+
+
+def _task(draw: Assumptions, seed: int, runs: list[tuple[Assumptions, str]]) -> list[Metrics]:
+    population = draw_population(draw, seed)
+    return [metrics(population, a, run(population, a, POLICIES[policy], policy)) for a, policy in runs]
+
+
+def _run_tasks(tasks: list[Task], workers: int, on_step: Callable[[], None]) -> list[list[Metrics]]:
+    done: list[list[Metrics]] = [[] for _ in tasks]
+    if workers <= 1:
+        for i, task in enumerate(tasks):
+            done[i] = _task(*task)
+            for _ in task[2]:
+                on_step()
+        return done
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_task, *task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            done[i] = future.result()
+            for _ in tasks[i][2]:
+                on_step()
+    return done
+
+
+def replicate(
+    a: Assumptions, *, replications: int, seed: int, policies: tuple[str, ...] = tuple(POLICIES)
 ) -> dict[str, list[Metrics]]:
-    results: dict[str, list[Metrics]] = {p: [] for p in policies}
-    for r in range(replications):
-        population = draw_population(a, seed + r)
-        for policy in policies:
-            results[policy].append(metrics(population, a, run(population, a, MATCHERS[policy], policy)))
-            on_step()
-    return results
+    """The arms only (no out-of-sample check, no sensitivity)."""
+    return experiment(a, replications=replications, seed=seed, policies=policies, out_of_sample_replications=0).arms
+
+
+def quick(a: Assumptions) -> Assumptions:
+    """A small run for tests and a first look (under 20 s): 5% of England, a shorter horizon."""
+    return replace(a, scale=0.05, years=2, warmup_years=4)

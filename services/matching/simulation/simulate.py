@@ -1,18 +1,33 @@
-"""Runs one policy, week by week, over a drawn population. Matching goes through the live
-engine (`eligibility_mask`, `candidate_edges`, `propose`): no scorer is re-implemented."""
+"""Runs one policy, week by week, over a drawn population.
+
+Each week every waiting household pays attention with the same probability in every
+policy; the policy decides which child each attentive household is shown (by browsing, or
+by a proposal the engine makes), and the household accepts or not by the same preference
+model. National proposals go through the live engine (`candidate_edges`, `propose`): no
+scorer is re-implemented here.
+"""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from services.matching.engine.eligibility import eligibility_mask
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import candidate_edges, propose
-from services.matching.simulation.model import Assumptions, Population, units_at
+from services.matching.simulation.model import Assumptions, Population, acceptance, units_at, utility
 
-POLICIES = ("status_quo", "national_greedy", "national_optimal", "national_lexicographic")
 NOT_ARRIVED, WAITING, LINKED, PLACED, WITHDRAWN = range(5)
+# The scoring policy without its priority points (waiting time, sibling group, age, disability,
+# ethnicity): the solver then maximises compatibility alone.
+NO_PRIORITY = replace(
+    ScoringPolicy(),
+    wait_points_per_30_days=0,
+    sibling_group_points=0,
+    aged_five_plus_points=0,
+    disability_points=0,
+    minority_ethnic_points=0,
+)
 
 
 @dataclass
@@ -21,165 +36,178 @@ class Outcome:
     unit_state: np.ndarray
     placed_week: np.ndarray  # -1 when not placed
     placed_household: np.ndarray
-    withdrawn_week: np.ndarray
+    withdrawn_week: np.ndarray  # the week the child's plan changed, -1 when it did not
+    household_withdrawn_week: np.ndarray
+    household_state: np.ndarray
     waiting_children: list[int] = field(default_factory=list)  # per week, waiting or in introductions
     waiting_households: list[int] = field(default_factory=list)
     long_waiting_children: list[int] = field(default_factory=list)  # waited 78+ weeks, per week
+    proposals: int = 0  # children considered by a household (browsed or proposed)
+    accepted: int = 0
 
 
-Matcher = Callable[[Population, Assumptions, ScoringPolicy, np.ndarray, np.ndarray, set, int], list[tuple[int, int]]]
+# Per household, the units it declined or whose link with it failed: never shown again.
+Declined = dict[int, set[int]]
+# (population, assumptions, waiting units, attentive households, declined, week) -> (unit, household) pairs
+Shown = Callable[[Population, Assumptions, np.ndarray, np.ndarray, Declined, int], list[tuple[int, int]]]
 
 
-def _declined_local(
-    declined: set[tuple[int, int]], rows: np.ndarray, cols: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _declined_local(declined: Declined, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The declined pairs among these units and households, as positions in `rows` and `cols`."""
     row_at = {u: i for i, u in enumerate(rows.tolist())}
-    col_at = {h: j for j, h in enumerate(cols.tolist())}
-    pairs = [(row_at[u], col_at[h]) for u, h in declined if u in row_at and h in col_at]
+    pairs = [(row_at[u], j) for j, h in enumerate(cols.tolist()) for u in declined.get(h, ()) if u in row_at]
     return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64)
 
 
-def status_quo(
-    pop: Population,
-    a: Assumptions,
-    policy: ScoringPolicy,
-    waiting: np.ndarray,
-    free: np.ndarray,
-    declined: set,
-    week: int,
-) -> list[tuple[int, int]]:
-    """Today's catalogue: some households enquire each week and, first come first served in
-    order of approval, each takes the eligible child it prefers among the profiles it can
-    see (its own agency's children only, in their first weeks): the youngest, and a child
-    without a disability (counted as so many months older) first ("advertised but not
-    chosen")."""
-    enquiring = free[pop.enquiry_draws[free, week] < a.status_quo_enquiry_per_week]
-    if not len(waiting) or not len(enquiring):
-        return []
-    mask = eligibility_mask(
-        units_at(pop, waiting, week),
-        pop.households.take(enquiring),
-        np.arange(len(waiting)),
-        _declined_local(declined, waiting, enquiring),
-    )
-    local = (week - pop.unit_arrival[waiting]) < a.status_quo_local_weeks
-    mask[local] &= pop.household_agency[enquiring][None, :] == pop.unit_agency[waiting[local]][:, None]
-    preference = np.argsort(
-        pop.units.age_max_months[waiting] + a.status_quo_disability_as_months * pop.units.disabled[waiting],
-        kind="stable",
-    )
-    mask = mask[preference]
-    taken = np.zeros(len(waiting), dtype=bool)
-    links = []
-    for j in np.argsort(pop.household_arrival[enquiring], kind="stable"):
-        options = np.flatnonzero(mask[:, j] & ~taken)
-        if len(options):
-            taken[options[0]] = True
-            links.append((int(waiting[preference[options[0]]]), int(enquiring[j])))
-    return links
+def browsing(own_agency_first: bool) -> Shown:
+    """Households read the profiles they may see and each, in order of approval, enquires
+    about the eligible child it wants most that no one has taken this week. With
+    `own_agency_first`, a child is shown only to its own agency's households in its first
+    weeks (agencies look in house first, which saves the interagency fee)."""
+
+    def shown(
+        pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
+    ) -> list[tuple[int, int]]:
+        if not len(waiting) or not len(attentive):
+            return []
+        units = units_at(pop, waiting, week)
+        visible = eligibility_mask(
+            units,
+            pop.households.take(attentive),
+            np.arange(len(waiting)),
+            _declined_local(declined, waiting, attentive),
+        )
+        if own_agency_first:
+            local = (week - pop.unit_arrival[waiting]) < a.profile_ready_weeks + a.own_agency_first_weeks
+            visible[local] &= pop.household_agency[attentive][None, :] == pop.unit_agency[waiting[local]][:, None]
+        wanted = np.where(visible, utility(pop, a.preferences, units, waiting, attentive), -np.inf)
+        pairs = []
+        for j in np.argsort(pop.household_arrival[attentive], kind="stable"):
+            best = int(np.argmax(wanted[:, j]))
+            if np.isfinite(wanted[best, j]):
+                wanted[best, :] = -np.inf  # one enquiry at a time for a child
+                pairs.append((int(waiting[best]), int(attentive[j])))
+        return pairs
+
+    return shown
 
 
 def national_greedy(
-    pop: Population,
-    a: Assumptions,
-    policy: ScoringPolicy,
-    waiting: np.ndarray,
-    free: np.ndarray,
-    declined: set,
-    week: int,
+    pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
 ) -> list[tuple[int, int]]:
-    """Weekly, the longest-waiting unit takes its best-scoring eligible household, and so on."""
-    if not len(waiting) or not len(free):
+    """The longest-waiting unit is proposed to its best-scoring attentive household, and so on."""
+    if not len(waiting) or not len(attentive):
         return []
     units = units_at(pop, waiting, week)
-    edges = candidate_edges(units, pop.households.take(free), policy, declined=_declined_local(declined, waiting, free))
+    edges = candidate_edges(
+        units, pop.households.take(attentive), ScoringPolicy(), declined=_declined_local(declined, waiting, attentive)
+    )
     order = np.lexsort((edges.cols, -edges.scores, -units.days_waiting[edges.rows]))
-    taken_units, taken_households, links = set(), set(), []
+    taken_units, taken_households, pairs = set(), set(), []
     for row, col in zip(edges.rows[order].tolist(), edges.cols[order].tolist(), strict=True):
         if row not in taken_units and col not in taken_households:
             taken_units.add(row)
             taken_households.add(col)
-            links.append((int(waiting[row]), int(free[col])))
-    return _accepted(pop, a, links, week)
+            pairs.append((int(waiting[row]), int(attentive[col])))
+    return pairs
 
 
-def _optimal(lexicographic: bool) -> Matcher:
-    def match(
-        pop: Population,
-        a: Assumptions,
-        policy: ScoringPolicy,
-        waiting: np.ndarray,
-        free: np.ndarray,
-        declined: set,
-        week: int,
+def national_optimal(policy: ScoringPolicy, *, lexicographic: bool = False) -> Shown:
+    """The engine's maximum-weight assignment of waiting units to attentive households."""
+
+    def shown(
+        pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
     ) -> list[tuple[int, int]]:
-        if not len(waiting) or not len(free):
+        if not len(waiting) or not len(attentive):
             return []
         result = propose(
             units_at(pop, waiting, week),
-            pop.households.take(free),
+            pop.households.take(attentive),
             policy,
-            declined=_declined_local(declined, waiting, free),
+            declined=_declined_local(declined, waiting, attentive),
             lexicographic=lexicographic,
             shortlist_k=1,
         )
-        links = [(int(waiting[i]), int(free[j])) for i, j in enumerate(result.assignment.tolist()) if j >= 0]
-        return _accepted(pop, a, links, week)
+        return [(int(waiting[i]), int(attentive[j])) for i, j in enumerate(result.assignment.tolist()) if j >= 0]
 
-    return match
-
-
-def _accepted(pop: Population, a: Assumptions, links: list[tuple[int, int]], week: int) -> list[tuple[int, int]]:
-    return [(u, h) for u, h in links if pop.search_draws[u, week] < a.national_proposal_acceptance]
+    return shown
 
 
-MATCHERS: dict[str, Matcher] = {
-    "status_quo": status_quo,
+# The arms, each adding one cause to the one before: national pooling of profiles, then
+# proposals chosen by a solver, then the priority points, then the 18-month priority.
+POLICIES: dict[str, Shown] = {
+    "status_quo": browsing(own_agency_first=True),
+    "pooled_browsing": browsing(own_agency_first=False),
     "national_greedy": national_greedy,
-    "national_optimal": _optimal(False),
-    "national_lexicographic": _optimal(True),
+    "optimal_no_priority": national_optimal(NO_PRIORITY),
+    "optimal": national_optimal(ScoringPolicy()),
+    "lexicographic": national_optimal(ScoringPolicy(), lexicographic=True),
+}
+LABELS = {
+    "status_quo": "status quo (browse, own agency first)",
+    "pooled_browsing": "national pooling, same browsing",
+    "national_greedy": "national greedy",
+    "optimal_no_priority": "national optimal, no priority points",
+    "optimal": "national optimal with priority points",
+    "lexicographic": "national optimal, 18-month lexicographic",
 }
 
 
-def never_match(*args: object) -> list[tuple[int, int]]:
+def never_shown(*args: object) -> list[tuple[int, int]]:
     return []
 
 
-def run(pop: Population, a: Assumptions, matcher: Matcher, name: str, policy: ScoringPolicy | None = None) -> Outcome:
-    if policy is None:
-        policy = ScoringPolicy()
+def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
     n_units, n_households = len(pop.unit_arrival), len(pop.household_arrival)
     unit_state = np.zeros(n_units, dtype=np.int8)
     household_state = np.zeros(n_households, dtype=np.int8)
-    placed_week = np.full(n_units, -1)
-    placed_household = np.full(n_units, -1)
-    withdrawn_week = np.full(n_units, -1)
+    outcome = Outcome(
+        name,
+        unit_state,
+        placed_week=np.full(n_units, -1),
+        placed_household=np.full(n_units, -1),
+        withdrawn_week=np.full(n_units, -1),
+        household_withdrawn_week=np.full(n_households, -1),
+        household_state=household_state,
+    )
     attempts = np.zeros(n_units, dtype=np.int64)
     links: dict[int, tuple[int, int]] = {}  # unit -> (household, week the introductions end)
-    declined: set[tuple[int, int]] = set()
-    outcome = Outcome(name, unit_state, placed_week, placed_household, withdrawn_week)
+    declined: Declined = {}
     sizes = pop.units.size
     for week in range(a.weeks):
-        unit_state[(pop.unit_arrival + a.profile_ready_weeks == week)] = WAITING
-        household_state[(pop.household_arrival == week)] = WAITING
+        unit_state[pop.unit_arrival + a.profile_ready_weeks == week] = WAITING
+        household_state[pop.household_arrival == week] = WAITING
         leaving = (unit_state == WAITING) & (pop.plan_changes <= week)
-        unit_state[leaving], withdrawn_week[leaving] = WITHDRAWN, week
-        household_state[(household_state == WAITING) & (pop.household_withdraws <= week)] = WITHDRAWN
+        unit_state[leaving], outcome.withdrawn_week[leaving] = WITHDRAWN, week
+        leaving = (household_state == WAITING) & (pop.household_withdraws <= week)
+        household_state[leaving], outcome.household_withdrawn_week[leaving] = WITHDRAWN, week
         for unit, (household, ends) in list(links.items()):
             if ends != week:
                 continue
             del links[unit]
             if pop.link_draws[unit, min(attempts[unit], pop.link_draws.shape[1] - 1)] < a.link_success:
                 unit_state[unit], household_state[household] = PLACED, PLACED
-                placed_week[unit], placed_household[unit] = week, household
+                outcome.placed_week[unit], outcome.placed_household[unit] = week, household
             else:
                 unit_state[unit], household_state[household] = WAITING, WAITING
-                declined.add((unit, household))
+                declined.setdefault(household, set()).add(unit)
             attempts[unit] += 1
-        waiting, free = np.flatnonzero(unit_state == WAITING), np.flatnonzero(household_state == WAITING)
-        for unit, household in matcher(pop, a, policy, waiting, free, declined, week):
-            unit_state[unit], household_state[household] = LINKED, LINKED
-            links[unit] = (household, week + a.introduction_weeks)
+        waiting = np.flatnonzero(unit_state == WAITING)
+        free = np.flatnonzero(household_state == WAITING)
+        attentive = free[pop.attention_draws[free, week] < a.attention_per_week]
+        pairs = shown(pop, a, waiting, attentive, declined, week)
+        if pairs:
+            units, households = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
+            wanted = utility(pop, a.preferences, units_at(pop, units, week), units, households)
+            chance = acceptance(np.diagonal(wanted))
+            outcome.proposals += len(pairs)
+            for (unit, household), p in zip(pairs, chance.tolist(), strict=True):
+                if pop.accept_draws[household, week] < p:
+                    unit_state[unit], household_state[household] = LINKED, LINKED
+                    links[unit] = (household, week + a.introduction_weeks)
+                    outcome.accepted += 1
+                else:
+                    declined.setdefault(household, set()).add(unit)
         in_system = (unit_state == WAITING) | (unit_state == LINKED)
         outcome.waiting_children.append(int(sizes[in_system].sum()))
         outcome.waiting_households.append(int((household_state == WAITING).sum()))

@@ -62,12 +62,18 @@ def naive_edges(units, households, n_units: int) -> Edges:
                 continue
             if units.excluded_regions[i, households.region[j]]:
                 continue
-            if (
-                units.min_distance_km[i] > 0
+            if units.contact_plan[i] > households.contact_openness[j]:
+                continue
+            if any(
+                units.min_distance_km[i, c] > 0
                 and haversine_km(
-                    units.birth_latitude[i], units.birth_longitude[i], households.latitude[j], households.longitude[j]
+                    units.birth_latitude[i, c],
+                    units.birth_longitude[i, c],
+                    households.latitude[j],
+                    households.longitude[j],
                 )
-                < units.min_distance_km[i]
+                < units.min_distance_km[i, c]
+                for c in range(units.min_distance_km.shape[1])
             ):
                 continue
             rows.append(i)

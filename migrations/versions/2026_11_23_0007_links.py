@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
 down_revision: str | None = "0005"
@@ -126,6 +127,9 @@ def upgrade() -> None:
     op.execute(
         "CREATE TRIGGER forbid_change BEFORE UPDATE OR DELETE ON link_steps FOR EACH ROW EXECUTE FUNCTION forbid_delete()"
     )
+    # A run explains the units it could not place, and proposals that are not a unit's top family.
+    op.add_column("match_proposals", sa.Column("no_eligible_household", postgresql.JSONB(), nullable=True))
+    op.add_column("match_proposals", sa.Column("not_top", postgresql.JSONB(), nullable=True))
     # Closed by the register when the children are linked elsewhere or leave it. (A new
     # enum value can be added inside the migration's transaction; it is used only later.)
     op.execute("ALTER TYPE interest_status ADD VALUE IF NOT EXISTS 'closed'")
@@ -138,6 +142,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("match_proposals", "not_top")
+    op.drop_column("match_proposals", "no_eligible_household")
     op.drop_constraint(op.f("ck_expressions_of_interest_outcome_known"), "expressions_of_interest", type_="check")
     op.drop_column("expressions_of_interest", "outcome")
     # PostgreSQL cannot drop an enum value: the type is rebuilt without it (closed

@@ -1,6 +1,7 @@
 """The matching service's read-only view of the register: the pool as engine arrays.
 
-Only SELECTs over the register's tables; the matching service writes only its own tables.
+Reads only (its SELECTs are in `matching/repository.py`); the matching service writes only
+its own tables.
 """
 
 import hashlib
@@ -8,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from services.matching.engine.arrays import Households, Units
+from services.matching import repository
+from services.matching.engine.arrays import NO_PAIRS, Households, Pairs, Units
 from services.matching.engine.encode import (
     ChildRecord,
     HouseholdRecord,
@@ -20,21 +20,10 @@ from services.matching.engine.encode import (
     households_from_records,
     units_from_children,
 )
-from services.matching.models import DeclinedPair
-from services.register.links.models import Link
-from services.register.models import Agency, Child, Household, SiblingGroup, need_column_name
-from services.register.vocabulary import (
-    ACTIVE_LINK_STATUSES,
-    NEEDS,
-    HouseholdStatus,
-    LinkStatus,
-    Region,
-    SiblingGroupStatus,
-)
+from services.register.models import Child, Household, need_column_name
+from services.register.vocabulary import NEEDS, Region
 
 NEED_COLUMNS = [need_column_name(need) for need in NEEDS]
-LA = aliased(Agency, name="la")
-RAA = aliased(Agency, name="raa")
 
 
 @dataclass(frozen=True)
@@ -55,6 +44,7 @@ class Pool:
     household_ids: np.ndarray
     household_refs: list[str]
     declined: tuple[np.ndarray, np.ndarray]
+    interests: Pairs = NO_PAIRS  # the household expressed interest in the unit
     counts: dict[str, int] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
@@ -64,67 +54,40 @@ class Pool:
             for value in vars(arrays).values():
                 digest.update(np.ascontiguousarray(value).tobytes())
         digest.update(self.group_ids.tobytes() + self.household_ids.tobytes())
-        for part in self.declined:
+        for part in (*self.declined, self.interests.units, self.interests.households):
             digest.update(part.tobytes())
         return digest.hexdigest()
-
-
-def in_active_link(column: InstrumentedAttribute[int], key: InstrumentedAttribute[int]) -> Exists:
-    """Units and households in an active link are out of the pool."""
-    return exists().where(column == key, Link.status.in_(ACTIVE_LINK_STATUSES))
 
 
 async def load_pool(
     session: AsyncSession, *, today: date, scope: Scope = Scope(), group_ids: list[int] | None = None
 ) -> Pool:
-    group_query = (
-        select(SiblingGroup.id, SiblingGroup.ref)
-        .join(LA, SiblingGroup.la_id == LA.id)
-        .join(RAA, LA.parent_raa_id == RAA.id)
-        .where(
-            SiblingGroup.status == SiblingGroupStatus.WAITING, ~in_active_link(Link.sibling_group_id, SiblingGroup.id)
-        )
+    """The waiting units and available households in scope (or just `group_ids`' units), as
+    engine arrays, with the pairs never to propose again and the pairs of mutual interest."""
+    groups = await repository.pool_groups(
+        session, regions=scope.regions, agency_refs=scope.agency_refs, group_ids=group_ids
     )
-    household_query = (
-        select(Household, Agency.ref)
-        .join(Agency, Household.approving_agency_id == Agency.id)
-        .where(Household.status == HouseholdStatus.APPROVED, ~in_active_link(Link.household_id, Household.id))
-    )
-    if group_ids is not None:
-        group_query = select(SiblingGroup.id, SiblingGroup.ref).where(SiblingGroup.id.in_(group_ids))
-    if scope.regions:
-        group_query = group_query.where(LA.region.in_(scope.regions))
-        household_query = household_query.where(Household.region.in_(scope.regions))
-    if scope.agency_refs:
-        group_query = group_query.where((LA.ref.in_(scope.agency_refs)) | (RAA.ref.in_(scope.agency_refs)))
-        household_query = household_query.where(Agency.ref.in_(scope.agency_refs))
-    groups = (await session.execute(group_query.order_by(SiblingGroup.id))).all()
-    ids = [g.id for g in groups]
-    children = list(
-        await session.scalars(
-            select(Child).where(Child.sibling_group_id.in_(ids)).order_by(Child.sibling_group_id, Child.id)
-        )
-    )
-    households = [h for h, _ in (await session.execute(household_query.order_by(Household.id))).all()]
+    ids = [gid for gid, _ in groups]
+    children = await repository.pool_children(session, ids)
+    households = await repository.pool_households(session, regions=scope.regions, agency_refs=scope.agency_refs)
     by_group: dict[int, list[Child]] = {gid: [] for gid in ids}
     for child in children:
         by_group[child.sibling_group_id].append(child)
-    kept = [(g.id, g.ref) for g in groups if by_group[g.id]]  # an empty group is never matched
+    kept = [(gid, ref) for gid, ref in groups if by_group[gid]]  # an empty group is never matched
     child_records = {c.id: child_record(c) for c in children}
     household_records = [household_record(h) for h in households]
     languages = Languages.of(child_records.values(), household_records)
     units = units_from_children([[child_records[c.id] for c in by_group[gid]] for gid, _ in kept], today, languages)
-    # Pairs a family finder declined, and pairs a household's agency refused: never again.
-    declined_rows = (await session.execute(select(DeclinedPair.sibling_group_id, DeclinedPair.household_id))).all()
-    declined_rows += (
-        await session.execute(select(Link.sibling_group_id, Link.household_id).where(Link.status == LinkStatus.REFUSED))
-    ).all()
     group_index = {gid: i for i, (gid, _) in enumerate(kept)}
     household_index = {h.id: j for j, h in enumerate(households)}
-    pairs = [
-        (group_index[g], household_index[h]) for g, h in declined_rows if g in group_index and h in household_index
-    ]
-    declined = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
+
+    def as_indices(rows: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [(group_index[g], household_index[h]) for g, h in rows if g in group_index and h in household_index]
+        return (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
+
+    # Pairs a family finder declined, and pairs a household's agency refused: never again.
+    declined = as_indices(await repository.never_again_pairs(session))
+    interested = as_indices(await repository.interest_pairs(session))
     return Pool(
         units=units,
         households=households_from_records(household_records, languages),
@@ -133,11 +96,13 @@ async def load_pool(
         household_ids=np.array([h.id for h in households], dtype=np.int64),
         household_refs=[h.ref for h in households],
         declined=declined,
+        interests=Pairs(*interested),
         counts={
             "units": len(kept),
             "children": sum(len(by_group[g]) for g, _ in kept),
             "households": len(households),
-            "declined_pairs": len(pairs),
+            "declined_pairs": len(declined[0]),
+            "interest_pairs": len(interested[0]),
         },
     )
 

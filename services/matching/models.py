@@ -84,6 +84,8 @@ class MatchProposal(Base):
     decided_by: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text, server_default="")
+    no_eligible_household: Mapped[dict[str, int] | None] = mapped_column(JSONB)
+    not_top: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class DeclinedPair(Base):

@@ -1,20 +1,28 @@
-"""All SQL of the matching service's own tables: policies, runs, proposals, declined pairs.
-
-(The read-only view of the register that a run matches over is `loader.py`.)
-"""
+"""All SQL of the matching service: its own tables (policies, runs, proposals, declined
+pairs), and the SELECTs of its read-only view of the register (the pool, `loader.py`)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import Exists, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from services.core.errors import Conflict, NotFound
 from services.matching.models import DeclinedPair, MatchProposal, MatchRun, ScoringPolicyVersion
 from services.matching.vocabulary import ProposalStatus, RunStatus
-from services.register.models import Household, SiblingGroup
+from services.register.links.models import Link
+from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
+from services.register.vocabulary import (
+    ACTIVE_LINK_STATUSES,
+    HouseholdStatus,
+    InterestStatus,
+    LinkStatus,
+    Region,
+    SiblingGroupStatus,
+)
 
 RUN_LOCK_KEY = 20261122  # pg_advisory_lock key of "a match run is in progress"
 
@@ -185,3 +193,76 @@ async def list_proposals(
         query = query.where(MatchProposal.id > after_id)
     rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))
     return [ProposalRow(p, g, h) for p, g, h in rows.all()]
+
+
+# --- the pool: read-only queries over the register --------------------------------------
+
+LA = aliased(Agency, name="la")
+RAA = aliased(Agency, name="raa")
+
+
+def in_active_link(column: InstrumentedAttribute[int], key: InstrumentedAttribute[int]) -> Exists:
+    """Units and households in an active link are out of the pool."""
+    return exists().where(column == key, Link.status.in_(ACTIVE_LINK_STATUSES))
+
+
+async def pool_groups(
+    session: AsyncSession, *, regions: tuple[Region, ...], agency_refs: tuple[str, ...], group_ids: list[int] | None
+) -> list[tuple[int, str]]:
+    """(id, ref) of the waiting groups in scope that are in no active link (or exactly
+    `group_ids`, for one child's live candidates), in id order."""
+    if group_ids is not None:
+        query = select(SiblingGroup.id, SiblingGroup.ref).where(SiblingGroup.id.in_(group_ids))
+    else:
+        query = (
+            select(SiblingGroup.id, SiblingGroup.ref)
+            .join(LA, SiblingGroup.la_id == LA.id)
+            .join(RAA, LA.parent_raa_id == RAA.id)
+            .where(SiblingGroup.status == SiblingGroupStatus.WAITING)
+            .where(~in_active_link(Link.sibling_group_id, SiblingGroup.id))
+        )
+        if regions:
+            query = query.where(LA.region.in_(regions))
+        if agency_refs:
+            query = query.where(LA.ref.in_(agency_refs) | RAA.ref.in_(agency_refs))
+    return [(gid, ref) for gid, ref in (await session.execute(query.order_by(SiblingGroup.id))).all()]
+
+
+async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Child]:
+    query = select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.sibling_group_id, Child.id)
+    return list(await session.scalars(query))
+
+
+async def pool_households(
+    session: AsyncSession, *, regions: tuple[Region, ...], agency_refs: tuple[str, ...]
+) -> list[Household]:
+    """Approved households in scope that are in no active link, in id order."""
+    query = (
+        select(Household)
+        .join(Agency, Household.approving_agency_id == Agency.id)
+        .where(Household.status == HouseholdStatus.APPROVED, ~in_active_link(Link.household_id, Household.id))
+    )
+    if regions:
+        query = query.where(Household.region.in_(regions))
+    if agency_refs:
+        query = query.where(Agency.ref.in_(agency_refs))
+    return list(await session.scalars(query.order_by(Household.id)))
+
+
+async def never_again_pairs(session: AsyncSession) -> list[tuple[int, int]]:
+    """(group id, household id): declined by a family finder or refused by a household's agency."""
+    declined = await session.execute(select(DeclinedPair.sibling_group_id, DeclinedPair.household_id))
+    refused = await session.execute(
+        select(Link.sibling_group_id, Link.household_id).where(Link.status == LinkStatus.REFUSED)
+    )
+    return [(g, h) for g, h in [*declined.all(), *refused.all()]]
+
+
+async def interest_pairs(session: AsyncSession) -> list[tuple[int, int]]:
+    """(group id, household id) where the household's interest is open or was answered yes."""
+    rows = await session.execute(
+        select(ExpressionOfInterest.sibling_group_id, ExpressionOfInterest.household_id).where(
+            ExpressionOfInterest.status.in_((InterestStatus.OPEN, InterestStatus.ACCEPTED))
+        )
+    )
+    return [(g, h) for g, h in rows.all()]

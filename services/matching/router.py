@@ -48,6 +48,8 @@ def proposal_read(row: ProposalRow) -> ProposalRead:
         reason=p.reason,
         decided_by=p.decided_by,
         decided_at=p.decided_at,
+        no_eligible_household=p.no_eligible_household,
+        not_top=p.not_top,
     )
 
 
@@ -138,12 +140,13 @@ async def candidates(
     ctx: MatchingReader, ref: str, today: Today, k: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> CandidatesRead:
     """A live ranked shortlist for a child (or sibling group ref), each score explained."""
-    group, version, ranked = await service.live_candidates(ctx, ref, k, today)
+    group, version, ranked, reasons = await service.live_candidates(ctx, ref, k, today)
     return CandidatesRead(
         sibling_group_ref=group.ref,
         status=group.status,
         policy_version=version,
         candidates=[Candidate(household_ref=h, score=sum(parts.values()), components=parts) for h, parts in ranked],
+        no_eligible_household=reasons,
     )
 
 

@@ -39,6 +39,15 @@ class ShortlistEntry(BaseModel):
     components: dict[str, int]
 
 
+class NotTopRead(BaseModel):
+    top_household_ref: str
+    top_score: int
+    proposed_for_sibling_group_ref: str | None = Field(description="The unit that household was proposed for")
+    swap_loss_points: int = Field(
+        description="How far the national total of scores falls if the two units swap households"
+    )
+
+
 class ProposalRead(BaseModel):
     ref: str
     sibling_group_ref: str
@@ -51,6 +60,14 @@ class ProposalRead(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     link_ref: str | None = Field(default=None, description="Accepted now: the link requested from it")
+    no_eligible_household: dict[str, int] | None = Field(
+        default=None,
+        description="No household could take this unit: how many households each hard rule rules out "
+        "(a household failing several rules counts under each)",
+    )
+    not_top: NotTopRead | None = Field(
+        default=None, description="The unit's top-scoring household went elsewhere: where, and what it would cost"
+    )
 
 
 class DecisionCreate(RequestModel):
@@ -70,6 +87,9 @@ class CandidatesRead(BaseModel):
     status: SiblingGroupStatus
     policy_version: int
     candidates: list[Candidate]
+    no_eligible_household: dict[str, int] | None = Field(
+        default=None, description="When there is no candidate: how many households each hard rule rules out"
+    )
 
 
 class PolicyCreate(RequestModel):

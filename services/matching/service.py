@@ -25,6 +25,7 @@ from services.core.database import create_sessionmaker, transaction
 from services.core.errors import Conflict, InvalidInput
 from services.core.refs import new_ref
 from services.matching import repository
+from services.matching.engine.eligibility import ruled_out_by
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import MatchResult, candidates_for_unit, propose
 from services.matching.engine.scoring import COMPONENTS, pair_components
@@ -40,7 +41,7 @@ from services.register.events import service as events
 from services.register.events.vocabulary import EventKind
 from services.register.links import service as links
 from services.register.models import SiblingGroup
-from services.register.vocabulary import SiblingGroupStatus
+from services.register.vocabulary import NEEDS, SiblingGroupStatus
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
             declined=pool.declined,
             lexicographic=run.lexicographic,
             shortlist_k=SHORTLIST_LENGTH,
+            interests=pool.interests,
+            need_names=NEEDS,
         )
         async with transaction(sessions, principal=run.requested_by, request_id=run.ref) as session:
             rows = _proposal_rows(run, pool, policy, result)
@@ -171,15 +174,14 @@ async def execute_run(engine: AsyncEngine, run: MatchRun, lock: AsyncConnection,
 def _proposal_rows(run: MatchRun, pool: Pool, policy: ScoringPolicy, result: MatchResult) -> list[dict[str, Any]]:
     short_rows = np.array([i for i, s in enumerate(result.shortlists) for _ in s], dtype=np.int64)
     short_cols = np.array([j for s in result.shortlists for j, _ in s], dtype=np.int64)
-    parts = pair_components(pool.units, pool.households, policy, short_rows, short_cols)
+    parts = pair_components(pool.units, pool.households, policy, short_rows, short_cols, pool.interests)
     explained: dict[tuple[int, int], dict[str, int]] = {
         (int(i), int(j)): dict(zip(COMPONENTS, map(int, row), strict=True))
         for i, j, row in zip(short_rows, short_cols, parts, strict=True)
     }
     rows = []
     for i, household in enumerate(result.assignment.tolist()):
-        if household < 0 and not result.shortlists[i]:
-            continue  # no eligible household at all: nothing to propose or show
+        not_top = result.not_top.get(i)
         rows.append(
             {
                 "ref": new_ref("MP"),
@@ -193,6 +195,18 @@ def _proposal_rows(run: MatchRun, pool: Pool, policy: ScoringPolicy, result: Mat
                     for j, score in result.shortlists[i]
                 ],
                 "status": ProposalStatus.PROPOSED if household >= 0 else ProposalStatus.UNMATCHED,
+                # A unit no household can take is stored too, with how many each rule rules out.
+                "no_eligible_household": result.no_eligible.get(i),
+                "not_top": None
+                if not_top is None
+                else {
+                    "top_household_ref": pool.household_refs[not_top.top_household],
+                    "top_score": not_top.top_score,
+                    "proposed_for_sibling_group_ref": pool.group_refs[not_top.taken_by]
+                    if not_top.taken_by >= 0
+                    else None,
+                    "swap_loss_points": not_top.swap_loss_points,
+                },
             }
         )
     return rows
@@ -226,20 +240,32 @@ async def get_run(session: AsyncSession, ref: str) -> MatchRun:
 
 async def live_candidates(
     ctx: RequestContext, ref: str, k: int, today: date
-) -> tuple[SiblingGroup, int, list[tuple[str, dict[str, int]]]]:
+) -> tuple[SiblingGroup, int, list[tuple[str, dict[str, int]]], dict[str, int] | None]:
     """A ranked, explained shortlist for one child's sibling group, computed now."""
     group = await _group_of(ctx, ref)
     stored = await repository.latest_policy(ctx.session)
     if group.status is not SiblingGroupStatus.WAITING:
-        return group, stored.version, []
+        return group, stored.version, [], None
     pool = await load_pool(ctx.session, today=today, group_ids=[group.id])
     if len(pool.units) == 0:
-        return group, stored.version, []
+        return group, stored.version, [], None
     policy = ScoringPolicy.from_dict(stored.settings)
     ranked = await asyncio.to_thread(
-        candidates_for_unit, pool.units, pool.households, policy, 0, k=k, declined=pool.declined
+        candidates_for_unit,
+        pool.units,
+        pool.households,
+        policy,
+        0,
+        k=k,
+        declined=pool.declined,
+        interests=pool.interests,
     )
-    return group, stored.version, [(pool.household_refs[j], parts) for j, parts in ranked]
+    if not ranked:
+        reasons = ruled_out_by(
+            pool.units, pool.households, 0, pool.declined, max_distance_km=policy.max_distance_km, need_names=NEEDS
+        )
+        return group, stored.version, [], reasons
+    return group, stored.version, [(pool.household_refs[j], parts) for j, parts in ranked], None
 
 
 async def _group_of(ctx: RequestContext, ref: str) -> SiblingGroup:

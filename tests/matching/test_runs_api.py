@@ -16,7 +16,8 @@ from services.register.seed.generate import generate_register
 from services.register.seed.load import load_register
 from tests.conftest import _create_database, _drop_database
 
-# Every proposed pair checked against the hard rules in SQL, independently of the engine.
+# Every proposed pair checked against the hard rules in SQL, child by child, independently of
+# the engine: each child's needs, age, excluded regions, contact plan and own birth family.
 BROKEN_RULES_SQL = """
 SELECT p.ref FROM match_proposals p
 JOIN match_runs r ON r.id = p.run_id
@@ -34,6 +35,11 @@ WHERE r.ref = :run AND (
         OR c.need_birth_family_history > h.need_birth_family_history
         OR c.need_contact > h.need_contact
         OR h.region = ANY (c.excluded_regions)
+        OR c.contact_plan > h.contact_openness
+        OR (c.min_distance_km > 0 AND c.birth_family_latitude IS NOT NULL AND 2 * 6371 * asin(sqrt(
+            power(sin(radians(h.latitude - c.birth_family_latitude) / 2), 2)
+            + cos(radians(c.birth_family_latitude)) * cos(radians(h.latitude))
+            * power(sin(radians(h.longitude - c.birth_family_longitude) / 2), 2))) < c.min_distance_km)
         OR c.date_of_birth <= (current_date - make_interval(years => h.age_max_years + 1))
         OR c.date_of_birth > (current_date - make_interval(years => h.age_min_years))))
     OR ((SELECT count(*) FROM children c WHERE c.sibling_group_id = g.id) > 1 AND NOT h.accepts_sibling_group)
@@ -73,6 +79,16 @@ async def run(client, auth, **body):
     return response.json()
 
 
+async def every_proposal(client, auth, run_ref: str, status: str) -> list[dict]:
+    found, cursor = [], None
+    while True:
+        params = {"status": status, "limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(f"/v1/matching/runs/{run_ref}/proposals", params=params, headers=auth())).json()
+        found += page["items"]
+        if not (cursor := page["next_cursor"]):
+            return found
+
+
 async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(matching, auth):
     client, engine, _ = matching
     result = await run(client, auth)
@@ -99,6 +115,19 @@ async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(matchi
             {"r": result["ref"]},
         )
     assert broken == [] and stored == metrics["matched"]
+    # Units no household can take are stored and explained rule by rule, never left out;
+    # a proposal that is not its unit's top family says where that family went.
+    unmatched = await every_proposal(client, auth, result["ref"], "unmatched")
+    hopeless = [p for p in unmatched if p["no_eligible_household"]]
+    assert len(hopeless) == inputs["units"] - metrics["units_eligible"] > 0
+    assert all(p["household_ref"] is None and not p["shortlist"] for p in hopeless)
+    assert all(sum(p["no_eligible_household"].values()) >= inputs["households"] for p in hopeless[:20])
+    proposed = await every_proposal(client, auth, result["ref"], "proposed")
+    second_best = [p for p in proposed if p["not_top"]]
+    assert second_best, "on the national register some units lose their top family to another"
+    for p in second_best:
+        assert p["not_top"]["top_household_ref"] == p["shortlist"][0]["household_ref"] != p["household_ref"]
+        assert p["not_top"]["swap_loss_points"] >= 0  # the solver's total is the best (plain mode)
     again = await run(client, auth)
     assert again["inputs"]["hash"] == result["inputs"]["hash"] and again["metrics"] == metrics  # deterministic
 

@@ -29,9 +29,12 @@ class Units:
     latitude: np.ndarray  # float64
     longitude: np.ndarray  # float64
     excluded_regions: np.ndarray  # bool (n, 9): regions a household must not be in
-    birth_latitude: np.ndarray  # float64, NaN when not recorded
-    birth_longitude: np.ndarray  # float64
-    min_distance_km: np.ndarray  # float64: from the birth family; 0 = no restriction
+    # Each child's minimum distance from their own birth family, one column per child with
+    # such a restriction (rows padded with 0 km / NaN): a hard rule holds for every child,
+    # never for the group's average.
+    birth_latitude: np.ndarray  # float64 (n, k), NaN where no restriction
+    birth_longitude: np.ndarray  # float64 (n, k)
+    min_distance_km: np.ndarray  # float64 (n, k): 0 = no restriction
     ethnicity: np.ndarray  # int8
     religion: np.ndarray  # int8, NO_RELIGION when none stated
     languages: np.ndarray  # uint32 bitmask
@@ -39,7 +42,17 @@ class Units:
     available: np.ndarray  # bool: legally able to be matched (waiting)
 
     def __post_init__(self) -> None:
-        _check(self, {"needs": (N_NEEDS,), "excluded_regions": (N_REGIONS,)})
+        k = self.min_distance_km.shape[1] if self.min_distance_km.ndim == 2 else -1
+        _check(
+            self,
+            {
+                "needs": (N_NEEDS,),
+                "excluded_regions": (N_REGIONS,),
+                "birth_latitude": (k,),
+                "birth_longitude": (k,),
+                "min_distance_km": (k,),
+            },
+        )
 
     def __len__(self) -> int:
         return len(self.size)
@@ -70,6 +83,31 @@ class Households:
     def take(self, index: np.ndarray) -> "Households":
         """The households at these positions, in this order."""
         return Households(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """A set of (unit, household) index pairs, for fast membership tests of many pairs at
+    once: declined pairs, or pairs where the household expressed interest in the unit."""
+
+    units: np.ndarray  # int64
+    households: np.ndarray  # int64
+
+    @staticmethod
+    def _keys(units: np.ndarray, households: np.ndarray) -> np.ndarray:
+        return (units.astype(np.int64) << 32) | households.astype(np.int64)
+
+    def contains(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """bool (len(rows),): whether each (rows[k], cols[k]) is in the set."""
+        known = np.sort(self._keys(self.units, self.households))
+        if not len(known):
+            return np.zeros(len(rows), dtype=bool)
+        wanted = self._keys(rows, cols)
+        at = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+        return known[at] == wanted
+
+
+NO_PAIRS = Pairs(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
 
 def _check(arrays: object, extra_dims: dict[str, tuple[int, ...]]) -> None:

@@ -88,7 +88,20 @@ def units_from_children(groups: Sequence[Sequence[ChildRecord]], today: date, la
     needs = np.zeros((n, N_NEEDS), dtype=np.int8)
     excluded = np.zeros((n, len(REGIONS)), dtype=bool)
     disability = [NEEDS.index(need) for need in DISABILITY_NEEDS]
-    ages, waits, birth_lat, birth_lon = [], [], [], []
+    ages, waits = [], []
+    # One column per restricted child: the widest group decides how many columns.
+    restricted = [
+        [c for c in children if c.min_distance_km > 0 and c.birth_family_latitude is not None] for children in groups
+    ]
+    k = max((len(r) for r in restricted), default=0) or 1
+    birth_lat = np.full((n, k), np.nan)
+    birth_lon = np.full((n, k), np.nan)
+    min_km = np.zeros((n, k))
+    for i, children in enumerate(restricted):
+        for column, child in enumerate(children):
+            birth_lat[i, column] = child.birth_family_latitude
+            birth_lon[i, column] = child.birth_family_longitude
+            min_km[i, column] = child.min_distance_km
     for i, children in enumerate(groups):
         for child in children:
             needs[i] = np.maximum(needs[i], child.needs)
@@ -96,11 +109,6 @@ def units_from_children(groups: Sequence[Sequence[ChildRecord]], today: date, la
                 excluded[i, REGIONS.index(Region(region))] = True
         ages.append([months_between(c.date_of_birth, today) for c in children])
         waits.append(max((today - c.waiting_since).days for c in children))
-        # The group's birth-family location is the mean of its children's, and its minimum
-        # distance the largest of theirs.
-        located = [c for c in children if c.birth_family_latitude is not None]
-        birth_lat.append(np.mean([c.birth_family_latitude for c in located]) if located else np.nan)
-        birth_lon.append(np.mean([c.birth_family_longitude for c in located]) if located else np.nan)
     first = [children[0] for children in groups]
     religion = [NO_RELIGION if c.religion is Religion.NONE else RELIGIONS.index(c.religion) for c in first]
     return Units(
@@ -114,9 +122,9 @@ def units_from_children(groups: Sequence[Sequence[ChildRecord]], today: date, la
         latitude=np.array([np.mean([c.latitude for c in g]) for g in groups], dtype=np.float64),
         longitude=np.array([np.mean([c.longitude for c in g]) for g in groups], dtype=np.float64),
         excluded_regions=excluded,
-        birth_latitude=np.array(birth_lat, dtype=np.float64),
-        birth_longitude=np.array(birth_lon, dtype=np.float64),
-        min_distance_km=np.array([max(c.min_distance_km for c in g) for g in groups], dtype=np.float64),
+        birth_latitude=birth_lat,
+        birth_longitude=birth_lon,
+        min_distance_km=min_km,
         ethnicity=np.array([ETHNICITIES.index(c.ethnicity) for c in first], dtype=np.int8),
         religion=np.array(religion, dtype=np.int8),
         languages=np.array(

@@ -20,6 +20,8 @@ class ScoringPolicy:
     distance_half_points_km: int = 80
     # Contact: the household is open to at least the plan (a hard rule); more openness is comfort.
     contact_points: int = 8
+    # The household has expressed interest in these children (and not withdrawn it).
+    mutual_interest_points: int = 10
     # Soft preferences; their weight falls linearly to nothing at `soft_fade_days` of waiting,
     # so a child never waits because no household shares their background.
     culture_points: int = 12

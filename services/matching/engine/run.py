@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from services.matching.engine.arrays import Households, Units
-from services.matching.engine.eligibility import eligibility_mask
+from services.matching.engine.arrays import NO_PAIRS, Households, Pairs, Units
+from services.matching.engine.eligibility import eligibility_mask, ruled_out_by
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.scoring import COMPONENTS, pair_components, pair_scores
 from services.matching.engine.solver import Edges, Method, solve
@@ -20,6 +20,19 @@ KM_PER_DEGREE = 111.0  # of latitude; slightly less than the true 111.2, so cell
 
 
 @dataclass(frozen=True)
+class NotTop:
+    """Why a unit was not proposed its top-scoring household: the household went to
+    `taken_by` (a unit index; -1 if no unit has it), and if the two units swapped households
+    the national total would fall by `swap_loss_points` (the other unit keeps nothing when
+    the swap would break a hard rule for it)."""
+
+    top_household: int
+    top_score: int
+    taken_by: int
+    swap_loss_points: int
+
+
+@dataclass(frozen=True)
 class MatchResult:
     assignment: np.ndarray  # household index per unit, -1 when unmatched
     scores: np.ndarray  # the assigned pair's score, 0 when unmatched
@@ -28,6 +41,10 @@ class MatchResult:
     method: Method
     metrics: dict[str, float]
     timings: dict[str, float] = field(default_factory=dict)
+    # Units no household can take: how many households each hard rule rules out.
+    no_eligible: dict[int, dict[str, int]] = field(default_factory=dict)
+    # Units not proposed their top-scoring household, and why.
+    not_top: dict[int, NotTop] = field(default_factory=dict)
 
 
 def candidate_edges(
@@ -37,6 +54,7 @@ def candidate_edges(
     *,
     declined: tuple[np.ndarray, np.ndarray] | None = None,
     top_k: int | None = None,
+    interests: Pairs = NO_PAIRS,
 ) -> Edges:
     """Every eligible pair with its score; with `top_k`, only each unit's best `top_k`
     (ties broken by household index), which keeps a very large pool sparse."""
@@ -47,7 +65,7 @@ def candidate_edges(
         )
         rows = block[local_rows]
         cols = local_cols if nearby is None else nearby[local_cols]
-        scores = pair_scores(units, households, policy, rows, cols)
+        scores = pair_scores(units, households, policy, rows, cols, interests)
         if top_k is not None:
             rows, cols, scores = _best_per_unit(rows, cols, scores, top_k)
         parts.append((rows, cols, scores))
@@ -125,12 +143,19 @@ def propose(
     dense_limit: int = 25_000_000,
     top_k: int | None = None,
     method: Method | None = None,
+    interests: Pairs = NO_PAIRS,
+    need_names: tuple[str, ...] = (),
 ) -> MatchResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sparse = method == "sparse" or (method is None and len(units) * len(households) > dense_limit)
     edges = candidate_edges(
-        units, households, policy, declined=declined, top_k=top_k if top_k is not None else (50 if sparse else None)
+        units,
+        households,
+        policy,
+        declined=declined,
+        top_k=top_k if top_k is not None else (50 if sparse else None),
+        interests=interests,
     )
     timings["mask_and_score_seconds"] = time.perf_counter() - started
 
@@ -142,13 +167,20 @@ def propose(
     started = time.perf_counter()
     matched = np.flatnonzero(assignment >= 0)
     components = np.zeros((len(units), len(COMPONENTS)), dtype=np.int32)
-    components[matched] = pair_components(units, households, policy, matched, assignment[matched])
+    components[matched] = pair_components(units, households, policy, matched, assignment[matched], interests)
     scores = components.sum(axis=1, dtype=np.int64)
     lists = shortlists(edges, shortlist_k)
-    timings["explain_seconds"] = time.perf_counter() - started
-
     eligible_units = np.zeros(len(units), dtype=bool)
     eligible_units[edges.rows] = True
+    no_eligible = {
+        int(i): ruled_out_by(
+            units, households, int(i), declined, max_distance_km=policy.max_distance_km, need_names=need_names
+        )
+        for i in np.flatnonzero(~eligible_units)
+    }
+    not_top = _not_top(units, households, policy, assignment, scores, lists, declined, interests)
+    timings["explain_seconds"] = time.perf_counter() - started
+
     long = long_waiting(units, policy)
     metrics = {
         "units": len(units),
@@ -172,7 +204,40 @@ def propose(
         method=used,
         metrics=metrics,
         timings=timings,
+        no_eligible=no_eligible,
+        not_top=not_top,
     )
+
+
+def _not_top(
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    assignment: np.ndarray,
+    scores: np.ndarray,
+    lists: list[list[tuple[int, int]]],
+    declined: tuple[np.ndarray, np.ndarray] | None,
+    interests: Pairs,
+) -> dict[int, NotTop]:
+    owner = np.full(len(households), -1, dtype=np.int64)
+    matched = np.flatnonzero(assignment >= 0)
+    owner[assignment[matched]] = matched
+    result = {}
+    for unit, shortlist in enumerate(lists):
+        if not shortlist or shortlist[0][0] == assignment[unit]:
+            continue
+        top, top_score = shortlist[0]
+        other, mine = int(owner[top]), int(assignment[unit])
+        now = int(scores[unit]) + (int(scores[other]) if other >= 0 else 0)
+        swapped = top_score
+        if other >= 0 and mine >= 0:
+            row, col = np.array([other]), np.array([mine])
+            if eligibility_mask(units, households, row, declined, cols=col, max_distance_km=policy.max_distance_km)[
+                0, 0
+            ]:
+                swapped += int(pair_scores(units, households, policy, row, col, interests)[0])
+        result[unit] = NotTop(top_household=top, top_score=top_score, taken_by=other, swap_loss_points=now - swapped)
+    return result
 
 
 def candidates_for_unit(
@@ -183,11 +248,12 @@ def candidates_for_unit(
     *,
     k: int = 10,
     declined: tuple[np.ndarray, np.ndarray] | None = None,
+    interests: Pairs = NO_PAIRS,
 ) -> list[tuple[int, dict[str, int]]]:
     """A live ranked shortlist for one unit: (household, components), best first."""
     row = np.array([unit])
     cols = np.flatnonzero(eligibility_mask(units, households, row, declined, max_distance_km=policy.max_distance_km)[0])
-    components = pair_components(units, households, policy, np.repeat(row, len(cols)), cols)
+    components = pair_components(units, households, policy, np.repeat(row, len(cols)), cols, interests)
     totals = components.sum(axis=1)
     order = np.lexsort((cols, -totals))[:k]
     return [(int(cols[i]), {n: int(v) for n, v in zip(COMPONENTS, components[i], strict=True)}) for i in order]

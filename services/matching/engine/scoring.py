@@ -9,11 +9,20 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from services.matching.engine.arrays import NO_RELIGION, Households, Units
+from services.matching.engine.arrays import NO_PAIRS, NO_RELIGION, Households, Pairs, Units
 from services.matching.engine.eligibility import EARTH_RADIUS_KM
 from services.matching.engine.policy import ScoringPolicy
 
-COMPATIBILITY = ("needs_comfort", "age_fit", "distance", "contact", "culture", "language", "religion")
+COMPATIBILITY = (
+    "needs_comfort",
+    "age_fit",
+    "distance",
+    "contact",
+    "mutual_interest",
+    "culture",
+    "language",
+    "religion",
+)
 PRIORITY = ("waiting_time", "sibling_group", "aged_five_plus", "disability", "minority_ethnic")
 COMPONENTS = COMPATIBILITY + PRIORITY
 
@@ -47,7 +56,12 @@ def pair_distance_km(units: Units, households: Households, rows: np.ndarray, col
 
 
 def compatibility(
-    units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray, cols: np.ndarray
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    interests: Pairs = NO_PAIRS,
 ) -> Iterator[np.ndarray]:
     """The compatibility components for the pairs, one array each, in COMPATIBILITY order."""
     headroom = np.zeros(len(rows), dtype=np.int16)
@@ -68,6 +82,8 @@ def compatibility(
     spare = households.contact_openness[cols].astype(np.int32) - units.contact_plan[rows]
     yield np.where(spare >= 0, policy.contact_points * (1 + np.minimum(spare, 1)) // 2, 0)
 
+    yield np.where(interests.contains(rows, cols), policy.mutual_interest_points, 0)
+
     fade = soft_weight(units.days_waiting, policy)
     yield np.rint(policy.culture_points * fade)[rows] * (units.ethnicity[rows] == households.ethnicity[cols])
     yield np.rint(policy.language_points * fade)[rows] * ((units.languages[rows] & households.languages[cols]) != 0)
@@ -76,26 +92,45 @@ def compatibility(
 
 
 def pair_components(
-    units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray, cols: np.ndarray
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    interests: Pairs = NO_PAIRS,
 ) -> np.ndarray:
     """int32 (len(rows), len(COMPONENTS)) for the pairs (rows[k], cols[k])."""
-    parts = np.stack([part.astype(np.int32) for part in compatibility(units, households, policy, rows, cols)], axis=1)
+    parts = np.stack(
+        [part.astype(np.int32) for part in compatibility(units, households, policy, rows, cols, interests)], axis=1
+    )
     return np.concatenate([parts, priority_points(units, policy, rows)], axis=1)
 
 
 def pair_scores(
-    units: Units, households: Households, policy: ScoringPolicy, rows: np.ndarray, cols: np.ndarray
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    interests: Pairs = NO_PAIRS,
 ) -> np.ndarray:
     """The row sums of `pair_components`, without building the matrix (the solver's weights)."""
     total = np.zeros(len(rows), dtype=np.int64)
-    for part in compatibility(units, households, policy, rows, cols):
+    for part in compatibility(units, households, policy, rows, cols, interests):
         total += part.astype(np.int64)
     unit_priority = priority_points(units, policy, np.arange(len(units))).sum(axis=1, dtype=np.int64)
     return total + unit_priority[rows]
 
 
-def explain(units: Units, households: Households, policy: ScoringPolicy, unit: int, household: int) -> dict[str, int]:
-    row = pair_components(units, households, policy, np.array([unit]), np.array([household]))[0]
+def explain(
+    units: Units,
+    households: Households,
+    policy: ScoringPolicy,
+    unit: int,
+    household: int,
+    interests: Pairs = NO_PAIRS,
+) -> dict[str, int]:
+    row = pair_components(units, households, policy, np.array([unit]), np.array([household]), interests)[0]
     return {name: int(points) for name, points in zip(COMPONENTS, row, strict=True)}
 
 
@@ -106,6 +141,7 @@ def max_possible_score(policy: ScoringPolicy) -> int:
         + policy.age_fit_points
         + policy.distance_points
         + policy.contact_points
+        + policy.mutual_interest_points
         + policy.culture_points
         + policy.language_points
         + policy.religion_points

@@ -76,10 +76,18 @@ def test_a_group_takes_the_most_demanding_of_its_children():
     assert units.days_waiting.tolist() == [180, 211]  # since the earliest placement order
     assert units.contact_plan.tolist() == [1, 3]
     assert units.excluded_regions[1, list(Region).index(Region.LONDON)] and not units.excluded_regions[0].any()
-    assert np.isnan(units.birth_latitude[0]) and units.birth_latitude[1] == 53.0  # unrecorded ones left out
-    assert units.min_distance_km.tolist() == [0, 40]
+    assert np.isnan(units.birth_latitude[0, 0]) and units.birth_latitude[1, 0] == 53.0  # unrecorded ones left out
+    assert units.min_distance_km.tolist() == [[0], [40]]
     assert units.religion.tolist() == [NO_RELIGION, NO_RELIGION]
     assert units.languages[1] == languages.mask(["english", "polish"]) != languages.mask(["english"])
+
+
+def test_each_childs_birth_family_restriction_is_kept_apart_never_averaged():
+    near = replace(CHILD, birth_family_latitude=51.0, birth_family_longitude=-0.1, min_distance_km=30)
+    far = replace(CHILD, birth_family_latitude=54.9, birth_family_longitude=-1.6, min_distance_km=50)
+    units = units_from_children([[near, far], [CHILD]], TODAY, Languages.of([CHILD], [HOUSEHOLD]))
+    assert units.min_distance_km.tolist() == [[30, 50], [0, 0]]
+    assert units.birth_latitude[0].tolist() == [51.0, 54.9] and np.isnan(units.birth_latitude[1]).all()
 
 
 def test_a_household_is_encoded_with_its_inclusive_age_range_and_its_codes():

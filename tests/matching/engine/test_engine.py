@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.matching.engine.arrays import Pairs
 from services.matching.engine.eligibility import haversine_km
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.random_pool import random_households, random_units
@@ -25,10 +26,14 @@ def pool(seed: int, n: int, m: int):
     rng = np.random.default_rng(seed)
     units, households = random_units(rng, n), random_households(rng, m)
     # Small pools need some long waits and some restrictions to exercise every rule.
+    # Each unit has two children's birth-family restrictions (their own places, their own
+    # distances), so a rule checked on the group's average would be caught.
     units = replace(
         units,
         days_waiting=rng.integers(0, 900, size=n).astype(np.int32),
-        min_distance_km=np.where(rng.random(n) < 0.3, 40.0, 0.0),
+        birth_latitude=units.latitude[:, None] + rng.normal(0, 0.3, (n, 2)),
+        birth_longitude=units.longitude[:, None] + rng.normal(0, 0.3, (n, 2)),
+        min_distance_km=np.where(rng.random((n, 2)) < 0.3, rng.uniform(20, 60, (n, 2)), 0.0),
     )
     return units, households
 
@@ -45,10 +50,15 @@ def obeys_hard_rules(u, h, i: int, j: int, declined: set[tuple[int, int]], max_k
         return False
     if u.excluded_regions[i, h.region[j]]:
         return False
-    if u.min_distance_km[i] > 0:
-        far = float(haversine_km(u.birth_latitude[i], u.birth_longitude[i], h.latitude[j], h.longitude[j]))
-        if far < u.min_distance_km[i]:
-            return False
+    if u.contact_plan[i] > h.contact_openness[j]:
+        return False
+    for child in range(u.min_distance_km.shape[1]):  # each child's own birth family, one by one
+        if u.min_distance_km[i, child] > 0:
+            far = float(
+                haversine_km(u.birth_latitude[i, child], u.birth_longitude[i, child], h.latitude[j], h.longitude[j])
+            )
+            if far < u.min_distance_km[i, child]:
+                return False
     return not (max_km and float(haversine_km(u.latitude[i], u.longitude[i], h.latitude[j], h.longitude[j])) > max_km)
 
 
@@ -171,7 +181,7 @@ def test_priority_points_put_the_longest_waiting_first_when_households_are_scarc
         age_max_months=np.array([12, 12], np.int16),
         needs=np.zeros((2, 8), np.int8),
         excluded_regions=np.zeros((2, 9), bool),
-        min_distance_km=np.zeros(2),
+        min_distance_km=np.zeros((2, 2)),
         latitude=np.full(2, 52.0),
         longitude=np.full(2, -1.0),
         days_waiting=np.array([30, 700], np.int32),
@@ -186,6 +196,7 @@ def test_priority_points_put_the_longest_waiting_first_when_households_are_scarc
         age_min_months=np.array([0], np.int16),
         age_max_months=np.array([59], np.int16),
         can_meet=np.full((1, 8), 3, np.int8),
+        contact_openness=np.full(1, 3, np.int8),
     )
     assert propose(u, h, POLICY).assignment.tolist() == [-1, 0]
 
@@ -217,3 +228,78 @@ def test_a_distance_cap_misses_no_household_in_reach(seed, max_km, continental):
     edges = candidate_edges(u, h, capped)
     got = set(zip(edges.rows.tolist(), edges.cols.tolist(), strict=True))
     assert got == {(i, j) for i in range(len(u)) for j in range(len(h)) if obeys_hard_rules(u, h, i, j, set(), max_km)}
+
+
+def _plain(n: int, m: int):
+    """n identical easy children and m households able to take any of them, all at one place."""
+    u, h = pool(5, n, m)
+    u = replace(
+        u,
+        size=np.ones(n, np.int16),
+        age_min_months=np.full(n, 24, np.int16),
+        age_max_months=np.full(n, 24, np.int16),
+        needs=np.zeros((n, 8), np.int8),
+        excluded_regions=np.zeros((n, 9), bool),
+        min_distance_km=np.zeros((n, 2)),
+        latitude=np.full(n, 52.0),
+        longitude=np.full(n, -1.0),
+        contact_plan=np.ones(n, np.int8),
+    )
+    h = replace(
+        h,
+        available=np.ones(m, bool),
+        capacity=np.full(m, 2, np.int16),
+        accepts_siblings=np.ones(m, bool),
+        age_min_months=np.zeros(m, np.int16),
+        age_max_months=np.full(m, 59, np.int16),
+        can_meet=np.full((m, 8), 3, np.int8),
+        contact_openness=np.full(m, 3, np.int8),
+        latitude=np.full(m, 52.0),
+        longitude=np.full(m, -1.0),
+    )
+    return u, h
+
+
+def test_a_unit_no_household_can_take_is_explained_rule_by_rule():
+    u, h = _plain(2, 3)
+    h = replace(
+        h,
+        contact_openness=np.array([0, 3, 3], np.int8),  # one cannot take the letterbox plan
+        age_max_months=np.array([59, 11, 59], np.int16),  # one only takes babies
+        can_meet=np.array([[3] * 8, [3] * 8, [3, 3, 3, 3, 0, 3, 3, 3]], np.int8),  # one cannot meet need 4
+    )
+    u = replace(u, needs=np.array([[0] * 8, [0, 0, 0, 0, 2, 0, 0, 0]], np.int8))
+    result = propose(u, h, POLICY, need_names=tuple(f"n{k}" for k in range(8)))
+    # Unit 0 has household 2; unit 1 needs what only households 0 and 1 can meet, and they
+    # are ruled out by contact and by age.
+    assert result.assignment.tolist()[0] == 2 and result.assignment[1] == -1
+    assert result.no_eligible == {1: {"contact": 1, "age": 1, "needs.n4": 1}}
+
+
+def test_a_proposal_that_is_not_the_units_top_family_says_where_that_family_went():
+    u, h = _plain(2, 2)
+    # Both children score highest with household 0 (next door); child 0 by much more (it
+    # shares language and faith, early in its wait), so household 0 goes to child 0.
+    u = replace(u, days_waiting=np.array([10, 10], np.int32), languages=np.array([1, 2], np.uint32))
+    h = replace(h, latitude=np.array([52.0, 53.5]), languages=np.array([1, 0], np.uint32))
+    result = propose(u, h, POLICY)
+    assert result.assignment.tolist() == [0, 1]
+    why = result.not_top[1]
+    assert why.top_household == 0 and why.taken_by == 0
+    total = int(result.scores.sum())
+    swapped = int(pair_scores(u, h, POLICY, np.array([1, 0]), np.array([0, 1])).sum())
+    assert why.swap_loss_points == total - swapped > 0
+    assert 0 not in result.not_top  # child 0 got its top family
+
+
+def test_mutual_interest_is_an_explained_component_that_can_change_the_proposal():
+    u, h = _plain(1, 2)
+    h = replace(h, latitude=np.array([52.0, 52.4]))  # household 0 is nearer: the better score
+    assert propose(u, h, POLICY).assignment.tolist() == [0]
+    interested = Pairs(np.array([0]), np.array([1]))  # household 1 asked about this child
+    strong = ScoringPolicy(mutual_interest_points=40)
+    result = propose(u, h, strong, interests=interested)
+    assert result.assignment.tolist() == [1]
+    assert explain(u, h, strong, 0, 1, interested)["mutual_interest"] == 40
+    assert explain(u, h, strong, 0, 0, interested)["mutual_interest"] == 0
+    assert result.components[0, COMPONENTS.index("mutual_interest")] == 40

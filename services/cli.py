@@ -290,7 +290,17 @@ def _serve(settings: Settings, host: str, port: int, service: ServiceName = Serv
     application = create_service_app(service, settings, database=database_url(settings))
     configure_logging(settings.log_level)
     # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=20)
+    # Forwarded headers are read by the app, from TRUSTED_PROXIES only (core/http.py), never
+    # by uvicorn, which would believe FORWARDED_ALLOW_IPS.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=20,
+    )
 
 
 @app.command()

@@ -1,6 +1,7 @@
-"""HTTP conventions shared by every resource: ETags, If-Match, cursor pages."""
+"""HTTP conventions shared by every resource: ETags, If-Match, cursor pages, the caller's address."""
 
 import base64
+import ipaddress
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -88,3 +89,35 @@ def parse_cursor(cursor: str, *parsers: Callable[[Any], Any]) -> tuple[Any, ...]
         return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
     except (TypeError, ValueError) as exc:
         raise InvalidInput("The cursor is not valid; use next_cursor from a previous page.") from exc
+
+
+def client_address(request: Request) -> str:
+    """The caller's real address. X-Forwarded-For is read only when the connection comes from
+    a trusted proxy (`TRUSTED_PROXIES`), right to left, skipping the trusted hops: the first
+    untrusted address is the one the nearest trusted proxy saw. Anyone else could write any
+    address they liked there."""
+    trusted = request.app.state.settings.trusted_proxies
+    peer = request.client.host if request.client else "unknown"
+    if not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for header in request.headers.getlist("x-forwarded-for") for hop in header.split(",")]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".data")
@@ -33,9 +33,13 @@ class Settings(BaseSettings):
     jwks_refresh_seconds: int = Field(default=300, ge=10)
 
     # Failed logins and token requests allowed per window before 429.
-    auth_failure_window_minutes: int = Field(default=15, ge=1)
-    auth_max_failures_per_account: int = Field(default=5, ge=1)
-    auth_max_failures_per_address: int = Field(default=30, ge=1)
+    auth_failure_window_minutes: int = Field(default=15, ge=1, le=1_440)
+    auth_max_failures_per_account: int = Field(default=5, ge=1, le=1_000)
+    auth_max_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    # Proxies (the ingress) whose X-Forwarded-For is believed; from anyone else it is ignored.
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list, description="Networks of the reverse proxies in front of the service (JSON list)"
+    )
 
     # A scorecard figure from fewer children than this is suppressed (no child recognisable).
     scorecard_min_children: int = Field(default=5, ge=1)

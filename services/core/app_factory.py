@@ -1,6 +1,7 @@
 """Builds an ASGI app: lifespan (engine, sessions, token keys), middleware, errors, health."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from joserfc.jwk import KeySet
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core.auth import TokenVerifier, remote_jwks_loader
@@ -95,6 +96,43 @@ async def token_verifiers(
     return verifiers
 
 
+# The migrations' trigger on signing_keys notifies this channel on every change.
+KEY_CHANGES_CHANNEL = "signing_keys_changed"
+# Reload the own keys at least this often even if a notification was missed.
+OWN_KEYS_RELOAD_SECONDS = 30
+
+
+async def _follow_key_changes(engine: AsyncEngine, verifier: TokenVerifier) -> None:
+    """Reloads this register's keys the moment any process adds or retires one (LISTEN on
+    one connection held for the app's life), and every OWN_KEYS_RELOAD_SECONDS regardless:
+    a key retired as compromised stops verifying within a second or so in every process."""
+    while True:
+        try:
+            async with engine.connect() as conn:
+                listening = (await conn.get_raw_connection()).driver_connection
+                changed = asyncio.Event()
+
+                def notified(*_: object) -> None:
+                    changed.set()
+
+                await listening.add_listener(KEY_CHANGES_CHANNEL, notified)
+                try:
+                    await verifier.refresh()  # changes missed while not listening
+                    while not listening.is_closed():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(changed.wait(), OWN_KEYS_RELOAD_SECONDS)
+                        changed.clear()
+                        await verifier.refresh()
+                finally:
+                    if not listening.is_closed():
+                        await listening.remove_listener(KEY_CHANGES_CHANNEL, notified)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("not following signing key changes; trying again shortly", exc_info=True)
+        await asyncio.sleep(1)
+
+
 async def _refresh_periodically(verifiers: Iterable[TokenVerifier], seconds: int) -> None:
     while True:
         await asyncio.sleep(seconds)
@@ -131,10 +169,15 @@ def build_app(
         refresher = asyncio.create_task(
             _refresh_periodically(app.state.token_verifiers.values(), settings.jwks_refresh_seconds)
         )
+        key_follower = asyncio.create_task(
+            _follow_key_changes(engine, app.state.token_verifiers[settings.token_issuer])
+        )
         try:
             yield
         finally:
             refresher.cancel()
+            key_follower.cancel()
+            await asyncio.gather(refresher, key_follower, return_exceptions=True)
             # A match run in flight is cancelled: it records itself as failed and stores
             # nothing partial (its results are written in one transaction at the end).
             for task in list(app.state.background_tasks):

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -19,7 +20,13 @@ from services.core.auth import TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
-from services.core.observability import REQUEST_ID_HEADER, RequestObservation, enable_tracing, metrics_endpoint
+from services.core.observability import (
+    REQUEST_ID_HEADER,
+    RequestObservation,
+    enable_tracing,
+    install_secret_redaction,
+    metrics_endpoint,
+)
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,6 +109,10 @@ KEY_CHANGES_CHANNEL = "signing_keys_changed"
 OWN_KEYS_RELOAD_SECONDS = 30
 
 
+def _set_event(event: asyncio.Event, *_: object) -> None:
+    event.set()
+
+
 async def _follow_key_changes(engine: AsyncEngine, verifier: TokenVerifier) -> None:
     """Reloads this register's keys the moment any process adds or retires one (LISTEN on
     one connection held for the app's life), and every OWN_KEYS_RELOAD_SECONDS regardless:
@@ -111,10 +122,7 @@ async def _follow_key_changes(engine: AsyncEngine, verifier: TokenVerifier) -> N
             async with engine.connect() as conn:
                 listening = (await conn.get_raw_connection()).driver_connection
                 changed = asyncio.Event()
-
-                def notified(*_: object) -> None:
-                    changed.set()
-
+                notified = functools.partial(_set_event, changed)
                 await listening.add_listener(KEY_CHANGES_CHANNEL, notified)
                 try:
                     await verifier.refresh()  # changes missed while not listening
@@ -185,6 +193,7 @@ def build_app(
             await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
             await engine.dispose()
 
+    install_secret_redaction()
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)

@@ -135,6 +135,9 @@ class RegisterServer(AuthorizationServer):
             return
         previous: RefreshToken | None = getattr(request, "refresh_token", None)
         family = previous.family_id if isinstance(previous, RefreshToken) else str(uuid.uuid4())
+        code: AuthorizationCode | None = getattr(request, "authorization_code", None)
+        if isinstance(code, AuthorizationCode):
+            code.token_family_id = family  # so a replay of the code can revoke what it gave
         user = request.user
         self.session.add(
             RefreshToken(
@@ -212,6 +215,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             .where(AuthorizationCode.code_hash == token_hash(code), AuthorizationCode.client_id == client.client_id)
             .with_for_update()
         )
+        if found is not None and found.used_at is not None and found.token_family_id is not None:
+            # RFC 6749 4.1.2: a code presented twice was stolen or leaked; revoke what it gave.
+            revoke_family(self.session, found.token_family_id)
+            self.session.flush()
         if found is None or found.used_at is not None or found.is_expired():
             return None
         return found

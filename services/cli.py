@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import signal
 from typing import Annotated
 
 import typer
@@ -282,7 +283,23 @@ def serve(
     _serve(_settings(), host, port, service)
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both) -> None:
+    from services.core.database import stop_embedded_postgres
+
+    # uvicorn shuts down on SIGTERM, then raises the signal again; with the default action the
+    # process would die there without stopping the embedded PostgreSQL. Exit normally instead.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        _run_server(settings, host, port, service)
+    finally:
+        stop_embedded_postgres()
+
+
+def _run_server(settings: Settings, host: str, port: int, service: ServiceName) -> None:
     import uvicorn
 
     from services.core.observability import configure_logging

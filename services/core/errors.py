@@ -147,6 +147,13 @@ def _sqlstate(exc: DBAPIError) -> str:
     return str(getattr(original, "sqlstate", "") or "")
 
 
+# SQLSTATE classes that mean the database could not do the work now, not that the request or
+# the code was wrong: connection exceptions (08), transaction rollbacks such as deadlocks (40),
+# insufficient resources (53), operator intervention: shutting down, restarting, statement
+# timeout (57), system errors (58). A retry may well succeed, so: 503 with Retry-After.
+_UNAVAILABLE_CLASSES = ("08", "40", "53", "57", "58")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _domain(request: Request, exc: ProblemError) -> JSONResponse:
@@ -236,7 +243,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+        if (
+            exc.connection_invalidated
+            or isinstance(exc.orig, OSError)
+            or _sqlstate(exc).startswith(_UNAVAILABLE_CLASSES)
+        ):
             return await _db_unreachable(request, OSError(type(exc.orig).__name__))
         if _sqlstate(exc).startswith("22"):  # class 22, data exception: the value sent was the problem
             return await _unstorable(request, exc)

@@ -53,7 +53,11 @@ async def list_events(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[AuditEventRead]:
-    """Newest first."""
+    """Newest first. Reading the trail is itself audited."""
+    # The filter used, so investigators see whose trail was looked at (not the ref itself:
+    # that would add this read to the very trail being read).
+    looked_up = f"resource_ref:{resource_ref}" if resource_ref else f"principal:{principal}" if principal else "*"
+    ctx.audit(AuditAction.READ, "audit_events", looked_up)
     query = select(AuditEvent)
     if resource_ref:
         query = query.where(AuditEvent.resource_ref == resource_ref)
@@ -72,7 +76,7 @@ async def list_events(
 async def record_versions(
     ctx: Auditor, resource_type: Literal["agency", "sibling_group", "child", "household", "placement"], ref: str
 ) -> list[RecordVersionRead]:
-    """Every state the record has had, oldest first. Reading a child's history is audited."""
+    """Every state the record has had, oldest first. Reading any record's history is audited."""
     model = RESOURCES[resource_type]
     record_id = await ctx.session.scalar(select(model.id).where(model.ref == ref))
     if record_id is None:
@@ -82,6 +86,5 @@ async def record_versions(
         .where(RecordVersion.table_name == model.__tablename__, RecordVersion.record_id == record_id)
         .order_by(RecordVersion.version)
     )
-    if resource_type == "child":
-        ctx.audit(AuditAction.READ, "child", ref)
+    ctx.audit(AuditAction.READ, resource_type, ref)
     return [RecordVersionRead.model_validate(r, from_attributes=True) for r in rows]

@@ -68,7 +68,9 @@ async def own_household(ctx: RequestContext, *, for_update: bool = False) -> tup
     """The household an adopter's token is bound to; staff tokens have none."""
     if ctx.principal.household_ref is None:
         raise Forbidden("This is for adopters' accounts: the token is bound to no household.")
-    return await households.get(ctx.session, ctx.principal.household_ref, for_update=for_update)
+    household, agency = await households.get(ctx.session, ctx.principal.household_ref, for_update=for_update)
+    ctx.audit(AuditAction.READ, "household", household.ref)  # every household read is audited
+    return household, agency
 
 
 def to_interest(eoi: ExpressionOfInterest, profile_ref: str) -> InterestRead:

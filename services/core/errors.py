@@ -8,6 +8,7 @@ import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -120,7 +121,8 @@ def problem(
     body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
-    body.update(extra)
+    # Extras come from domain code (a Decimal sum, a date): encode them as every response is.
+    body.update(jsonable_encoder(extra))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -189,10 +191,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(UnicodeError)
+    @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
         # A value PostgreSQL cannot take (a NUL character, half a surrogate pair, a number out
-        # of range): the caller's input, not our failure.
+        # of range), or date arithmetic past year 9999: the caller's input, not our failure.
         return problem(
             422,
             InvalidInput.slug,

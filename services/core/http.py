@@ -4,14 +4,21 @@ import base64
 import ipaddress
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.core.errors import InvalidInput, PreconditionFailed, PreconditionRequired
 
 T = TypeVar("T")
+
+
+# Any date a caller sends: wide enough for every real record, narrow enough that date
+# arithmetic on it (instalments, ages, periods) can never overflow.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+RecordDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 
 
 class RequestModel(BaseModel):

@@ -3,7 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.core.http import RequestModel
+from services.core.http import RecordDate, RequestModel
 from services.register.needs import ContactLabel, Needs
 from services.register.vocabulary import Ethnicity, Region, Religion, Sex, SiblingGroupStatus
 
@@ -12,7 +12,7 @@ LANGUAGES = Field(default_factory=list, max_length=10)
 
 
 class ChildFields(RequestModel):
-    date_of_birth: date
+    date_of_birth: RecordDate
     sex: Sex
     ethnicity: Ethnicity
     religion: Religion = Religion.NONE
@@ -20,9 +20,9 @@ class ChildFields(RequestModel):
     region: Region
     latitude: float = Field(ge=49, le=56, description="Approximate (about 1 km): rounded on storage")
     longitude: float = Field(ge=-7, le=2)
-    entered_care_on: date
-    placement_order_on: date | None = None
-    should_be_placed_on: date | None = Field(default=None, description="Early permanence decision")
+    entered_care_on: RecordDate
+    placement_order_on: RecordDate | None = None
+    should_be_placed_on: RecordDate | None = Field(default=None, description="Early permanence decision")
     needs: Needs
     contact_plan: ContactLabel = "letterbox"
     contact_notes: str = Field(default="", max_length=4000)
@@ -52,7 +52,7 @@ class ChildUpdate(RequestModel):
 
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     surname: str | None = Field(default=None, min_length=1, max_length=100)
-    date_of_birth: date | None = None
+    date_of_birth: RecordDate | None = None
     sex: Sex | None = None
     ethnicity: Ethnicity | None = None
     religion: Religion | None = None
@@ -60,9 +60,9 @@ class ChildUpdate(RequestModel):
     region: Region | None = None
     latitude: float | None = Field(default=None, ge=49, le=56)
     longitude: float | None = Field(default=None, ge=-7, le=2)
-    entered_care_on: date | None = None
-    placement_order_on: date | None = None
-    should_be_placed_on: date | None = None
+    entered_care_on: RecordDate | None = None
+    placement_order_on: RecordDate | None = None
+    should_be_placed_on: RecordDate | None = None
     needs: Needs | None = None
     contact_plan: ContactLabel | None = None
     contact_notes: str | None = Field(default=None, max_length=4000)

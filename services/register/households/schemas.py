@@ -3,7 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.core.http import RequestModel
+from services.core.http import RecordDate, RequestModel
 from services.register.needs import ContactLabel, Needs
 from services.register.vocabulary import Ethnicity, HouseholdStatus, Region, Religion
 
@@ -13,7 +13,7 @@ NAMES = Field(min_length=1, max_length=2, description="One or two applicants")
 class HouseholdCreate(RequestModel):
     applicant_names: list[str] = NAMES
     approving_agency_ref: str
-    approved_on: date
+    approved_on: RecordDate
     approved_children: int = Field(ge=1, le=6)
     age_min_years: int = Field(ge=0, le=17)
     age_max_years: int = Field(ge=0, le=17)

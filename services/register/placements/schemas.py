@@ -2,17 +2,17 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
+from services.core.http import RecordDate, RequestModel
 
 
 class PlacementCreate(RequestModel):
     sibling_group_ref: str = Field(max_length=32)
     household_ref: str = Field(max_length=32)
-    placed_on: date
+    placed_on: RecordDate
 
 
 class PlacementUpdate(RequestModel):
-    adoption_order_on: date
+    adoption_order_on: RecordDate
 
 
 class PlacementRead(BaseModel):

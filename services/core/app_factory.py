@@ -50,20 +50,31 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
-        received = 0
+        received, refused, started = 0, False, False
 
+        # A body without Content-Length (chunked) is counted as it is read. Past the limit the
+        # 413 is sent from here and the app is told the client left: FastAPI would otherwise
+        # turn any error raised while it reads the body into its own 400.
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
+            if received > self.max_bytes and not started:
+                refused = True
+                await self._refuse(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the app answers now goes nowhere
+            started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
@@ -74,10 +85,6 @@ class BodySizeLimit:
             scope.get("path"),
         )
         await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def token_verifiers(

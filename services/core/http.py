@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.core.errors import InvalidInput, PreconditionFailed, PreconditionRequired
 
@@ -19,6 +19,13 @@ T = TypeVar("T")
 # arithmetic on it (instalments, ages, periods) can never overflow.
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 RecordDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+
+
+# Strings callers send, each with a ceiling (surrounding blanks are stripped first, so a
+# blank name is empty and refused).
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+RefText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
 class RequestModel(BaseModel):

@@ -60,7 +60,7 @@ async def start_run(
     run_request = service.RunRequest(
         scope=RunScope(regions=tuple(body.regions), agency_refs=tuple(body.agency_refs)),
         lexicographic=body.lexicographic,
-        policy_overrides=body.policy_overrides,
+        policy_overrides=body.policy_overrides.changes(),
     )
     run, lock = await service.start_run(engine, run_request, ctx.principal.audit_name)
     ctx.audit(AuditAction.CREATE, "match_run", run.ref)
@@ -165,5 +165,5 @@ async def create_policy(ctx: Runner, body: PolicyCreate) -> PolicyRead:
     if ctx.principal.agency_ref is not None or ctx.principal.household_ref is not None:
         raise Forbidden("Only the national team changes the scoring policy.")
     return PolicyRead.model_validate(
-        await service.new_policy_version(ctx, body.settings, body.note), from_attributes=True
+        await service.new_policy_version(ctx, body.settings.changes(), body.note), from_attributes=True
     )

@@ -4,12 +4,16 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
+from pydantic import StringConstraints
 
 from services.core.auth import Scope
 from services.core.context import RequestContext, requires
 from services.core.errors import InvalidInput
 from services.register.children.repository import ChildFilters
 from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
+
+# One `<need>:<level>` filter; the longest is well under this.
+NeedFilter = Annotated[str, StringConstraints(max_length=64)]
 
 ChildReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ)]
 ChildWriter = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE)]
@@ -38,7 +42,7 @@ def child_filters(
     max_days_waiting: Annotated[int | None, Query(ge=0, le=7_000)] = None,
     sibling_group_size_min: Annotated[int | None, Query(ge=1, le=10)] = None,
     sibling_group_size_max: Annotated[int | None, Query(ge=1, le=10)] = None,
-    need: Annotated[list[str], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006 - FastAPI copies a query default for each request
+    need: Annotated[list[NeedFilter], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006 - FastAPI copies a query default for each request
 ) -> ChildFilters:
     return ChildFilters(
         region=region,

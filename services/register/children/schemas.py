@@ -3,7 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.core.http import RecordDate, RequestModel
+from services.core.http import Language, RecordDate, RefText, RequestModel
 from services.register.needs import ContactLabel, Needs
 from services.register.vocabulary import Ethnicity, Region, Religion, Sex, SiblingGroupStatus
 
@@ -16,7 +16,7 @@ class ChildFields(RequestModel):
     sex: Sex
     ethnicity: Ethnicity
     religion: Religion = Religion.NONE
-    languages: list[str] = LANGUAGES
+    languages: list[Language] = LANGUAGES
     region: Region
     latitude: float = Field(ge=49, le=56, description="Approximate (about 1 km): rounded on storage")
     longitude: float = Field(ge=-7, le=2)
@@ -37,8 +37,8 @@ class ChildFields(RequestModel):
 class ChildCreate(ChildFields):
     first_name: str = NAME
     surname: str = NAME
-    la_ref: str | None = Field(default=None, description="Responsible local authority (new group of one)")
-    sibling_group_ref: str | None = Field(default=None, description="Join this waiting sibling group")
+    la_ref: RefText | None = Field(default=None, description="Responsible local authority (new group of one)")
+    sibling_group_ref: RefText | None = Field(default=None, description="Join this waiting sibling group")
 
     @model_validator(mode="after")
     def _one_home(self) -> Self:
@@ -56,7 +56,7 @@ class ChildUpdate(RequestModel):
     sex: Sex | None = None
     ethnicity: Ethnicity | None = None
     religion: Religion | None = None
-    languages: list[str] | None = Field(default=None, max_length=10)
+    languages: list[Language] | None = Field(default=None, max_length=10)
     region: Region | None = None
     latitude: float | None = Field(default=None, ge=49, le=56)
     longitude: float | None = Field(default=None, ge=-7, le=2)
@@ -72,7 +72,7 @@ class ChildUpdate(RequestModel):
     min_distance_km: int | None = Field(default=None, ge=0, le=500)
     profile_text: str | None = Field(default=None, max_length=4000)
     profile_visible_to_adopters: bool | None = None
-    sibling_group_ref: str | None = Field(default=None, description="Move to this waiting group")
+    sibling_group_ref: RefText | None = Field(default=None, description="Move to this waiting group")
 
 
 class ChildSummary(BaseModel):
@@ -118,7 +118,7 @@ class ChildRead(ChildSummary):
 
 
 class SiblingGroupCreate(RequestModel):
-    child_refs: list[str] = Field(min_length=2, max_length=8, description="Waiting children of one LA")
+    child_refs: list[RefText] = Field(min_length=2, max_length=8, description="Waiting children of one LA")
 
 
 class SiblingGroupUpdate(RequestModel):

@@ -1,12 +1,13 @@
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
 from services.core.http import RecordDate, RequestModel
 from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus
 
-Pence = StrictInt  # integer pence: 1.5 or "100" is refused, never rounded
+# Integer pence: 1.5 or "100" is refused, never rounded; at most £10 million, far above any fee.
+Pence = Annotated[StrictInt, Field(le=1_000_000_000)]
 
 
 class ScheduleWrite(RequestModel):

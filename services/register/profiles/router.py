@@ -11,7 +11,7 @@ from services.core.audit import AuditAction
 from services.core.auth import Scope
 from services.core.context import RequestContext, requires
 from services.core.http import Page, expected_version, next_cursor, parse_cursor, set_etag
-from services.register.children.dependencies import Today, parse_need_filters
+from services.register.children.dependencies import NeedFilter, Today, parse_need_filters
 from services.register.households.schemas import HouseholdRead
 from services.register.households.service import to_read as household_read
 from services.register.interests import repository as interests
@@ -31,7 +31,7 @@ def profile_filters(
     sibling_group_size: Annotated[int | None, Query(ge=1, le=10)] = None,
     age_min_years: Annotated[int | None, Query(ge=0, le=17)] = None,
     age_max_years: Annotated[int | None, Query(ge=0, le=17)] = None,
-    need: Annotated[list[str], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006 - FastAPI copies a query default for each request
+    need: Annotated[list[NeedFilter], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006 - FastAPI copies a query default for each request
 ) -> ProfileFilters:
     return ProfileFilters(
         region=region,

@@ -25,7 +25,12 @@ RecordDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 # blank name is empty and refused).
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-RefText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+# A reference of a record or agency ("C-7KQ2M9XH", "RAA-N"): letters, digits and hyphens.
+RefText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+]
+# Free text PostgreSQL can store: anything but the NUL character.
+STORABLE_TEXT = r"^[^\x00]*$"
 
 
 class RequestModel(BaseModel):

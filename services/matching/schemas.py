@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
+from services.core.http import STORABLE_TEXT, RefText, RequestModel
 from services.register.vocabulary import Region
 
 Points = Annotated[int | None, Field(ge=0, le=1_000)]
@@ -39,9 +39,7 @@ class PolicyOverrides(RequestModel):
 
 class RunCreate(RequestModel):
     regions: list[Region] = Field(default_factory=list, max_length=9, description="Limit to these regions")
-    agency_refs: list[Annotated[str, Field(max_length=32)]] = Field(
-        default_factory=list, max_length=50, description="Limit to these agencies"
-    )
+    agency_refs: list[RefText] = Field(default_factory=list, max_length=50, description="Limit to these agencies")
     lexicographic: bool = Field(default=False, description="First match as many 18-month waiters as possible")
     policy_overrides: PolicyOverrides = Field(
         default_factory=PolicyOverrides, description="A what-if run: settings that differ from the current policy"
@@ -103,7 +101,7 @@ class CandidatesRead(BaseModel):
 
 class PolicyCreate(RequestModel):
     settings: PolicyOverrides = Field(description="Settings that change from the current version")
-    note: str = Field(min_length=3, max_length=500)
+    note: str = Field(min_length=3, max_length=500, pattern=STORABLE_TEXT)
 
 
 class PolicyRead(BaseModel):

@@ -128,6 +128,7 @@ async def _follow_key_changes(engine: AsyncEngine, verifier: TokenVerifier) -> N
         try:
             async with engine.connect() as conn:
                 listening = (await conn.get_raw_connection()).driver_connection
+                assert listening is not None  # an open pooled connection always has one
                 changed = asyncio.Event()
                 notified = functools.partial(_set_event, changed)
                 await listening.add_listener(KEY_CHANGES_CHANNEL, notified)

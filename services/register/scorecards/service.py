@@ -118,10 +118,10 @@ def secondary_suppression(
             children.setdefault(Key("national", None), []).append(key)
         elif key.level == "la" and key.agency_ref in parents:
             children.setdefault(Key("raa", parents[key.agency_ref]), []).append(key)
-    for parent, members in children.items():
+    for parent, kids in children.items():
         if parent in counts:
             for name in counts[parent]:
-                groups.append(((parent, name), [(m, name) for m in members]))
+                groups.append(((parent, name), [(kid, name) for kid in kids]))
 
     def count(cell: Cell) -> int:
         return counts[cell[0]][cell[1]][0]

@@ -1,5 +1,6 @@
 """hardening: atomic rate-limit counters, key-change notifications, TRUNCATE refused on
-record tables, authorization codes linked to the tokens issued from them
+record tables, authorization codes linked to the tokens issued from them, revoked access
+tokens
 
 Revision ID: 0006
 Revises: 0005
@@ -33,15 +34,17 @@ RECORD_TABLES = (
     "fee_disputes",
 )
 
-# Verifiers in every process LISTEN on this channel and reload their keys when it fires
-# (services/core/app_factory.py): a retired key stops verifying within seconds.
-NOTIFY_SIGNING_KEYS = """
-CREATE FUNCTION notify_signing_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+# Verifiers in every process LISTEN on this channel and reload their keys and revoked
+# tokens when it fires (services/core/app_factory.py): a retired key or a revoked token
+# stops verifying within seconds.
+NOTIFY_VERIFICATION_CHANGED = """
+CREATE FUNCTION notify_token_verification_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('signing_keys_changed', '');
+    PERFORM pg_notify('token_verification_changed', '');
     RETURN NULL;
 END $$
 """
+NOTIFYING_TABLES = ("signing_keys", "revoked_access_tokens")
 
 
 def upgrade() -> None:
@@ -56,12 +59,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_auth_attempt_counters")),
     )
     op.add_column("oauth_authorization_codes", sa.Column("token_family_id", sa.Text(), nullable=True))
-
-    op.execute(NOTIFY_SIGNING_KEYS)
-    op.execute(
-        "CREATE TRIGGER notify_signing_keys_changed AFTER INSERT OR UPDATE OR DELETE ON signing_keys "
-        "FOR EACH STATEMENT EXECUTE FUNCTION notify_signing_keys_changed()"
+    op.add_column("oauth_refresh_tokens", sa.Column("access_token_jti", sa.Text(), nullable=True))
+    op.create_table(
+        "revoked_access_tokens",
+        sa.Column("jti", sa.Text(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("jti", name=op.f("pk_revoked_access_tokens")),
     )
+
+    op.execute(NOTIFY_VERIFICATION_CHANGED)
+    for table in NOTIFYING_TABLES:
+        op.execute(
+            f"CREATE TRIGGER notify_token_verification_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION notify_token_verification_changed()"
+        )
     # DELETE is refused row by row; TRUNCATE fires no row triggers, so it needs its own.
     for table in RECORD_TABLES:
         op.execute(
@@ -72,8 +83,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in RECORD_TABLES:
         op.execute(f"DROP TRIGGER forbid_truncate ON {table}")
-    op.execute("DROP TRIGGER notify_signing_keys_changed ON signing_keys")
-    op.execute("DROP FUNCTION notify_signing_keys_changed()")
+    for table in NOTIFYING_TABLES:
+        op.execute(f"DROP TRIGGER notify_token_verification_changed ON {table}")
+    op.execute("DROP FUNCTION notify_token_verification_changed()")
+    op.drop_table("revoked_access_tokens")
+    op.drop_column("oauth_refresh_tokens", "access_token_jti")
     op.drop_column("oauth_authorization_codes", "token_family_id")
     op.drop_table("auth_attempt_counters")
     op.create_table(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.core.auth import TokenVerifier, remote_jwks_loader
+from services.core.auth import RevokedLoader, TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Loads the public keys that verify access tokens, given a session on the register's database.
 KeySource = Callable[[async_sessionmaker[AsyncSession]], Awaitable[KeySet]]
+# Loads the `jti` of every revoked, unexpired access token, likewise.
+RevokedSource = Callable[[async_sessionmaker[AsyncSession]], Awaitable[frozenset[str]]]
 
 
 class BodySizeLimit:
@@ -91,11 +93,15 @@ async def token_verifiers(
     settings: Settings,
     load_local_keys: Callable[[], Awaitable[KeySet]],
     http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+    load_revoked: RevokedLoader | None = None,
 ) -> dict[str, TokenVerifier]:
     """This register's own issuer, and an agency's identity provider if one is configured."""
     verifiers = {
         settings.token_issuer: TokenVerifier(
-            issuer=settings.token_issuer, audience=settings.token_audience, load_keys=load_local_keys
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            load_keys=load_local_keys,
+            load_revoked=load_revoked,
         )
     }
     if settings.external_issuer and settings.external_jwks_url:
@@ -110,8 +116,8 @@ async def token_verifiers(
     return verifiers
 
 
-# The migrations' trigger on signing_keys notifies this channel on every change.
-KEY_CHANGES_CHANNEL = "signing_keys_changed"
+# The migrations' triggers on signing_keys and revoked_access_tokens notify this channel.
+KEY_CHANGES_CHANNEL = "token_verification_changed"
 # Reload the own keys at least this often even if a notification was missed.
 OWN_KEYS_RELOAD_SECONDS = 30
 
@@ -166,6 +172,7 @@ def build_app(
     settings: Settings,
     routers: Sequence[APIRouter],
     key_source: KeySource,
+    revoked_source: RevokedSource | None = None,
     database: str | None = None,
 ) -> FastAPI:
     @asynccontextmanager
@@ -181,7 +188,10 @@ def build_app(
         async def load_keys() -> KeySet:
             return await key_source(sessionmaker)
 
-        app.state.token_verifiers = await token_verifiers(settings, load_keys)
+        async def load_revoked() -> frozenset[str]:
+            return await revoked_source(sessionmaker) if revoked_source else frozenset()
+
+        app.state.token_verifiers = await token_verifiers(settings, load_keys, load_revoked=load_revoked)
         refresher = asyncio.create_task(
             _refresh_periodically(app.state.token_verifiers.values(), settings.jwks_refresh_seconds)
         )

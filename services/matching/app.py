@@ -13,7 +13,7 @@ solver. The algorithm proposes; people decide."""
 
 
 def create_app(settings: Settings, *, database: str | None = None) -> FastAPI:
-    from services.register.app import local_public_keys
+    from services.register.app import local_public_keys, revoked_access_tokens
 
     return build_app(
         title="Adoption matching",
@@ -21,5 +21,6 @@ def create_app(settings: Settings, *, database: str | None = None) -> FastAPI:
         settings=settings,
         routers=ROUTERS,
         key_source=local_public_keys,
+        revoked_source=revoked_access_tokens,
         database=database,
     )

@@ -66,6 +66,10 @@ async def test_a_replayed_code_revokes_the_tokens_issued_from_it(oauth):  # noqa
             data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": oauth["public"]},
         )
         assert refreshed.status_code == 400, "the refresh token issued from a replayed code must be revoked"
+        for verifier in oauth["app"].state.token_verifiers.values():
+            await verifier.refresh()  # as the notification makes every process do
+        used = await client.get("/v1/profiles", headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert used.status_code == 401, "the access token issued from a replayed code must be revoked"
 
 
 class _Lines(logging.Handler):

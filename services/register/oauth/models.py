@@ -144,6 +144,8 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The access token issued with this refresh token: revoked with the family.
+    access_token_jti: Mapped[str | None] = mapped_column(Text)
 
     # --- Authlib TokenMixin ---
     def check_client(self, client: Any) -> bool:
@@ -172,6 +174,16 @@ class AuthAttemptCounter(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer)
+
+
+class RevokedAccessToken(Base):
+    """Access tokens revoked before they expire (their family was revoked); every verifier
+    holds the unexpired ones in memory and reloads them when this table changes."""
+
+    __tablename__ = "revoked_access_tokens"
+
+    jti: Mapped[str] = mapped_column(Text, primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SigningKey(Base):

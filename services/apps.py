@@ -9,7 +9,7 @@ from services.core.settings import Settings
 from services.matching.app import ROUTERS as MATCHING_ROUTERS
 from services.matching.app import create_app as create_matching_app
 from services.register.app import create_app as create_register_app
-from services.register.app import local_public_keys
+from services.register.app import local_public_keys, revoked_access_tokens
 
 
 class ServiceName(StrEnum):
@@ -29,4 +29,6 @@ def create_service_app(service: ServiceName, settings: Settings, *, database: st
         case ServiceName.register:
             return create_register_app(settings, database=database)
         case ServiceName.matching:
-            return create_matching_app(settings, key_source=local_public_keys, database=database)
+            return create_matching_app(
+                settings, key_source=local_public_keys, revoked_source=revoked_access_tokens, database=database
+            )

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import signal
 from typing import Annotated
 
 import typer
@@ -340,7 +341,23 @@ def serve(
     _serve(_settings(), host, port, service)
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both) -> None:
+    from services.core.database import stop_embedded_postgres
+
+    # uvicorn shuts down on SIGTERM, then raises the signal again; with the default action the
+    # process would die there without stopping the embedded PostgreSQL. Exit normally instead.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        _run_server(settings, host, port, service)
+    finally:
+        stop_embedded_postgres()
+
+
+def _run_server(settings: Settings, host: str, port: int, service: ServiceName) -> None:
     import uvicorn
 
     from services.core.observability import configure_logging
@@ -348,7 +365,17 @@ def _serve(settings: Settings, host: str, port: int, service: ServiceName = Serv
     application = create_service_app(service, settings, database=database_url(settings))
     configure_logging(settings.log_level)
     # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=20)
+    # Forwarded headers are read by the app, from TRUSTED_PROXIES only (core/http.py), never
+    # by uvicorn, which would believe FORWARDED_ALLOW_IPS.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=20,
+    )
 
 
 @app.command()

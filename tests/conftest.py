@@ -27,7 +27,7 @@ from services.core.auth import Scope
 from services.core.database import asyncpg_url, start_embedded_postgres
 from services.core.migrate import upgrade
 from services.core.settings import Settings
-from services.register.app import local_public_keys
+from services.register.app import local_public_keys, revoked_access_tokens
 from services.register.oauth.keys import mint_access_token
 from tests.factories import add_agencies
 
@@ -144,7 +144,10 @@ def make_app(connection: AsyncConnection, settings: Settings, signing_key: ECKey
             stored = await local_public_keys(app.state.sessionmaker)
             return KeySet([ECKey.import_key(signing_key.as_dict(private=False)), *stored.keys])
 
-        app.state.token_verifiers = await token_verifiers(settings, load_keys)
+        async def load_revoked() -> frozenset[str]:
+            return await revoked_access_tokens(app.state.sessionmaker)
+
+        app.state.token_verifiers = await token_verifiers(settings, load_keys, load_revoked=load_revoked)
         return app
 
     return factory

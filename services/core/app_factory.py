@@ -1,6 +1,8 @@
 """Builds an ASGI app: lifespan (engine, sessions, token keys), middleware, errors, health."""
 
 import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -11,20 +13,28 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from joserfc.jwk import KeySet
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.core.auth import TokenVerifier, remote_jwks_loader
+from services.core.auth import RevokedLoader, TokenVerifier, remote_jwks_loader
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
-from services.core.observability import REQUEST_ID_HEADER, RequestObservation, enable_tracing, metrics_endpoint
+from services.core.observability import (
+    REQUEST_ID_HEADER,
+    RequestObservation,
+    enable_tracing,
+    install_secret_redaction,
+    metrics_endpoint,
+)
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Loads the public keys that verify access tokens, given a session on the register's database.
 KeySource = Callable[[async_sessionmaker[AsyncSession]], Awaitable[KeySet]]
+# Loads the `jti` of every revoked, unexpired access token, likewise.
+RevokedSource = Callable[[async_sessionmaker[AsyncSession]], Awaitable[frozenset[str]]]
 
 
 class BodySizeLimit:
@@ -42,20 +52,31 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
-        received = 0
+        received, refused, started = 0, False, False
 
+        # A body without Content-Length (chunked) is counted as it is read. Past the limit the
+        # 413 is sent from here and the app is told the client left: FastAPI would otherwise
+        # turn any error raised while it reads the body into its own 400.
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
+            if received > self.max_bytes and not started:
+                refused = True
+                await self._refuse(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the app answers now goes nowhere
+            started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
@@ -68,19 +89,19 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def token_verifiers(
     settings: Settings,
     load_local_keys: Callable[[], Awaitable[KeySet]],
     http_client: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+    load_revoked: RevokedLoader | None = None,
 ) -> dict[str, TokenVerifier]:
     """This register's own issuer, and an agency's identity provider if one is configured."""
     verifiers = {
         settings.token_issuer: TokenVerifier(
-            issuer=settings.token_issuer, audience=settings.token_audience, load_keys=load_local_keys
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            load_keys=load_local_keys,
+            load_revoked=load_revoked,
         )
     }
     if settings.external_issuer and settings.external_jwks_url:
@@ -93,6 +114,45 @@ async def token_verifiers(
     for verifier in verifiers.values():
         await verifier.refresh()
     return verifiers
+
+
+# The migrations' triggers on signing_keys and revoked_access_tokens notify this channel.
+KEY_CHANGES_CHANNEL = "token_verification_changed"
+# Reload the own keys at least this often even if a notification was missed.
+OWN_KEYS_RELOAD_SECONDS = 30
+
+
+def _set_event(event: asyncio.Event, *_: object) -> None:
+    event.set()
+
+
+async def _follow_key_changes(engine: AsyncEngine, verifier: TokenVerifier) -> None:
+    """Reloads this register's keys the moment any process adds or retires one (LISTEN on
+    one connection held for the app's life), and every OWN_KEYS_RELOAD_SECONDS regardless:
+    a key retired as compromised stops verifying within a second or so in every process."""
+    while True:
+        try:
+            async with engine.connect() as conn:
+                listening = (await conn.get_raw_connection()).driver_connection
+                assert listening is not None  # an open pooled connection always has one
+                changed = asyncio.Event()
+                notified = functools.partial(_set_event, changed)
+                await listening.add_listener(KEY_CHANGES_CHANNEL, notified)
+                try:
+                    await verifier.refresh()  # changes missed while not listening
+                    while not listening.is_closed():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(changed.wait(), OWN_KEYS_RELOAD_SECONDS)
+                        changed.clear()
+                        await verifier.refresh()
+                finally:
+                    if not listening.is_closed():
+                        await listening.remove_listener(KEY_CHANGES_CHANNEL, notified)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("not following signing key changes; trying again shortly", exc_info=True)
+        await asyncio.sleep(1)
 
 
 async def _refresh_periodically(verifiers: Iterable[TokenVerifier], seconds: int) -> None:
@@ -112,6 +172,7 @@ def build_app(
     settings: Settings,
     routers: Sequence[APIRouter],
     key_source: KeySource,
+    revoked_source: RevokedSource | None = None,
     database: str | None = None,
 ) -> FastAPI:
     @asynccontextmanager
@@ -127,14 +188,22 @@ def build_app(
         async def load_keys() -> KeySet:
             return await key_source(sessionmaker)
 
-        app.state.token_verifiers = await token_verifiers(settings, load_keys)
+        async def load_revoked() -> frozenset[str]:
+            return await revoked_source(sessionmaker) if revoked_source else frozenset()
+
+        app.state.token_verifiers = await token_verifiers(settings, load_keys, load_revoked=load_revoked)
         refresher = asyncio.create_task(
             _refresh_periodically(app.state.token_verifiers.values(), settings.jwks_refresh_seconds)
+        )
+        key_follower = asyncio.create_task(
+            _follow_key_changes(engine, app.state.token_verifiers[settings.token_issuer])
         )
         try:
             yield
         finally:
             refresher.cancel()
+            key_follower.cancel()
+            await asyncio.gather(refresher, key_follower, return_exceptions=True)
             # A match run in flight is cancelled: it records itself as failed and stores
             # nothing partial (its results are written in one transaction at the end).
             for task in list(app.state.background_tasks):
@@ -142,6 +211,7 @@ def build_app(
             await asyncio.gather(*app.state.background_tasks, return_exceptions=True)
             await engine.dispose()
 
+    install_secret_redaction()
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.request_max_bytes)

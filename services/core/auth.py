@@ -90,6 +90,8 @@ class Principal:
 
 
 KeyLoader = Callable[[], Awaitable[KeySet]]
+# The `jti` of every access token revoked before its expiry.
+RevokedLoader = Callable[[], Awaitable[frozenset[str]]]
 
 
 class TokenVerifier:
@@ -108,6 +110,7 @@ class TokenVerifier:
         leeway_seconds: int = 30,
         reload_interval: float = 30.0,
         reload_on_unknown_kid: bool = True,
+        load_revoked: RevokedLoader | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -117,9 +120,13 @@ class TokenVerifier:
         self._leeway = leeway_seconds
         self._reload_interval = reload_interval
         self._reload_on_unknown_kid = reload_on_unknown_kid
+        self._load_revoked = load_revoked
+        self._revoked: frozenset[str] = frozenset()
 
     async def refresh(self) -> None:
         self._keys = await self._load_keys()
+        if self._load_revoked is not None:
+            self._revoked = await self._load_revoked()
         self._loaded_at = time.monotonic()
 
     def _knows(self, kid: str | None) -> bool:
@@ -154,6 +161,8 @@ class TokenVerifier:
             registry.validate(decoded.claims)
         except (JoseError, ValueError) as exc:
             raise Unauthorized("The access token is not valid.", headers=_challenge("invalid_token")) from exc
+        if decoded.claims.get("jti") in self._revoked:
+            raise Unauthorized("The access token has been revoked.", headers=_challenge("invalid_token"))
         return decoded.claims
 
 

@@ -93,6 +93,14 @@ def start_embedded_postgres(data_dir: Path, database: str = "postgres") -> str:
     return asyncpg_url(server.get_uri(database))
 
 
+def stop_embedded_postgres() -> None:
+    """Let go of every embedded server this process started or joined: pgserver stops one
+    when no other process uses it. Called however `serve` ends, a signal included."""
+    while _embedded_servers:
+        _, server = _embedded_servers.popitem()
+        server.cleanup()  # type: ignore[attr-defined]
+
+
 def database_url(settings: Settings) -> str:
     if settings.database_url is not None:
         return asyncpg_url(settings.database_url.get_secret_value())

@@ -8,6 +8,7 @@ import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -112,7 +113,8 @@ def problem(
     body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
-    body.update(extra)
+    # Extras come from domain code (a Decimal sum, a date): encode them as every response is.
+    body.update(jsonable_encoder(extra))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -137,6 +139,13 @@ _HTTP_SLUGS = {
 def _sqlstate(exc: DBAPIError) -> str:
     original = getattr(exc.orig, "__cause__", None) or exc.orig
     return str(getattr(original, "sqlstate", "") or "")
+
+
+# SQLSTATE classes that mean the database could not do the work now, not that the request or
+# the code was wrong: connection exceptions (08), transaction rollbacks such as deadlocks (40),
+# insufficient resources (53), operator intervention: shutting down, restarting, statement
+# timeout (57), system errors (58). A retry may well succeed, so: 503 with Retry-After.
+_UNAVAILABLE_CLASSES = ("08", "40", "53", "57", "58")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -174,10 +183,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(UnicodeError)
+    @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
         # A value PostgreSQL cannot take (a NUL character, half a surrogate pair, a number out
-        # of range): the caller's input, not our failure.
+        # of range), or date arithmetic past year 9999: the caller's input, not our failure.
         return problem(
             422,
             InvalidInput.slug,
@@ -228,7 +238,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+        if (
+            exc.connection_invalidated
+            or isinstance(exc.orig, OSError)
+            or _sqlstate(exc).startswith(_UNAVAILABLE_CLASSES)
+        ):
             return await _db_unreachable(request, OSError(type(exc.orig).__name__))
         if _sqlstate(exc).startswith("22"):  # class 22, data exception: the value sent was the problem
             return await _unstorable(request, exc)

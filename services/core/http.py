@@ -1,13 +1,15 @@
-"""HTTP conventions shared by every resource: ETags, If-Match, cursor pages."""
+"""HTTP conventions shared by every resource: ETags, If-Match, cursor pages, the caller's address."""
 
 import base64
+import ipaddress
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.core.errors import InvalidInput, PreconditionFailed, PreconditionRequired
 
@@ -17,6 +19,24 @@ R = TypeVar("R")
 # Every list pages the same way, within these limits.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+
+# Any date a caller sends: wide enough for every real record, narrow enough that date
+# arithmetic on it (instalments, ages, periods) can never overflow.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+RecordDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+
+
+# Strings callers send, each with a ceiling (surrounding blanks are stripped first, so a
+# blank name is empty and refused).
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# A reference of a record or agency ("C-7KQ2M9XH", "RAA-N"): letters, digits and hyphens.
+RefText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+]
+# Free text PostgreSQL can store: anything but the NUL character.
+STORABLE_TEXT = r"^[^\x00]*$"
 
 
 class RequestModel(BaseModel):
@@ -130,3 +150,35 @@ def paging(
 
 
 PagingParams = Annotated[Paging, Depends(paging)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's real address. X-Forwarded-For is read only when the connection comes from
+    a trusted proxy (`TRUSTED_PROXIES`), right to left, skipping the trusted hops: the first
+    untrusted address is the one the nearest trusted proxy saw. Anyone else could write any
+    address they liked there."""
+    trusted = request.app.state.settings.trusted_proxies
+    peer = request.client.host if request.client else "unknown"
+    if not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for header in request.headers.getlist("x-forwarded-for") for hop in header.split(",")]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)

@@ -9,10 +9,11 @@
 """
 
 import logging
+import re
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from pythonjsonlogger.json import JsonFormatter
@@ -51,6 +52,66 @@ PAGE_CSP = (
 PAGES = ("/docs", "/redoc", "/oauth/authorize")
 
 
+_SECRETS = (
+    # JWTs (access tokens, client assertions) wherever they appear.
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted]"),
+    # Credentials in Authorization headers.
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
+    # Named values in dict reprs, JSON, forms and query strings ('refresh_token': '...', code=...).
+    (
+        re.compile(
+            r"(?i)\b(access_token|refresh_token|id_token|client_secret|code_verifier|code|password|assertion)"
+            r"(['\"]?\s*[:=]\s*['\"]?)([^'\"&\s,;})]+)"
+        ),
+        r"\1\2[redacted]",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Removes token and secret values from a record before any handler sees it. Authlib, for
+    one, logs every token it issues at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: logging reports it when emitting
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_redaction = RedactSecrets()
+
+
+def install_secret_redaction() -> None:
+    """On the root logger, and in the record factory: a filter on a logger does not see
+    records its children propagate, and handlers may be added later (by a test, a library),
+    but every record, at every level, is made by the factory."""
+    root = logging.getLogger()
+    if _redaction not in root.filters:
+        root.addFilter(_redaction)
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacts", False):
+        return
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        _redaction.filter(record)
+        return record
+
+    redacting_factory.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_factory)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on standard output, for the platform's log collector."""
     handler = logging.StreamHandler(sys.stdout)
@@ -64,6 +125,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    install_secret_redaction()
 
 
 def plain_request_id(supplied: str | None) -> str:

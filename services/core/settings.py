@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".data")
@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     # Storage: an external PostgreSQL when set, otherwise an embedded one in data_dir.
     database_url: SecretStr | None = None
     data_dir: Path = DEFAULT_DATA_DIR
-    database_pool_size: int = Field(default=10, ge=1)
-    database_statement_timeout_ms: int = Field(default=15_000, ge=100)
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_statement_timeout_ms: int = Field(default=15_000, ge=100, le=600_000)
 
     # Access tokens (RFC 9068). The issuer is this service unless an agency brings its own.
     token_issuer: str = "http://localhost:8000"
@@ -30,15 +30,19 @@ class Settings(BaseSettings):
     external_issuer: str | None = None
     external_audience: str | None = None
     external_jwks_url: str | None = None
-    jwks_refresh_seconds: int = Field(default=300, ge=10)
+    jwks_refresh_seconds: int = Field(default=300, ge=10, le=86_400)
 
     # Failed logins and token requests allowed per window before 429.
-    auth_failure_window_minutes: int = Field(default=15, ge=1)
-    auth_max_failures_per_account: int = Field(default=5, ge=1)
-    auth_max_failures_per_address: int = Field(default=30, ge=1)
+    auth_failure_window_minutes: int = Field(default=15, ge=1, le=1_440)
+    auth_max_failures_per_account: int = Field(default=5, ge=1, le=1_000)
+    auth_max_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    # Proxies (the ingress) whose X-Forwarded-For is believed; from anyone else it is ignored.
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list, description="Networks of the reverse proxies in front of the service (JSON list)"
+    )
 
     # A scorecard figure from fewer children than this is suppressed (no child recognisable).
-    scorecard_min_children: int = Field(default=5, ge=1)
+    scorecard_min_children: int = Field(default=5, ge=1, le=100)
 
     # Adopters' expressions of interest open at once (one agency used 6).
     interests_open_max: int = Field(default=6, ge=1, le=50)
@@ -57,7 +61,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     tracing_enabled: bool = False
     tracing_service_name: str = "adoption-register"
-    request_max_bytes: int = Field(default=1_000_000, ge=1_024)
+    request_max_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
 
     @model_validator(mode="after")
     def _refuse_embedded_in_production(self) -> "Settings":

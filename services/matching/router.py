@@ -72,7 +72,7 @@ async def start_run(
     run_request = service.RunRequest(
         scope=PoolScope(regions=tuple(body.regions), agency_refs=tuple(body.agency_refs)),
         lexicographic=body.lexicographic,
-        policy_overrides=body.policy_overrides,
+        policy_overrides=body.policy_overrides.changes(),
     )
     run, lock = await service.start_run(engine, run_request, ctx.principal.audit_name)
     ctx.audit(AuditAction.CREATE, AuditResource.MATCH_RUN, run.ref)
@@ -167,5 +167,5 @@ async def list_policies(ctx: MatchingReader) -> list[PolicyRead]:
 async def create_policy(ctx: PolicyAdmin, body: PolicyCreate) -> PolicyRead:
     """A new version of the scoring policy (national team); later runs use it."""
     return PolicyRead.model_validate(
-        await service.new_policy_version(ctx, body.settings, body.note), from_attributes=True
+        await service.new_policy_version(ctx, body.settings.changes(), body.note), from_attributes=True
     )

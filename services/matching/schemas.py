@@ -1,19 +1,49 @@
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
+from services.core.http import STORABLE_TEXT, RecordDate, RefText, RequestModel
 from services.matching.vocabulary import Decision, ProposalStatus, RunStatus
 from services.register.vocabulary import Region, SiblingGroupStatus
+
+Points = Annotated[int | None, Field(ge=0, le=1_000)]
+
+
+class PolicyOverrides(RequestModel):
+    """Settings of the scoring policy to change, each within its range (engine/policy.py,
+    BOUNDS, which the engine enforces too): no weight can make a score overflow."""
+
+    needs_points_per_level: Points = None
+    needs_points_cap: Annotated[int | None, Field(ge=0, le=10_000)] = None
+    age_fit_points: Points = None
+    distance_points: Points = None
+    distance_half_points_km: Annotated[int | None, Field(ge=1, le=2_000)] = None
+    contact_points: Points = None
+    culture_points: Points = None
+    language_points: Points = None
+    religion_points: Points = None
+    soft_fade_days: Annotated[int | None, Field(ge=1, le=3_650)] = None
+    wait_points_per_30_days: Points = None
+    wait_points_cap: Annotated[int | None, Field(ge=0, le=10_000)] = None
+    sibling_group_points: Points = None
+    aged_five_plus_points: Points = None
+    disability_points: Points = None
+    minority_ethnic_points: Points = None
+    aged_five_plus_months: Annotated[int | None, Field(ge=0, le=216)] = None
+    long_wait_days: Annotated[int | None, Field(ge=0, le=3_650)] = None
+    max_distance_km: Annotated[int | None, Field(ge=0, le=2_000)] = None
+
+    def changes(self) -> dict[str, int]:
+        return self.model_dump(exclude_none=True)
 
 
 class RunCreate(RequestModel):
     regions: list[Region] = Field(default_factory=list, max_length=9, description="Limit to these regions")
-    agency_refs: list[str] = Field(default_factory=list, max_length=50, description="Limit to these agencies")
+    agency_refs: list[RefText] = Field(default_factory=list, max_length=50, description="Limit to these agencies")
     lexicographic: bool = Field(default=False, description="First match as many 18-month waiters as possible")
-    policy_overrides: dict[str, int] = Field(
-        default_factory=dict, description="A what-if run: settings that differ from the current policy"
+    policy_overrides: PolicyOverrides = Field(
+        default_factory=PolicyOverrides, description="A what-if run: settings that differ from the current policy"
     )
 
 
@@ -73,7 +103,7 @@ class ProposalRead(BaseModel):
 class DecisionCreate(RequestModel):
     decision: Decision
     reason: str = Field(default="", max_length=2000)
-    on: date | None = Field(default=None, description="The day of the decision (default: today)")
+    on: RecordDate | None = Field(default=None, description="The day of the decision (default: today)")
 
 
 class Candidate(BaseModel):
@@ -93,8 +123,8 @@ class CandidatesRead(BaseModel):
 
 
 class PolicyCreate(RequestModel):
-    settings: dict[str, int] = Field(description="Settings that change from the current version")
-    note: str = Field(min_length=3, max_length=500)
+    settings: PolicyOverrides = Field(description="Settings that change from the current version")
+    note: str = Field(min_length=3, max_length=500, pattern=STORABLE_TEXT)
 
 
 class PolicyRead(BaseModel):

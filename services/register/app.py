@@ -47,6 +47,11 @@ async def local_public_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> K
         return keys.public_keyset(await keys.active_keys(session))
 
 
+async def revoked_access_tokens(sessionmaker: async_sessionmaker[AsyncSession]) -> frozenset[str]:
+    async with sessionmaker() as session:
+        return await keys.revoked_access_tokens(session)
+
+
 def create_app(settings: Settings, *, database: str | None = None, extra_routers: tuple[APIRouter, ...] = ()):
     return build_app(
         title="Adoption register",
@@ -54,5 +59,6 @@ def create_app(settings: Settings, *, database: str | None = None, extra_routers
         settings=settings,
         routers=(*ROUTERS, *extra_routers),
         key_source=local_public_keys,
+        revoked_source=revoked_access_tokens,
         database=database,
     )

@@ -7,6 +7,33 @@ records the version it used. The defaults below are the first version's values.
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+# The range each setting may take: (least, most). Wide enough for any sensible policy, narrow
+# enough that no score, sum or solver weight can overflow (the API states these ranges).
+POINTS = (0, 1_000)
+BOUNDS: dict[str, tuple[int, int]] = {
+    "needs_points_per_level": POINTS,
+    "needs_points_cap": (0, 10_000),
+    "age_fit_points": POINTS,
+    "distance_points": POINTS,
+    "distance_half_points_km": (1, 2_000),
+    "contact_points": POINTS,
+    "culture_points": POINTS,
+    "language_points": POINTS,
+    "religion_points": POINTS,
+    "soft_fade_days": (1, 3_650),
+    "wait_points_per_30_days": POINTS,
+    "wait_points_cap": (0, 10_000),
+    "sibling_group_points": POINTS,
+    "aged_five_plus_points": POINTS,
+    "disability_points": POINTS,
+    "minority_ethnic_points": POINTS,
+    "aged_five_plus_months": (0, 216),
+    "long_wait_days": (0, 3_650),
+    "max_distance_km": (0, 2_000),
+}
+# Scores are summed in int32 component by component; the solver needs exact float64 sums.
+MAX_PAIR_SCORE = 2**20
+
 
 @dataclass(frozen=True)
 class ScoringPolicy:
@@ -46,10 +73,28 @@ class ScoringPolicy:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{f.name} must be a whole number of at least 0, got {value!r}")
-        if self.distance_half_points_km == 0 or self.soft_fade_days == 0:
-            raise ValueError("distance_half_points_km and soft_fade_days must be positive")
+            least, most = BOUNDS[f.name]
+            if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+                raise ValueError(f"{f.name} must be a whole number from {least} to {most}, got {value!r}")
+        if self.max_pair_score() > MAX_PAIR_SCORE:
+            raise ValueError(f"the weights allow a score of {self.max_pair_score()}, above {MAX_PAIR_SCORE}")
+
+    def max_pair_score(self) -> int:
+        """The highest score any pair could get: every component at its maximum."""
+        return (
+            self.needs_points_cap
+            + self.age_fit_points
+            + self.distance_points
+            + self.contact_points
+            + self.culture_points
+            + self.language_points
+            + self.religion_points
+            + self.wait_points_cap
+            + self.sibling_group_points
+            + self.aged_five_plus_points
+            + self.disability_points
+            + self.minority_ethnic_points
+        )
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)

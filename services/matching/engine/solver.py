@@ -40,6 +40,8 @@ class Edges:
 
 def solver_weights(edges: Edges, priority: np.ndarray | None) -> np.ndarray:
     weights = edges.scores.astype(np.int64) + 1
+    if (int(weights.max(initial=0)) + 1) * min(edges.n_units, edges.n_households) >= EXACT_FLOAT_LIMIT:
+        raise OverflowError("the scores would exceed exact float64 integers when summed")
     if priority is None:
         return weights
     any_matching_total = min(edges.n_units, edges.n_households) * (int(weights.max(initial=0)) + 1)

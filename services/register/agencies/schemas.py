@@ -1,6 +1,6 @@
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
+from services.core.http import RefText, RequestModel
 from services.register.vocabulary import AgencyKind, Region
 
 REF_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,31}$"
@@ -11,7 +11,7 @@ class AgencyCreate(RequestModel):
     name: str = Field(min_length=2, max_length=200)
     kind: AgencyKind
     region: Region
-    parent_raa_ref: str | None = Field(default=None, description="Required for a local authority")
+    parent_raa_ref: RefText | None = Field(default=None, description="Required for a local authority")
     latitude: float = Field(ge=49, le=56)
     longitude: float = Field(ge=-7, le=2)
 

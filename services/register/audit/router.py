@@ -22,7 +22,7 @@ async def list_events(
     resource_ref: Annotated[str | None, Query(max_length=32)] = None,
     principal: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[AuditEventRead]:
-    """Newest first."""
+    """Newest first. Reading the trail is itself audited."""
     after = paging.after(int)
     rows = await repository.list_events(
         ctx.session,
@@ -31,7 +31,10 @@ async def list_events(
         before_id=after[0] if after else None,
         limit=paging.fetch,
     )
-    ctx.audit(AuditAction.READ, AuditResource.AUDIT_TRAIL, resource_ref or principal or "*")
+    # The filter used, so investigators see whose trail was looked at (not the ref itself:
+    # that would add this read to the very trail being read).
+    looked_up = f"resource_ref:{resource_ref}" if resource_ref else f"principal:{principal}" if principal else "*"
+    ctx.audit(AuditAction.READ, AuditResource.AUDIT_TRAIL, looked_up)
     return paging.page(
         rows, key=lambda row: [row.id], item=lambda row: AuditEventRead.model_validate(row, from_attributes=True)
     )

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import StringConstraints
 
 from services.core.errors import InvalidInput
 from services.core.http import check_version
@@ -11,6 +12,9 @@ from services.register.children import repository
 from services.register.children.repository import ChildFilters, ChildRow
 from services.register.models import SiblingGroup
 from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
+
+# One `<need>:<level>` filter; the longest is well under this.
+NeedFilter = Annotated[str, StringConstraints(max_length=64)]
 
 NEED_FILTER_HELP = (
     "Repeatable: `need=<need>:<level>` keeps children whose level of that need is at most "
@@ -32,7 +36,7 @@ def child_filters(
     max_days_waiting: Annotated[int | None, Query(ge=0, le=7_000)] = None,
     sibling_group_size_min: Annotated[int | None, Query(ge=1, le=10)] = None,
     sibling_group_size_max: Annotated[int | None, Query(ge=1, le=10)] = None,
-    need: Annotated[list[str], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006 - FastAPI copies a query default for each request
+    need: Annotated[list[NeedFilter], Query(description=NEED_FILTER_HELP, max_length=8)] = [],  # noqa: B006 - FastAPI copies a query default for each request
 ) -> ChildFilters:
     return ChildFilters(
         region=region,

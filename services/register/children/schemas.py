@@ -3,7 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.core.http import RequestModel
+from services.core.http import Language, RecordDate, RefText, RequestModel
 from services.register.needs import ContactLabel, Needs
 from services.register.vocabulary import Ethnicity, Region, Religion, Sex, SiblingGroupStatus
 
@@ -12,17 +12,17 @@ LANGUAGES: list[str] = Field(default_factory=list, max_length=10)
 
 
 class ChildFields(RequestModel):
-    date_of_birth: date
+    date_of_birth: RecordDate
     sex: Sex
     ethnicity: Ethnicity
     religion: Religion = Religion.NONE
-    languages: list[str] = LANGUAGES
+    languages: list[Language] = LANGUAGES
     region: Region
     latitude: float = Field(ge=49, le=56, description="Approximate (about 1 km): rounded on storage")
     longitude: float = Field(ge=-7, le=2)
-    entered_care_on: date
-    placement_order_on: date | None = None
-    should_be_placed_on: date | None = Field(default=None, description="Early permanence decision")
+    entered_care_on: RecordDate
+    placement_order_on: RecordDate | None = None
+    should_be_placed_on: RecordDate | None = Field(default=None, description="Early permanence decision")
     needs: Needs
     contact_plan: ContactLabel = "letterbox"
     contact_notes: str = Field(default="", max_length=4000)
@@ -37,8 +37,8 @@ class ChildFields(RequestModel):
 class ChildCreate(ChildFields):
     first_name: str = NAME
     surname: str = NAME
-    la_ref: str | None = Field(default=None, description="Responsible local authority (new group of one)")
-    sibling_group_ref: str | None = Field(default=None, description="Join this waiting sibling group")
+    la_ref: RefText | None = Field(default=None, description="Responsible local authority (new group of one)")
+    sibling_group_ref: RefText | None = Field(default=None, description="Join this waiting sibling group")
 
     @model_validator(mode="after")
     def _one_home(self) -> Self:
@@ -52,17 +52,17 @@ class ChildUpdate(RequestModel):
 
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     surname: str | None = Field(default=None, min_length=1, max_length=100)
-    date_of_birth: date | None = None
+    date_of_birth: RecordDate | None = None
     sex: Sex | None = None
     ethnicity: Ethnicity | None = None
     religion: Religion | None = None
-    languages: list[str] | None = Field(default=None, max_length=10)
+    languages: list[Language] | None = Field(default=None, max_length=10)
     region: Region | None = None
     latitude: float | None = Field(default=None, ge=49, le=56)
     longitude: float | None = Field(default=None, ge=-7, le=2)
-    entered_care_on: date | None = None
-    placement_order_on: date | None = None
-    should_be_placed_on: date | None = None
+    entered_care_on: RecordDate | None = None
+    placement_order_on: RecordDate | None = None
+    should_be_placed_on: RecordDate | None = None
     needs: Needs | None = None
     contact_plan: ContactLabel | None = None
     contact_notes: str | None = Field(default=None, max_length=4000)
@@ -72,7 +72,7 @@ class ChildUpdate(RequestModel):
     min_distance_km: int | None = Field(default=None, ge=0, le=500)
     profile_text: str | None = Field(default=None, max_length=4000)
     profile_visible_to_adopters: bool | None = None
-    sibling_group_ref: str | None = Field(default=None, description="Move to this waiting group")
+    sibling_group_ref: RefText | None = Field(default=None, description="Move to this waiting group")
 
 
 class ChildSummary(BaseModel):
@@ -118,7 +118,7 @@ class ChildRead(ChildSummary):
 
 
 class SiblingGroupCreate(RequestModel):
-    child_refs: list[str] = Field(min_length=2, max_length=8, description="Waiting children of one LA")
+    child_refs: list[RefText] = Field(min_length=2, max_length=8, description="Waiting children of one LA")
 
 
 class SiblingGroupUpdate(RequestModel):

@@ -1,17 +1,18 @@
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from services.core.http import RequestModel
+from services.core.http import RecordDate, RequestModel
 from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus
 
-Pence = StrictInt  # integer pence: 1.5 or "100" is refused, never rounded
+# Integer pence: 1.5 or "100" is refused, never rounded; at most £10 million, far above any fee.
+Pence = Annotated[StrictInt, Field(le=1_000_000_000)]
 
 
 class ScheduleWrite(RequestModel):
     kind: FeeKind
-    effective_from: date | None = Field(default=None, description="Default: 1 April of the year")
+    effective_from: RecordDate | None = Field(default=None, description="Default: 1 April of the year")
     one_child_pence: Pence | None = Field(default=None, gt=0)
     two_children_pence: Pence | None = Field(default=None, gt=0)
     three_children_pence: Pence | None = Field(default=None, gt=0)
@@ -94,7 +95,7 @@ class PlacementFees(BaseModel):
 
 
 class RaiseDue(RequestModel):
-    as_of: date | None = Field(default=None, description="Default: today")
+    as_of: RecordDate | None = Field(default=None, description="Default: today")
 
 
 class RaiseDueResult(BaseModel):
@@ -105,8 +106,8 @@ class RaiseDueResult(BaseModel):
 
 
 class ReconciliationCreate(RequestModel):
-    period_start: date
-    period_end: date
+    period_start: RecordDate
+    period_end: RecordDate
 
 
 class ReconciliationRead(BaseModel):

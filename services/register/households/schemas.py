@@ -3,7 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.core.http import RequestModel
+from services.core.http import Language, PersonName, RecordDate, RefText, RequestModel
 from services.register.needs import ContactLabel, Needs
 from services.register.vocabulary import Ethnicity, HouseholdStatus, Region, Religion
 
@@ -11,9 +11,9 @@ NAMES = Field(min_length=1, max_length=2, description="One or two applicants")
 
 
 class HouseholdCreate(RequestModel):
-    applicant_names: list[str] = NAMES
-    approving_agency_ref: str
-    approved_on: date
+    applicant_names: list[PersonName] = NAMES
+    approving_agency_ref: RefText
+    approved_on: RecordDate
     approved_children: int = Field(ge=1, le=6)
     age_min_years: int = Field(ge=0, le=17)
     age_max_years: int = Field(ge=0, le=17)
@@ -25,7 +25,7 @@ class HouseholdCreate(RequestModel):
     longitude: float = Field(ge=-7, le=2)
     ethnicity: Ethnicity
     religion: Religion = Religion.NONE
-    languages: list[str] = Field(default_factory=list, max_length=10)
+    languages: list[Language] = Field(default_factory=list, max_length=10)
     profile_live: bool = False
 
     @model_validator(mode="after")
@@ -38,7 +38,7 @@ class HouseholdCreate(RequestModel):
 
 
 class HouseholdUpdate(RequestModel):
-    applicant_names: list[str] | None = Field(default=None, min_length=1, max_length=2)
+    applicant_names: list[PersonName] | None = Field(default=None, min_length=1, max_length=2)
     approved_children: int | None = Field(default=None, ge=1, le=6)
     age_min_years: int | None = Field(default=None, ge=0, le=17)
     age_max_years: int | None = Field(default=None, ge=0, le=17)
@@ -50,7 +50,7 @@ class HouseholdUpdate(RequestModel):
     longitude: float | None = Field(default=None, ge=-7, le=2)
     ethnicity: Ethnicity | None = None
     religion: Religion | None = None
-    languages: list[str] | None = Field(default=None, max_length=10)
+    languages: list[Language] | None = Field(default=None, max_length=10)
     profile_live: bool | None = None
     status: HouseholdStatus | None = None
 

@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.core.http import RequestModel
+from services.core.http import RecordDate, RequestModel
 from services.register.vocabulary import DisruptionReason, LinkOrigin, LinkStatus, PanelRecommendation
 
 REF = Field(max_length=32, pattern=r"^[A-Za-z0-9-]+$")
@@ -26,7 +26,7 @@ class LinkCreate(RequestModel):
     )
     origin_ref: str | None = Field(default=None, max_length=32, description="The expression of interest's ref")
     reason: str = Field(default="", max_length=2000, description="Why this family (required for family_finder)")
-    requested_on: date
+    requested_on: RecordDate
 
     @model_validator(mode="after")
     def _origin_explained(self) -> Self:
@@ -38,23 +38,23 @@ class LinkCreate(RequestModel):
 
 
 class StepOn(RequestModel):
-    on: date = Field(description="The day it happened")
+    on: RecordDate = Field(description="The day it happened")
     note: str = NOTE
 
 
 class StepWithReason(RequestModel):
-    on: date
+    on: RecordDate
     reason: str = REASON
 
 
 class PanelStep(RequestModel):
-    on: date = Field(description="The day the matching panel met")
+    on: RecordDate = Field(description="The day the matching panel met")
     recommendation: PanelRecommendation
     note: str = NOTE
 
 
 class DisruptionStep(RequestModel):
-    on: date = Field(description="The day the placement ended")
+    on: RecordDate = Field(description="The day the placement ended")
     reason: DisruptionReason
     note: str = NOTE
 
@@ -82,7 +82,7 @@ class LinkRead(BaseModel):
     child_agency_ref: str = Field(description="The child's side (the agency that pays an interagency fee)")
     household_agency_ref: str = Field(description="The household's side")
     origin: LinkOriginRead
-    requested_on: date
+    requested_on: RecordDate
     agreed_on: date | None
     panel_on: date | None
     panel_recommendation: PanelRecommendation | None

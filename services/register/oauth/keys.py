@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import ACCESS_TOKEN_TYPE
 from services.core.errors import ServiceUnavailable
 from services.core.settings import Settings
-from services.register.oauth.models import SigningKey
+from services.register.oauth.models import RevokedAccessToken, SigningKey
 
 SIGNING_ALGORITHM = "ES256"
 
@@ -56,6 +56,12 @@ async def active_keys(session: AsyncSession) -> list[SigningKey]:
         select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at, SigningKey.kid)
     )
     return list(rows)
+
+
+async def revoked_access_tokens(session: AsyncSession) -> frozenset[str]:
+    """The `jti` of every access token revoked before its expiry and not expired yet."""
+    rows = await session.scalars(select(RevokedAccessToken.jti).where(RevokedAccessToken.expires_at > func.now()))
+    return frozenset(rows)
 
 
 def public_keyset(keys: Iterable[SigningKey]) -> KeySet:

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, Text, func, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -115,6 +115,8 @@ class AuthorizationCode(Base):
     code_challenge_method: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The refresh-token family issued from this code: revoked if the code is presented again.
+    token_family_id: Mapped[str | None] = mapped_column(Text)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -142,6 +144,8 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The access token issued with this refresh token: revoked with the family.
+    access_token_jti: Mapped[str | None] = mapped_column(Text)
 
     # --- Authlib TokenMixin ---
     def check_client(self, client: Any) -> bool:
@@ -160,15 +164,26 @@ class RefreshToken(Base):
         return self.revoked_at is not None or self.used_at is not None
 
 
-class AuthFailure(Base):
-    """A failed login or token request, kept for rate limiting across all replicas."""
+class AuthAttemptCounter(Base):
+    """Sign-in and token attempts per key (an account or an address) in the current window,
+    for rate limiting across all replicas (`rate_limit.py`)."""
 
-    __tablename__ = "auth_failures"
-    __table_args__ = (Index("ix_auth_failures_key_time", "key", "occurred_at"),)
+    __tablename__ = "auth_attempt_counters"
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    key: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+
+
+class RevokedAccessToken(Base):
+    """Access tokens revoked before they expire (their family was revoked); every verifier
+    holds the unexpired ones in memory and reloads them when this table changes."""
+
+    __tablename__ = "revoked_access_tokens"
+
+    jti: Mapped[str] = mapped_column(Text, primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SigningKey(Base):

@@ -1,42 +1,97 @@
-"""Rate limiting of failed logins and token requests, per account and per address.
+"""Rate limiting of failed sign-ins and token requests: one mechanism, two kinds of key.
 
-Failures are rows in PostgreSQL, so the limit holds across every replica."""
+- per account: the adopter's user (by email) at sign-in, the confidential client at the
+  token endpoint. A public client (the adopters' app) is never an account key: anyone can
+  name it, so failures under its name would lock out every adopter.
+- per real client address (`services.core.http.client_address`, which trusts forwarded
+  headers only from `TRUSTED_PROXIES`).
 
-from datetime import UTC, datetime, timedelta
+An attempt is counted before it is checked and uncounted when it succeeds, in one upsert
+per request committed on its own, so N parallel attempts count N and no more than the
+limit ever reach the password or secret check. Counters live in PostgreSQL, so the limits
+hold across every replica.
+"""
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.settings import Settings
-from services.register.oauth.models import AuthFailure
+from services.register.oauth.models import OAuthClient
+
+_COUNT = text(
+    """
+    INSERT INTO auth_attempt_counters AS c (key, window_started_at, attempts)
+    SELECT k, now(), 1 FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k
+    ON CONFLICT (key) DO UPDATE SET
+        attempts = CASE WHEN c.window_started_at <= now() - make_interval(mins => :window)
+                        THEN 1 ELSE c.attempts + 1 END,
+        window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(mins => :window)
+                                 THEN now() ELSE c.window_started_at END
+    RETURNING key, attempts,
+        extract(epoch FROM window_started_at + make_interval(mins => :window) - now()) AS seconds_left
+    """
+)
+_UNCOUNT = text(
+    "UPDATE auth_attempt_counters SET attempts = greatest(attempts - 1, 0) WHERE key = ANY(CAST(:keys AS text[]))"
+)
 
 
-def account_key(name: str) -> str:
-    return f"account:{name.strip().lower()}"
+def account_key(email: str) -> str:
+    return f"account:{email.strip().lower()}"
 
 
-def address_key(address: str | None) -> str:
-    return f"address:{address or 'unknown'}"
+def address_key(address: str) -> str:
+    return f"address:{address}"
 
 
-async def is_limited(session: AsyncSession, settings: Settings, *, account: str | None, address: str) -> bool:
-    since = datetime.now(UTC) - timedelta(minutes=settings.auth_failure_window_minutes)
-    limits = {address: settings.auth_max_failures_per_address}
-    if account:
-        limits[account] = settings.auth_max_failures_per_account
-    counts = dict(
-        (
-            await session.execute(
-                select(AuthFailure.key, func.count())
-                .where(AuthFailure.key.in_(limits), AuthFailure.occurred_at >= since)
-                .group_by(AuthFailure.key)
-            )
+@dataclass(frozen=True)
+class Attempt:
+    """A counted attempt; `allowed` is False once any of its keys is over its limit."""
+
+    keys: tuple[str, ...]
+    allowed: bool
+    retry_after_seconds: int
+
+
+async def begin_attempt(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    address: str,
+    account: str | None = None,
+    client_id: str | None = None,
+) -> Attempt:
+    """Count an attempt, in a transaction of its own committed at once, so parallel requests
+    see each other's counts. Call it before the request's own session takes a connection
+    (a dependency declared first): a request never holds one connection waiting for another."""
+    async with sessionmaker() as session, session.begin():
+        limits = {address: settings.auth_max_failures_per_address}
+        account = account or await _confidential_client(session, client_id)
+        if account:
+            limits[account] = settings.auth_max_failures_per_account
+        rows = (
+            await session.execute(_COUNT, {"keys": sorted(limits), "window": settings.auth_failure_window_minutes})
         ).all()
+    over = [row for row in rows if row.attempts > limits[row.key]]
+    retry = max((float(row.seconds_left) for row in over), default=0.0)
+    return Attempt(keys=tuple(sorted(limits)), allowed=not over, retry_after_seconds=max(1, math.ceil(retry)))
+
+
+async def attempt_succeeded(session: AsyncSession, attempt: Attempt) -> None:
+    """A success is not a failure: take back what `begin_attempt` counted (in the request's
+    own transaction, which commits moments later)."""
+    await session.execute(_UNCOUNT, {"keys": list(attempt.keys)})
+
+
+async def _confidential_client(session: AsyncSession, client_id: str | None) -> str | None:
+    """A token request counts against a registered confidential client only: a public one
+    (the adopters' app) can be named by anyone, and its failures would lock out every adopter."""
+    if not client_id:
+        return None
+    method = await session.scalar(
+        select(OAuthClient.token_endpoint_auth_method).where(OAuthClient.client_id == client_id)
     )
-    return any(counts.get(key, 0) >= limit for key, limit in limits.items())
-
-
-def record_failure(session: AsyncSession, *, account: str | None, address: str) -> None:
-    session.add(AuthFailure(key=address))
-    if account:
-        session.add(AuthFailure(key=account))
+    return f"client:{client_id}" if method is not None and method != "none" else None

@@ -20,10 +20,17 @@ from services.core.auth import Scope
 from services.core.context import request_id_of
 from services.core.database import set_request_context
 from services.core.errors import TYPE_BASE
+from services.core.http import client_address
 from services.core.settings import Settings
 from services.register.oauth import keys
 from services.register.oauth.accounts import authenticate_adopter
-from services.register.oauth.rate_limit import account_key, address_key, is_limited, record_failure
+from services.register.oauth.rate_limit import (
+    Attempt,
+    account_key,
+    address_key,
+    attempt_succeeded,
+    begin_attempt,
+)
 from services.register.oauth.schemas import (
     HTML_PAGE,
     AuthorizeForm,
@@ -98,12 +105,41 @@ def _oauth_json(status: int, body: Any, headers: dict[str, str]) -> JSONResponse
     )
 
 
-def _too_many() -> JSONResponse:
+def _too_many(attempt: Attempt) -> JSONResponse:
     return _oauth_json(
         429,
         {"error": "invalid_request", "error_description": "Too many failed attempts; try again later."},
-        {"Retry-After": "60"},
+        {"Retry-After": str(attempt.retry_after_seconds)},
     )
+
+
+async def _token_attempt(request: Request) -> Attempt:
+    values = await _values(request)  # Starlette keeps the parsed form: the route reads it again
+    client_id = _basic_client_id(request) or (values.get("client_id") or [None])[0]
+    return await begin_attempt(
+        request.app.state.sessionmaker,
+        _settings(request),
+        address=address_key(client_address(request)),
+        client_id=client_id,
+    )
+
+
+async def _sign_in_attempt(request: Request) -> Attempt | None:
+    values = await _values(request)
+    if (values.get("decision") or ["deny"])[0] != "allow":
+        return None
+    return await begin_attempt(
+        request.app.state.sessionmaker,
+        _settings(request),
+        address=address_key(client_address(request)),
+        account=account_key((values.get("email") or [""])[0]),
+    )
+
+
+# Declared before the session in each route, so counting finishes before the request's own
+# connection is taken (FastAPI resolves dependencies in order).
+TokenAttempt = Annotated[Attempt, Depends(_token_attempt)]
+SignInAttempt = Annotated[Attempt | None, Depends(_sign_in_attempt)]
 
 
 def _basic_client_id(request: Request) -> str | None:
@@ -121,22 +157,17 @@ def _basic_client_id(request: Request) -> str | None:
     openapi_extra=form_body(TokenForm),
     responses={200: {"model": TokenResponse, "description": "Tokens"}, **oauth_errors(400, 401, 429)},
 )
-async def token(request: Request, session: OAuthSession) -> Response:
+async def token(request: Request, attempt: TokenAttempt, session: OAuthSession) -> Response:
     """Client credentials; authorisation code with PKCE (S256); refresh token (rotated)."""
     settings = _settings(request)
     values = await _values(request)
-    client_id = _basic_client_id(request) or (values.get("client_id") or [None])[0]
-    client, address = (
-        (f"client:{client_id}" if client_id else None),
-        address_key(request.client and request.client.host),
-    )
-    if await is_limited(session, settings, account=client, address=address):
-        return _too_many()
+    if not attempt.allowed:
+        return _too_many(attempt)
     status, body, headers = await _with_server(
         session, settings, lambda server: server.create_token_response(_oauth_request(request, values))
     )
-    if isinstance(body, dict) and body.get("error") in ("invalid_client", "invalid_grant"):
-        record_failure(session, account=client, address=address)
+    if not (isinstance(body, dict) and body.get("error") in ("invalid_client", "invalid_grant")):
+        await attempt_succeeded(session, attempt)
     return _oauth_json(status, body, headers)
 
 
@@ -207,7 +238,7 @@ async def authorize_page(request: Request, session: OAuthSession) -> Response:
         429: {**HTML_PAGE, "description": "The sign-in page again: too many failed attempts"},
     },
 )
-async def authorize(request: Request, session: OAuthSession) -> Response:
+async def authorize(request: Request, attempt: SignInAttempt, session: OAuthSession) -> Response:
     settings = _settings(request)
     values = await _values(request)
     email = (values.get("email") or [""])[0]
@@ -222,18 +253,19 @@ async def authorize(request: Request, session: OAuthSession) -> Response:
         return _error_redirect_or_page(error)
     scope = grant.request.payload.scope or ""
     account = None
-    if decision == "allow":
-        account_k, address = account_key(email), address_key(request.client and request.client.host)
-        if await is_limited(session, settings, account=account_k, address=address):
+    if decision == "allow" and attempt is not None:
+        if not attempt.allowed:
             return HTMLResponse(
                 _login_form(
                     oauth_values, grant.client.name, scope, "Too many failed attempts. Please wait a few minutes."
                 ),
                 status_code=429,
+                headers={"Retry-After": str(attempt.retry_after_seconds)},
             )
         account = await authenticate_adopter(session, email, password)
-        if account is None:
-            record_failure(session, account=account_k, address=address)
+        if account is not None:
+            await attempt_succeeded(session, attempt)
+        else:
             return HTMLResponse(
                 _login_form(oauth_values, grant.client.name, scope, "The email or password is not right."),
                 status_code=401,

@@ -9,6 +9,8 @@ Grants: client credentials (agency and finance systems), authorisation code with
 detection (a refresh token presented twice revokes its whole family).
 """
 
+import base64
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
@@ -23,7 +25,8 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.core.auth import ADOPTER_SCOPES, Scope
@@ -34,11 +37,15 @@ from services.register.oauth.models import (
     AuthorizationCode,
     OAuthClient,
     RefreshToken,
+    RevokedAccessToken,
     token_hash,
 )
 
 AUTHORIZATION_CODE_SECONDS = 300
 PUBLIC_AND_CONFIDENTIAL = ["client_secret_basic", "client_secret_post", "none"]
+# The most ACCESS_TOKEN_MINUTES may be (services/core/settings.py): how long a revoked
+# access token stays on the deny list.
+MAX_ACCESS_TOKEN_MINUTES = 60
 
 
 class FormPayload(OAuth2Payload):
@@ -135,6 +142,9 @@ class RegisterServer(AuthorizationServer):
             return
         previous: RefreshToken | None = getattr(request, "refresh_token", None)
         family = previous.family_id if isinstance(previous, RefreshToken) else str(uuid.uuid4())
+        code: AuthorizationCode | None = getattr(request, "authorization_code", None)
+        if isinstance(code, AuthorizationCode):
+            code.token_family_id = family  # so a replay of the code can revoke what it gave
         user = request.user
         self.session.add(
             RefreshToken(
@@ -143,6 +153,7 @@ class RegisterServer(AuthorizationServer):
                 client_id=request.client.get_client_id(),
                 account_id=user.id if isinstance(user, AdopterAccount) else None,
                 scope=token.get("scope", ""),
+                access_token_jti=jti_of(token["access_token"]),
                 expires_at=datetime.now(UTC) + timedelta(days=self.settings.refresh_token_days),
             )
         )
@@ -161,11 +172,29 @@ class RegisterServer(AuthorizationServer):
         return None
 
 
+def jti_of(access_token: str) -> str:
+    """The `jti` of an access token this server has just minted (so no need to verify it)."""
+    payload = access_token.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"])
+
+
 def revoke_family(session: Session, family_id: str) -> None:
+    """Revokes every refresh token of the family and every access token issued with them
+    (kept on the deny list for the longest an access token can live)."""
     session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
+    )
+    session.execute(
+        insert(RevokedAccessToken)
+        .from_select(
+            ["jti", "expires_at"],
+            select(RefreshToken.access_token_jti, func.now() + timedelta(minutes=MAX_ACCESS_TOKEN_MINUTES)).where(
+                RefreshToken.family_id == family_id, RefreshToken.access_token_jti.is_not(None)
+            ),
+        )
+        .on_conflict_do_nothing()
     )
 
 
@@ -212,6 +241,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             .where(AuthorizationCode.code_hash == token_hash(code), AuthorizationCode.client_id == client.client_id)
             .with_for_update()
         )
+        if found is not None and found.used_at is not None and found.token_family_id is not None:
+            # RFC 6749 4.1.2: a code presented twice was stolen or leaked; revoke what it gave.
+            revoke_family(self.session, found.token_family_id)
+            self.session.flush()
         if found is None or found.used_at is not None or found.is_expired():
             return None
         return found

@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import NotFound
-from services.register.ages import years_ago
+from services.register.ages import band_end, band_start, years_ago
 from services.register.models import Child, SiblingGroup, need_column_name
 from services.register.vocabulary import NeedLevel, Region, SiblingGroupStatus
 
@@ -41,10 +41,13 @@ async def page(
     if filters.sibling_group_size is not None:
         size = select(func.count()).where(member).scalar_subquery()
         query = query.where(size == filters.sibling_group_size)
+    # Widened to whole age bands: adopters see bands, never exact ages.
     if filters.age_min_years is not None:
-        query = query.where(exists().where(member, Child.date_of_birth <= years_ago(today, filters.age_min_years)))
+        oldest_born = years_ago(today, band_start(filters.age_min_years))
+        query = query.where(exists().where(member, Child.date_of_birth <= oldest_born))
     if filters.age_max_years is not None:
-        query = query.where(exists().where(member, Child.date_of_birth > years_ago(today, filters.age_max_years + 1)))
+        youngest_born = years_ago(today, band_end(filters.age_max_years) + 1)
+        query = query.where(exists().where(member, Child.date_of_birth > youngest_born))
     for need, level in filters.needs_at_most:
         query = query.where(not_(exists().where(member, getattr(Child, need_column_name(need)) > int(level))))
     if after_ref:

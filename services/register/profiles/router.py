@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from services.core.clock import Today
 from services.core.http import Page, PagingParams, expected_version, set_etag
 from services.permissions import AdopterInterestWriter, AdopterReader, ProfileReader
-from services.register.children.dependencies import parse_need_filters
+from services.register.children.dependencies import NeedFilter, parse_need_filters
 from services.register.households.schemas import HouseholdRead
 from services.register.profiles import service
 from services.register.profiles.repository import ProfileFilters
@@ -25,7 +25,7 @@ def profile_filters(
     sibling_group_size: Annotated[int | None, Query(ge=1, le=10)] = None,
     age_min_years: Annotated[int | None, Query(ge=0, le=17)] = None,
     age_max_years: Annotated[int | None, Query(ge=0, le=17)] = None,
-    need: Annotated[list[str], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006 - FastAPI copies a query default for each request
+    need: Annotated[list[NeedFilter], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006 - FastAPI copies a query default for each request
 ) -> ProfileFilters:
     return ProfileFilters(
         region=region,

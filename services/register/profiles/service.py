@@ -76,12 +76,13 @@ async def own_household(ctx: RequestContext, *, for_update: bool = False) -> tup
     """The household an adopter's token is bound to; staff tokens have none."""
     if ctx.principal.household_ref is None:
         raise Forbidden("This is for adopters' accounts: the token is bound to no household.")
-    return await households.get(ctx.session, ctx.principal.household_ref, for_update=for_update)
+    household, agency = await households.get(ctx.session, ctx.principal.household_ref, for_update=for_update)
+    ctx.audit(AuditAction.READ, AuditResource.HOUSEHOLD, household.ref)  # every household read is audited
+    return household, agency
 
 
 async def read_own_household(ctx: RequestContext) -> HouseholdRead:
     household, agency = await own_household(ctx)
-    ctx.audit(AuditAction.READ, AuditResource.HOUSEHOLD, household.ref)
     return household_read(household, agency)
 
 

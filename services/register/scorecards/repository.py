@@ -94,6 +94,17 @@ async def agencies(session: AsyncSession) -> list[tuple[str, str, str]]:
     return [(str(kind), ref, name) for kind, ref, name in rows]
 
 
+async def parents(session: AsyncSession) -> dict[str, str]:
+    """The RAA of every LA: an RAA's figures are the sum of its LAs', the nation's of its RAAs'."""
+    rows = await session.execute(
+        text(
+            "SELECT la.ref, raa.ref FROM agencies la JOIN agencies raa ON raa.id = la.parent_raa_id "
+            "WHERE la.kind = 'la'"
+        )
+    )
+    return {str(la): str(raa) for la, raa in rows}
+
+
 async def thresholds(session: AsyncSession, year: int) -> dict[str, tuple[float, str]]:
     """Per indicator, the threshold of the latest year up to `year` that sets one."""
     rows = await session.execute(

@@ -45,6 +45,19 @@ def figure(value: float | None, children: int, minimum: int, threshold: tuple[fl
     )
 
 
+def shown_count(count: int, minimum: int) -> bool:
+    return count == 0 or count >= minimum
+
+
+def share(percent: float | None, of: int, minimum: int) -> float | None:
+    """A percentage only where the counts behind it, those with and those without, are shown:
+    7.7% of 13 is one child."""
+    if percent is None:
+        return None
+    count = round(float(percent) * of / 100)
+    return round(float(percent), 1) if shown_count(count, minimum) and shown_count(of - count, minimum) else None
+
+
 def waiting_stock(row: dict | None, as_of: date, minimum: int) -> WaitingStock:
     n = int(row["children"]) if row else 0
     if n < minimum:
@@ -59,20 +72,86 @@ def waiting_stock(row: dict | None, as_of: date, minimum: int) -> WaitingStock:
             minority_ethnic_percent=None,
         )
 
-    def share(name: str) -> float:
-        return round(float(row[name]), 1)
-
     counts = {label: int(row[column]) for label, column in BANDS}
     return WaitingStock(
         as_of=as_of,
         children=n,
         suppressed=False,
-        days_waited={label: (c if c == 0 or c >= minimum else None) for label, c in counts.items()},
-        sibling_groups_percent=share("sibling_groups_percent"),
-        aged_five_plus_percent=share("five_plus_percent"),
-        disabled_percent=share("disabled_percent"),
-        minority_ethnic_percent=share("minority_ethnic_percent"),
+        days_waited={label: (c if shown_count(c, minimum) else None) for label, c in counts.items()},
+        sibling_groups_percent=share(row["sibling_groups_percent"], n, minimum),
+        aged_five_plus_percent=share(row["five_plus_percent"], n, minimum),
+        disabled_percent=share(row["disabled_percent"], n, minimum),
+        minority_ethnic_percent=share(row["minority_ethnic_percent"], n, minimum),
     )
+
+
+# A cell of the published tables: (level, agency ref, which count).
+Cell = tuple[Key, str]
+FIGURES = ("a1_days_care_to_placement", "a2_days_authority_to_match", "a3_percent_placed_within_14_months")
+
+
+def _counts(card: Scorecard, raw_waiting: dict | None) -> dict[str, tuple[int, bool]]:
+    """Each additive count of a card, and whether primary suppression hid it."""
+    figures = [getattr(card, name) for name in FIGURES]
+    cells = {name: (f.children, f.suppressed and f.children > 0) for name, f in zip(FIGURES, figures, strict=True)}
+    n = int(raw_waiting["children"]) if raw_waiting else 0
+    cells["waiting"] = (n, card.waiting.suppressed)
+    for label, column in BANDS:
+        count = int(raw_waiting[column]) if raw_waiting else 0
+        cells[label] = (count, card.waiting.days_waited[label] is None and count > 0)
+    return cells
+
+
+def secondary_suppression(
+    cards: dict[Key, Scorecard], stock: dict[Key, dict], parents: dict[str, str]
+) -> dict[Key, set[str]]:
+    """Hides more cells until no hidden one can be worked out from a total: in every group
+    that adds up (a card's waiting bands to its total; the LAs of an RAA to the RAA, the
+    RAAs to the nation, count by count, and so mean by mean), one hidden cell alone is
+    joined by the smallest shown one. Returns the cells to hide, per card."""
+    counts = {key: _counts(card, stock.get(key)) for key, card in cards.items()}
+    hidden = {(key, name) for key, cells in counts.items() for name, (_, h) in cells.items() if h}
+    groups: list[tuple[Cell, list[Cell]]] = [((key, "waiting"), [(key, label) for label, _ in BANDS]) for key in counts]
+    children: dict[Key, list[Key]] = {}
+    for key in counts:
+        if key.level == "raa":
+            children.setdefault(Key("national", None), []).append(key)
+        elif key.level == "la" and key.agency_ref in parents:
+            children.setdefault(Key("raa", parents[key.agency_ref]), []).append(key)
+    for parent, kids in children.items():
+        if parent in counts:
+            for name in counts[parent]:
+                groups.append(((parent, name), [(kid, name) for kid in kids]))
+
+    def count(cell: Cell) -> int:
+        return counts[cell[0]][cell[1]][0]
+
+    changed = True
+    while changed:
+        changed = False
+        for total, members in groups:
+            if sum(cell in hidden for cell in (total, *members)) != 1:
+                continue
+            shown = sorted((c for c in members if c not in hidden and count(c) > 0), key=count)
+            extra = shown[0] if shown else total if total not in hidden and count(total) > 0 else None
+            if extra is not None:
+                hidden.add(extra)
+                changed = True
+    result: dict[Key, set[str]] = {}
+    for key, name in hidden:
+        result.setdefault(key, set()).add(name)
+    return result
+
+
+def _hide(card: Scorecard, names: set[str]) -> None:
+    for name in FIGURES:
+        if name in names and not getattr(card, name).suppressed:
+            setattr(card, name, Figure(value=None, children=getattr(card, name).children, suppressed=True))
+    w = card.waiting
+    if "waiting" in names:
+        w.children, w.suppressed = None, True
+        w.sibling_groups_percent = w.aged_five_plus_percent = w.disabled_percent = w.minority_ethnic_percent = None
+    w.days_waited = {label: None if label in names else value for label, value in w.days_waited.items()}
 
 
 async def scorecards(
@@ -85,29 +164,36 @@ async def scorecards(
     keys = [(Key("national", None), None)] + [
         (Key(kind, ref), name) for kind, ref, name in await repository.agencies(session)
     ]
-    cards = []
+    # Every card is built and protected together (a cell may be hidden because of another
+    # agency's), then only the ones asked for are returned.
+    cards: dict[Key, Scorecard] = {}
     for key, name in keys:
-        if (level and key.level != level) or (agency_ref and key.agency_ref != agency_ref):
-            continue
         row = timely.get(key)
         placed = int(row["placed"]) if row else 0
-        cards.append(
-            Scorecard(
-                level=key.level,
-                agency_ref=key.agency_ref,
-                agency_name=name,
-                period=period,
-                period_start=start,
-                period_end=end,
-                a1_days_care_to_placement=figure(row and row["a1_days"], placed, minimum, limits.get("A1")),
-                a2_days_authority_to_match=figure(
-                    row and row["a2_days"], int(row["a2_children"]) if row else 0, minimum, limits.get("A2")
-                ),
-                a3_percent_placed_within_14_months=figure(row and row["a3_percent"], placed, minimum, limits.get("A3")),
-                waiting=waiting_stock(stock.get(key), end, minimum),
-            )
+        a3 = figure(row and row["a3_percent"], placed, minimum, limits.get("A3"))
+        if a3.value is not None and share(a3.value, placed, minimum) is None:
+            a3 = Figure(value=None, children=placed, suppressed=True)
+        cards[key] = Scorecard(
+            level=key.level,
+            agency_ref=key.agency_ref,
+            agency_name=name,
+            period=period,
+            period_start=start,
+            period_end=end,
+            a1_days_care_to_placement=figure(row and row["a1_days"], placed, minimum, limits.get("A1")),
+            a2_days_authority_to_match=figure(
+                row and row["a2_days"], int(row["a2_children"]) if row else 0, minimum, limits.get("A2")
+            ),
+            a3_percent_placed_within_14_months=a3,
+            waiting=waiting_stock(stock.get(key), end, minimum),
         )
-    return cards
+    for key, names in secondary_suppression(cards, stock, await repository.parents(session)).items():
+        _hide(cards[key], names)
+    return [
+        card
+        for key, card in cards.items()
+        if not (level and key.level != level) and not (agency_ref and key.agency_ref != agency_ref)
+    ]
 
 
 def flat(card: Scorecard) -> dict[str, object]:

@@ -8,8 +8,18 @@ from services.register import models as register_models
 from services.register.fees import models as fee_models
 from services.register.oauth import models as oauth_models
 from services.register.scorecards import models as scorecard_models
+from services.register.support import models as support_models
 
 # Imported for their side effect of adding tables to Base.metadata.
-__all__ = ["audit", "fee_models", "matching_models", "metadata", "oauth_models", "register_models", "scorecard_models"]
+__all__ = [
+    "audit",
+    "fee_models",
+    "matching_models",
+    "metadata",
+    "oauth_models",
+    "register_models",
+    "scorecard_models",
+    "support_models",
+]
 
 metadata = Base.metadata

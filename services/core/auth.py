@@ -47,10 +47,21 @@ class Scope(StrEnum):
     FEES_WRITE = "fees:write"
     AUDIT_READ = "audit:read"
     SCORECARDS_READ = "scorecards:read"
+    SUPPORT_READ = "support:read"
+    SUPPORT_WRITE = "support:write"
+    SUPPORT_REQUEST = "support:request"
 
 
-# All an adopter's token may ever carry: anonymised profiles and their own interests.
-ADOPTER_SCOPES = frozenset({Scope.PROFILES_READ.value, Scope.INTERESTS_WRITE.value})
+# All an adopter's token may ever carry: anonymised profiles, their own interests, their
+# own family's support and passport, and the public (suppressed) performance figures.
+ADOPTER_SCOPES = frozenset(
+    {
+        Scope.PROFILES_READ.value,
+        Scope.INTERESTS_WRITE.value,
+        Scope.SUPPORT_REQUEST.value,
+        Scope.SCORECARDS_READ.value,
+    }
+)
 
 
 class Subject(StrEnum):
@@ -215,7 +226,10 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.FEES_READ: "Read fee schedules, invoices and reconciliations",
     Scope.FEES_WRITE: "Change fee schedules, dispute lines, run reconciliations",
     Scope.AUDIT_READ: "Read the audit trail and record history",
-    Scope.SCORECARDS_READ: "Read timeliness scorecards (agency staff and the national lead)",
+    Scope.SCORECARDS_READ: "Read the scorecards: timeliness and breakdown figures, small numbers suppressed",
+    Scope.SUPPORT_READ: "Read families' adoption support records, ASF applications and reports",
+    Scope.SUPPORT_WRITE: "Record assessments, ASF applications, budgets, passport additions and breakdowns",
+    Scope.SUPPORT_REQUEST: "Adopters: ask for a support assessment; see your family's support and passport",
 }
 
 # Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.

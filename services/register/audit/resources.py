@@ -20,3 +20,11 @@ class AuditResource(StrEnum):
     MATCH_PROPOSAL = "match_proposal"
     SCORING_POLICY = "scoring_policy"
     AUDIT_TRAIL = "audit_trail"
+    SUPPORT_ASSESSMENT = "support_assessment"
+    SUPPORT_RECORD = "support_record"  # a family's whole support record, as the family sees it
+    ASF_LIMITS = "asf_limits"
+    ASF_APPLICATION = "asf_application"
+    SUPPORT_BUDGET = "support_budget"
+    PASSPORT_ENTITLEMENT = "passport_entitlement"
+    ADOPTION_BREAKDOWN = "adoption_breakdown"
+    SUPPORT_REPORT = "support_report"

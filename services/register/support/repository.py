@@ -449,3 +449,24 @@ async def allowances_used(session: AsyncSession, child_id: int, year: int) -> di
 
 async def agency_refs(session: AsyncSession, ids: list[int]) -> dict[int, str]:
     return await refs_of(session, Agency, ids)
+
+
+# --- the synthetic register ------------------------------------------------------------------
+
+SEED_CANDIDATES_SQL = """
+SELECT p.id AS placement_id, p.household_id, g.la_id, ap.id AS approving_id, ap.kind::text AS approving_kind,
+       p.placed_on, p.adoption_order_on, array_agg(c.id ORDER BY c.id) AS child_ids
+FROM placements p
+JOIN sibling_groups g ON g.id = p.sibling_group_id
+JOIN children c ON c.sibling_group_id = g.id
+JOIN households h ON h.id = p.household_id
+JOIN agencies ap ON ap.id = h.approving_agency_id
+WHERE p.ended_on IS NULL
+GROUP BY p.id, g.la_id, ap.id
+ORDER BY p.id
+"""
+
+
+async def seed_candidates(session: AsyncSession) -> list[dict]:
+    """Every current placement with what the synthetic support needs (loading only)."""
+    return [r._asdict() for r in await session.execute(text(SEED_CANDIDATES_SQL))]

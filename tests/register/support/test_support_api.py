@@ -353,3 +353,20 @@ async def test_breakdown_after_the_order_feeds_the_scorecard_for_adopters_too(cl
     }
     csv_cards = await client.get("/v1/scorecards/LA-N1", params={"format": "csv"}, headers=auth())
     assert "ended_within_1_year_percent" in csv_cards.text.splitlines()[0]
+
+
+async def test_the_demo_prints_this_years_fund_spend_per_region(client, auth, connection, monkeypatch):
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.core import clock
+    from services.demo import asf_spend_by_region
+
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 6, 1))  # a year whose limits are loaded
+    fam = await adopted_family(client, auth)
+    ref = await assessed(client, auth, fam)
+    ok(await apply(client, auth, ref, fam["child_refs"][0], 12_345, 2026), 201)
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        printed = await asf_spend_by_region(session)
+    north_west = next(line for line in printed.splitlines() if "north_west" in line)
+    assert "1 children" in north_west and "£      123.45" in north_west
+    assert "England" in printed.splitlines()[-1]

@@ -370,3 +370,15 @@ async def test_the_demo_prints_this_years_fund_spend_per_region(client, auth, co
     north_west = next(line for line in printed.splitlines() if "north_west" in line)
     assert "1 children" in north_west and "£      123.45" in north_west
     assert "England" in printed.splitlines()[-1]
+
+
+async def test_three_years_after_the_order_the_familys_authority_is_responsible(client, auth):
+    fam = await adopted_family(client, auth, order_days_ago=3 * 365 + 30)
+    asked = ok(
+        await client.post("/v1/support/me/assessments", json={}, headers=family(auth, fam["household_ref"])), 201
+    )
+    # The household was approved by RAA-S: the best the register holds of where the family lives.
+    assert asked["responsible_agency_ref"] == "RAA-S"
+    read = await client.get(f"/v1/support/assessments/{asked['ref']}", headers=authority(auth, "RAA-S"))
+    assert read.status_code == 200 and "family's authority" in read.json()["responsibility_basis"]
+    assert (await client.get(f"/v1/support/assessments/{asked['ref']}", headers=authority(auth))).status_code == 403

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 import httpx
 import pytest
@@ -19,11 +19,12 @@ from services.core.migrate import upgrade
 from services.core.settings import Settings
 from services.register.oauth.keys import mint_access_token, rotate_signing_key, signing_key
 from tests.conftest import _create_database, _drop_database
-from tests.factories import add_agencies, child_payload, household_payload
+from tests.factories import add_agencies
+from tests.register.support.test_support_api import adopted_family
 from tests.test_processes import free_port
 
 SCOPES = ["children:read", "children:write", "households:read", "households:write", "placements:write"]
-SCOPES += ["support:read", "support:write"]
+SCOPES += ["support:read", "support:write", "links:read", "links:write"]  # links: once merged with main
 
 
 @pytest.fixture(scope="module")
@@ -74,54 +75,26 @@ def servers(server_url):
     _drop_database(server_url, name)
 
 
-async def _assessed_child(client: httpx.AsyncClient, base: str, headers: dict[str, str]) -> tuple[str, str]:
-    async def ok(response: httpx.Response) -> dict:
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    child = await ok(await client.post(f"{base}/v1/children", json=child_payload(), headers=headers))
-    household = await ok(await client.post(f"{base}/v1/households", json=household_payload(), headers=headers))
-    for path in (f"/v1/sibling-groups/{child['sibling_group_ref']}", f"/v1/households/{household['ref']}"):
-        for status in ("linked", "matched"):
-            etag = (await client.get(f"{base}{path}", headers=headers)).headers["ETag"]
-            await ok(
-                await client.patch(f"{base}{path}", json={"status": status}, headers={**headers, "If-Match": etag})
-            )
-    placed = await client.post(
-        f"{base}/v1/placements",
-        json={
-            "sibling_group_ref": child["sibling_group_ref"],
-            "household_ref": household["ref"],
-            "placed_on": (date.today() - timedelta(days=300)).isoformat(),
-        },
-        headers=headers,
+async def _assessed_child(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str]:
+    """An adopted child (placed and ordered by the same factory as the in-process tests)
+    whose family's assessment found support needed."""
+    fam = await adopted_family(client, lambda *scopes, **_: headers)
+    opened = await client.post("/v1/support/assessments", json={"placement_ref": fam["ref"]}, headers=headers)
+    assert opened.status_code == 201, opened.text
+    decided = await client.patch(
+        f"/v1/support/assessments/{opened.json()['ref']}",
+        json={"outcome": "support_plan", "outcome_on": date.today().isoformat()},
+        headers={**headers, "If-Match": opened.headers["ETag"]},
     )
-    placement = await ok(placed)
-    await ok(
-        await client.patch(
-            f"{base}/v1/placements/{placement['ref']}",
-            json={"adoption_order_on": (date.today() - timedelta(days=30)).isoformat()},
-            headers={**headers, "If-Match": placed.headers["ETag"]},
-        )
-    )
-    opened = await client.post(
-        f"{base}/v1/support/assessments", json={"placement_ref": placement["ref"]}, headers=headers
-    )
-    assessment = await ok(opened)
-    await ok(
-        await client.patch(
-            f"{base}/v1/support/assessments/{assessment['ref']}",
-            json={"outcome": "support_plan", "outcome_on": date.today().isoformat()},
-            headers={**headers, "If-Match": opened.headers["ETag"]},
-        )
-    )
-    return assessment["ref"], child["ref"]
+    assert decided.status_code == 200, decided.text
+    return opened.json()["ref"], fam["child_refs"][0]
 
 
 async def test_parallel_applications_across_two_processes_never_pass_the_limit(servers):
     bases, headers, url = servers
+    async with httpx.AsyncClient(base_url=bases[0], timeout=60) as setup:
+        assessment, child = await _assessed_child(setup, headers)
     async with httpx.AsyncClient(timeout=60) as client:
-        assessment, child = await _assessed_child(client, bases[0], headers)
 
         def application(year: int, pence: int, **extra) -> dict:
             return {

@@ -454,7 +454,7 @@ async def child_allowances(ctx: RequestContext, child_ref: str, year: int, today
     limits = await _limits_or_refuse(ctx.session, year)
     rules = fund_rules(limits)
     used = await repository.allowances_used(ctx.session, child.id, year)
-    ctx.audit(AuditAction.READ, AuditResource.ASF_APPLICATION, child_ref)
+    ctx.audit(AuditAction.READ, AuditResource.ASF_ALLOWANCE, child_ref)
     return ChildAllowances(
         child_ref=child_ref,
         financial_year=year,

@@ -10,6 +10,7 @@ from services.register.fees import models as fee_models
 from services.register.links import models as link_models
 from services.register.oauth import models as oauth_models
 from services.register.scorecards import models as scorecard_models
+from services.register.support import models as support_models
 
 # Imported for their side effect of adding tables to Base.metadata.
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "oauth_models",
     "register_models",
     "scorecard_models",
+    "support_models",
 ]
 
 metadata = Base.metadata

@@ -8,10 +8,12 @@ from services.core import clock
 from services.core.database import create_engine, create_sessionmaker, transaction
 from services.core.settings import Settings
 from services.matching.jobs import national_match
+from services.register.fees.calculation import financial_year
 from services.register.links import service as links
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
 from services.register.seed.load import load_synthetic_register
 from services.register.seed.repository import is_empty
+from services.register.support.service import spend_by_region
 
 DEMO_SCOPES = (
     "agencies:read",
@@ -27,8 +29,20 @@ DEMO_SCOPES = (
     "fees:write",
     "audit:read",
     "scorecards:read",
+    "support:read",
 )
 DEMO_TOKEN_MINUTES = 60
+
+
+async def asf_spend_by_region(session: AsyncSession) -> str:
+    """This financial year's Adoption Support Fund spend per region (the fund's share)."""
+    year = financial_year(clock.today())
+    rows = await spend_by_region(session, year)
+    lines = [f"Adoption Support Fund spend {year}/{(year + 1) % 100:02d} by region (synthetic):"]
+    lines += [f"  {region:<26} {children:>5,} children  £{pence / 100:>12,.2f}" for region, children, pence in rows]
+    total = sum(pence for _, _, pence in rows)
+    lines.append(f"  {'England':<26} {sum(c for _, c, _ in rows):>5,} children  £{total / 100:>12,.2f}")
+    return "\n".join(lines)
 
 
 async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tuple[str, str]:
@@ -46,7 +60,7 @@ async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tupl
         client_id="demo",
         lifetime_seconds=DEMO_TOKEN_MINUTES * 60,
     )
-    return loaded, token
+    return f"{loaded}\n\n{await asf_spend_by_region(session)}", token
 
 
 async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str) -> str:

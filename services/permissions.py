@@ -51,7 +51,16 @@ FeeAdmin = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=NATIONA
 
 Auditor = Annotated[RequestContext, requires(Scope.AUDIT_READ, subjects=STAFF)]
 
-ScorecardReader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ, subjects=STAFF)]
+# Public performance information: suppressed figures only, so adopters may read them too.
+ScorecardReader = Annotated[RequestContext, requires(Scope.SCORECARDS_READ, subjects=ANYONE)]
+
+# Adoption support: authorities read and write families' support (which authority may act
+# for a family is decided in `services/register/support/service.py`); the national team sets
+# the fund's limits; adopters ask for an assessment and see their own family's support.
+SupportReader = Annotated[RequestContext, requires(Scope.SUPPORT_READ, subjects=STAFF)]
+SupportWriter = Annotated[RequestContext, requires(Scope.SUPPORT_WRITE, subjects=STAFF)]
+SupportAdmin = Annotated[RequestContext, requires(Scope.SUPPORT_WRITE, subjects=NATIONAL)]
+SupportRequester = Annotated[RequestContext, requires(Scope.SUPPORT_REQUEST, subjects=ADOPTERS)]
 
 # Events addressed to your agency (an RAA's include its local authorities'), and the
 # webhooks that deliver them.

@@ -50,10 +50,21 @@ class Scope(StrEnum):
     SCORECARDS_READ = "scorecards:read"
     EVENTS_READ = "events:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    SUPPORT_READ = "support:read"
+    SUPPORT_WRITE = "support:write"
+    SUPPORT_REQUEST = "support:request"
 
 
-# All an adopter's token may ever carry: anonymised profiles and their own interests.
-ADOPTER_SCOPES = frozenset({Scope.PROFILES_READ.value, Scope.INTERESTS_WRITE.value})
+# All an adopter's token may ever carry: anonymised profiles, their own interests, their
+# own family's support and passport, and the public (suppressed) performance figures.
+ADOPTER_SCOPES = frozenset(
+    {
+        Scope.PROFILES_READ.value,
+        Scope.INTERESTS_WRITE.value,
+        Scope.SUPPORT_REQUEST.value,
+        Scope.SCORECARDS_READ.value,
+    }
+)
 
 
 class Subject(StrEnum):
@@ -228,9 +239,12 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.FEES_READ: "Read fee schedules, invoices and reconciliations",
     Scope.FEES_WRITE: "Change fee schedules, dispute lines, run reconciliations",
     Scope.AUDIT_READ: "Read the audit trail and record history",
-    Scope.SCORECARDS_READ: "Read timeliness scorecards (agency staff and the national lead)",
+    Scope.SCORECARDS_READ: "Read the scorecards: timeliness and breakdown figures, small numbers suppressed",
     Scope.EVENTS_READ: "Read the events addressed to your agency (changes you must act on)",
     Scope.WEBHOOKS_WRITE: "Register, list and disable your agency's webhooks; read their delivery log",
+    Scope.SUPPORT_READ: "Read families' adoption support records, ASF applications and reports",
+    Scope.SUPPORT_WRITE: "Record assessments, ASF applications, budgets, passport additions and breakdowns",
+    Scope.SUPPORT_REQUEST: "Adopters: ask for a support assessment; see your family's support and passport",
 }
 
 # Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.

@@ -20,6 +20,7 @@ from services.register.oauth.router import router as oauth_router
 from services.register.placements.router import router as placements_router
 from services.register.profiles.router import router as profiles_router
 from services.register.scorecards.router import router as scorecards_router
+from services.register.support.router import router as support_router
 
 ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
@@ -34,11 +35,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     scorecards_router,
     events_router,
     webhooks_router,
+    support_router,
     audit_router,
 )
 
 DESCRIPTION = """System of record of the national adoption matching register: agencies, children and
-sibling groups, approved adopter households, placements, and the audit trail.
+sibling groups, approved adopter households, placements, adoption support, and the audit trail.
 Every error is `application/problem+json`; updates need `If-Match` with the record's `ETag`."""
 
 

@@ -22,3 +22,12 @@ class AuditResource(StrEnum):
     SCORING_POLICY = "scoring_policy"
     AUDIT_TRAIL = "audit_trail"
     WEBHOOK = "webhook"
+    SUPPORT_ASSESSMENT = "support_assessment"
+    SUPPORT_RECORD = "support_record"  # a family's whole support record, as the family sees it
+    ASF_LIMITS = "asf_limits"
+    ASF_APPLICATION = "asf_application"
+    ASF_ALLOWANCE = "asf_allowance"  # a child's use of the fund in a year (ref: the child's)
+    SUPPORT_BUDGET = "support_budget"
+    PASSPORT_ENTITLEMENT = "passport_entitlement"
+    ADOPTION_BREAKDOWN = "adoption_breakdown"
+    SUPPORT_REPORT = "support_report"

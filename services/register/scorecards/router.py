@@ -69,7 +69,8 @@ async def agency_scorecard(
         ctx.session, today=today, year=year, level=None, agency_ref=agency_ref, minimum=minimum
     )
     if not cards:
-        raise NotFound(f"No RAA or local authority {agency_ref}.")
+        # Not echoing the ref: adopters call this too, and their responses carry no case reference.
+        raise NotFound("No RAA or local authority has that reference.")
     national = await service.scorecards(
         ctx.session, today=today, year=year, level="national", agency_ref=None, minimum=minimum
     )

@@ -23,6 +23,16 @@ class WaitingStock(BaseModel):
     minority_ethnic_percent: float | None
 
 
+class Breakdowns(BaseModel):
+    """Share of placed children whose placement ended (disrupted before the adoption order,
+    or broke down after it) within 1, 2 and 5 years: of the children whose placement reached
+    that anniversary in the period, so every child counted was followed for the whole time."""
+
+    ended_within_1_year_percent: Figure
+    ended_within_2_years_percent: Figure
+    ended_within_5_years_percent: Figure
+
+
 class Scorecard(BaseModel):
     level: Literal["national", "raa", "la"]
     agency_ref: str | None
@@ -34,3 +44,4 @@ class Scorecard(BaseModel):
     a2_days_authority_to_match: Figure
     a3_percent_placed_within_14_months: Figure
     waiting: WaitingStock
+    breakdowns: Breakdowns

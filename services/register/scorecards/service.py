@@ -11,7 +11,8 @@ from services.register.ages import years_ago
 from services.register.fees.calculation import financial_year
 from services.register.scorecards import repository
 from services.register.scorecards.repository import Key
-from services.register.scorecards.schemas import Figure, Scorecard, WaitingStock
+from services.register.scorecards.schemas import Breakdowns, Figure, Scorecard, WaitingStock
+from services.register.support import service as support
 
 ROLLING_YEARS = 3
 BANDS = (
@@ -56,6 +57,22 @@ def share(percent: float | None, of: int, minimum: int) -> float | None:
         return None
     count = round(float(percent) * of / 100)
     return round(float(percent), 1) if shown_count(count, minimum) and shown_count(of - count, minimum) else None
+
+
+BREAKDOWN_HORIZONS = (
+    (1, "ended_within_1_year_percent"),
+    (2, "ended_within_2_years_percent"),
+    (5, "ended_within_5_years_percent"),
+)
+
+
+def breakdowns(row: dict | None, minimum: int) -> Breakdowns:
+    figures = {}
+    for years, name in BREAKDOWN_HORIZONS:
+        children = int(row[f"children_{years}"]) if row else 0
+        ended = int(row[f"ended_{years}"]) if row else 0
+        figures[name] = figure(100 * ended / children if children else None, children, minimum, None)
+    return Breakdowns(**figures)
 
 
 def waiting_stock(row: dict | None, as_of: date, minimum: int) -> WaitingStock:
@@ -161,6 +178,7 @@ async def scorecards(
     timely = await repository.timeliness(session, start, end)
     stock = await repository.stock(session, end)
     limits = await repository.thresholds(session, year if year is not None else financial_year(end))
+    endings = await support.breakdown_counts(session, start, end)
     keys = [(Key("national", None), None)] + [
         (Key(kind, ref), name) for kind, ref, name in await repository.agencies(session)
     ]
@@ -186,6 +204,7 @@ async def scorecards(
             ),
             a3_percent_placed_within_14_months=a3,
             waiting=waiting_stock(stock.get(key), end, minimum),
+            breakdowns=breakdowns(endings.get(key), minimum),
         )
     for key, names in secondary_suppression(cards, stock, await repository.parents(session)).items():
         _hide(cards[key], names)
@@ -225,4 +244,6 @@ def flat(card: Scorecard) -> dict[str, object]:
         "waiting_disabled_percent": w.disabled_percent,
         "waiting_minority_ethnic_percent": w.minority_ethnic_percent,
     }
+    for name, f in card.breakdowns:
+        row |= {name: f.value, f"{name}_children": f.children, f"{name}_suppressed": f.suppressed}
     return {k: ("" if v is None else v) for k, v in row.items()}

@@ -200,6 +200,7 @@ class SyntheticRegister:
     groups: list[dict[str, Any]]  # waiting units: {"la_ref", "status", "children": [child rows]}
     households: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)  # {"group", "household", "placed_on", "order_on"}
+    support_note: str = ""  # the synthetic adoption support's calibration, once loaded
 
 
 def load_agencies() -> list[AgencyRow]:

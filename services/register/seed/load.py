@@ -18,6 +18,7 @@ from services.register.models import Agency, Child, Household, Placement, Siblin
 from services.register.seed import repository
 from services.register.seed.calibration import calibration_report, format_report
 from services.register.seed.generate import AgencyRow, SyntheticRegister, generate_register
+from services.register.seed.support import load_support
 from services.register.vocabulary import AgencyKind, LinkOrigin, LinkStatus
 
 SEEDED_BY = "seed:synthetic"
@@ -184,7 +185,7 @@ async def _link_history(
     return len(link_ids)
 
 
-async def load_register(session: AsyncSession, register: SyntheticRegister) -> dict[str, int]:
+async def load_register(session: AsyncSession, register: SyntheticRegister, *, support_seed: int = 0) -> dict[str, int]:
     if not await repository.is_empty(session):
         raise RegisterNotEmpty("the register already has agencies: the synthetic set loads only into an empty one")
     agency_ids = await _agencies(session, register)
@@ -215,6 +216,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
     placements = await repository.placements_by_ids(session, placement_ids)
     for placement in placements:
         lines += (await raise_due_fees(session, placement, as_of=register.today, raised_by=SEEDED_BY)).raised
+    support, register.support_note = await load_support(session, register.today, support_seed)
     return {
         "agencies": len(agency_ids),
         "waiting units": len(register.groups),
@@ -223,6 +225,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister) -> d
         "past placements": len(placement_ids),
         "past links": links,
         "fee lines": lines,
+        **support,
     }
 
 
@@ -230,10 +233,10 @@ async def load_synthetic_register(session: AsyncSession, *, seed: int, today: da
     """Generate, load and describe the synthetic register (the CLI's `seed --synthetic`)."""
     started = time.perf_counter()
     register = generate_register(seed, today)
-    counts = await load_register(session, register)
+    counts = await load_register(session, register, support_seed=seed)
     summary = ", ".join(f"{value:,} {name}" for name, value in counts.items())
     return (
         f"SYNTHETIC national register (seed {seed}) loaded in {time.perf_counter() - started:.1f} s: "
         f"{summary}\n\nCalibration against published figures:\n"
-        f"{format_report(calibration_report(register))}"
+        f"{format_report(calibration_report(register))}\n{register.support_note}"
     )

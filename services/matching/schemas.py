@@ -20,6 +20,7 @@ class PolicyOverrides(RequestModel):
     distance_points: Points = None
     distance_half_points_km: Annotated[int | None, Field(ge=1, le=2_000)] = None
     contact_points: Points = None
+    mutual_interest_points: Points = None
     culture_points: Points = None
     language_points: Points = None
     religion_points: Points = None

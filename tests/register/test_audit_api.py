@@ -40,7 +40,7 @@ async def test_audit_events_and_versions_of_a_child(client, auth, connection):
     looked = (
         await client.get("/v1/audit/events", params={"resource_ref": f"resource_ref:{ref}"}, headers=auth("audit:read"))
     ).json()
-    assert [(e["action"], e["resource_type"]) for e in looked["items"]] == [("read", "audit_trail")] * 2
+    assert [(e["action"], e["resource_type"]) for e in looked["items"]] == [("read", "audit_events")] * 2
     missing = await client.get("/v1/audit/versions/child/C-0000000000", headers=auth("audit:read"))
     assert missing.status_code == 404
     bad_type = await client.get(f"/v1/audit/versions/nonsense/{ref}", headers=auth("audit:read"))

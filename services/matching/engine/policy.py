@@ -17,6 +17,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "distance_points": POINTS,
     "distance_half_points_km": (1, 2_000),
     "contact_points": POINTS,
+    "mutual_interest_points": POINTS,
     "culture_points": POINTS,
     "language_points": POINTS,
     "religion_points": POINTS,
@@ -86,6 +87,7 @@ class ScoringPolicy:
             + self.age_fit_points
             + self.distance_points
             + self.contact_points
+            + self.mutual_interest_points
             + self.culture_points
             + self.language_points
             + self.religion_points

@@ -132,22 +132,3 @@ def explain(
 ) -> dict[str, int]:
     row = pair_components(units, households, policy, np.array([unit]), np.array([household]), interests)[0]
     return {name: int(points) for name, points in zip(COMPONENTS, row, strict=True)}
-
-
-def max_possible_score(policy: ScoringPolicy) -> int:
-    """An upper bound of any pair's score (used to make lexicographic weights exact)."""
-    return (
-        policy.needs_points_cap
-        + policy.age_fit_points
-        + policy.distance_points
-        + policy.contact_points
-        + policy.mutual_interest_points
-        + policy.culture_points
-        + policy.language_points
-        + policy.religion_points
-        + policy.wait_points_cap
-        + policy.sibling_group_points
-        + policy.aged_five_plus_points
-        + policy.disability_points
-        + policy.minority_ethnic_points
-    )

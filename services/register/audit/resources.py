@@ -20,7 +20,7 @@ class AuditResource(StrEnum):
     MATCH_RUN = "match_run"
     MATCH_PROPOSAL = "match_proposal"
     SCORING_POLICY = "scoring_policy"
-    AUDIT_TRAIL = "audit_trail"
+    AUDIT_TRAIL = "audit_events"  # a read of the trail itself (ref: the filter used)
     WEBHOOK = "webhook"
     SUPPORT_ASSESSMENT = "support_assessment"
     SUPPORT_RECORD = "support_record"  # a family's whole support record, as the family sees it

@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
+from services.core.http import RecordDate, RefText, RequestModel
 from services.register.support.vocabulary import (
     Allowance,
     AsfCategory,
@@ -215,9 +215,9 @@ class Passport(BaseModel):
 
 
 class BreakdownCreate(RequestModel):
-    returned_to_care_on: date
+    returned_to_care_on: RecordDate
     reason: BreakdownReason
-    child_refs: list[str] | None = Field(
+    child_refs: list[RefText] | None = Field(
         default=None, min_length=1, max_length=10, description="Default: every child of the placement"
     )
 
@@ -226,7 +226,7 @@ class BreakdownRead(BaseModel):
     ref: str
     placement_ref: str
     child_ref: str
-    returned_to_care_on: date
+    returned_to_care_on: RecordDate
     reason: BreakdownReason
 
 

@@ -8,7 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.core.errors import NotFound
-from services.register.fees.models import FeeDispute, FeeLine, FeeSchedule, Reconciliation, ReconciliationLine
+from services.register.fees.models import (
+    FeeDispute,
+    FeeLine,
+    FeePayment,
+    FeeSchedule,
+    FeeWaiver,
+    Reconciliation,
+    ReconciliationLine,
+)
 from services.register.models import Agency, Child, Placement
 from services.register.vocabulary import FeeKind, ReconciliationStatus
 
@@ -145,12 +153,12 @@ async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False)
 
 
 async def credited_so_far(session: AsyncSession, line_id: int) -> int:
-    return (
-        await session.scalar(
-            select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
-        )
-        or 0
+    """The (negative) sum of a line's credit notes, as an int: PostgreSQL's sum of BIGINT is
+    NUMERIC, which would reach the client as a Decimal."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
     )
+    return int(total)
 
 
 async def open_dispute_of(session: AsyncSession, line_id: int) -> FeeDispute | None:
@@ -211,3 +219,89 @@ async def get_placement(session: AsyncSession, ref: str) -> Placement:
     if placement is None:
         raise NotFound(f"No placement {ref}.")
     return placement
+
+
+# --- waivers, coverage ------------------------------------------------------------------
+
+
+async def waiver_of(session: AsyncSession, placement_id: int) -> FeeWaiver | None:
+    return await session.scalar(select(FeeWaiver).where(FeeWaiver.placement_id == placement_id))
+
+
+async def placements_of_year(session: AsyncSession, start: date, end: date, after_id: int | None, limit: int | None):
+    """Placements made between two days (a financial year), with their agencies' refs."""
+    ChildAgency = aliased(Agency, name="child_agency")
+    HouseholdAgency = aliased(Agency, name="household_agency")
+    query = (
+        select(Placement, ChildAgency.ref, HouseholdAgency.ref)
+        .join(ChildAgency, Placement.child_agency_id == ChildAgency.id)
+        .join(HouseholdAgency, Placement.household_agency_id == HouseholdAgency.id)
+        .where(Placement.placed_on >= start, Placement.placed_on <= end)
+    )
+    if after_id is not None:
+        query = query.where(Placement.id > after_id)
+    return list((await session.execute(query.order_by(Placement.id).limit(limit))).all())
+
+
+async def lines_of_placements(session: AsyncSession, placement_ids: list[int]) -> list:
+    return list(
+        (
+            await session.execute(
+                lines_query().where(FeeLine.placement_id.in_(placement_ids)).order_by(FeeLine.placement_id, FeeLine.id)
+            )
+        ).all()
+    )
+
+
+# --- idempotency, reconciliations and payments -------------------------------------------
+
+
+async def lock_idempotency_key(session: AsyncSession, key: str) -> None:
+    """Serialise requests carrying one Idempotency-Key until this transaction ends, so a
+    concurrent retry waits and then finds the first request's result."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("reconciliation:" + key, 0))))
+
+
+async def list_reconciliations(
+    session: AsyncSession, *, status: str | None, after_id: int | None, limit: int
+) -> list[Reconciliation]:
+    query = select(Reconciliation)
+    if status == "draft":
+        query = query.where(Reconciliation.status == ReconciliationStatus.DRAFT)
+    elif status == "finalised":
+        query = query.where(
+            Reconciliation.status == ReconciliationStatus.FINALISED, Reconciliation.settled_at.is_(None)
+        )
+    elif status == "settled":
+        query = query.where(Reconciliation.settled_at.is_not(None))
+    if after_id is not None:
+        query = query.where(Reconciliation.id < after_id)
+    return list(await session.scalars(query.order_by(Reconciliation.id.desc()).limit(limit)))
+
+
+async def payments_of(session: AsyncSession, reconciliation_id: int) -> list[FeePayment]:
+    return list(
+        await session.scalars(
+            select(FeePayment).where(FeePayment.reconciliation_id == reconciliation_id).order_by(FeePayment.id)
+        )
+    )
+
+
+async def payments_by_reconciliation(session: AsyncSession, ids: list[int]) -> dict[int, list[FeePayment]]:
+    found: dict[int, list[FeePayment]] = {i: [] for i in ids}
+    for payment in await session.scalars(
+        select(FeePayment).where(FeePayment.reconciliation_id.in_(ids)).order_by(FeePayment.id)
+    ):
+        found[payment.reconciliation_id].append(payment)
+    return found
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+async def unsettled_lines_due_by(session: AsyncSession, day: date, agency_id: int | None) -> list:
+    """Lines not settled by a finalised reconciliation and due by `day` (for aged debt)."""
+    query = lines_query().where(FeeLine.due_on <= day, ~exists().where(ReconciliationLine.line_id == FeeLine.id))
+    if agency_id is not None:
+        query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
+    return list((await session.execute(query.order_by(FeeLine.id))).all())

@@ -86,7 +86,9 @@ async def raise_due(ctx: FeeAdmin, body: RaiseDue, today: Today) -> RaiseDueResu
     """Raise every fee due by a date (12-month instalments, monthly fees); run nightly.
     Idempotent: a fee already raised is never raised again."""
     as_of = body.as_of or today
-    checked, raised, missing = await service.raise_all_due(ctx.session, as_of=as_of, raised_by=ctx.principal.audit_name)
+    checked, raised, missing = await service.raise_all_due(
+        ctx.session, as_of=as_of, today=today, raised_by=ctx.principal.audit_name
+    )
     return RaiseDueResult(as_of=as_of, placements_checked=checked, lines_raised=raised, not_raised=missing)
 
 
@@ -112,20 +114,20 @@ async def resolve_dispute(ctx: FeeWriter, ref: str, body: DisputeResolve) -> Dis
     "/reconciliations",
     response_model=ReconciliationRead,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": ReconciliationRead, "description": "A retry: the draft made before"}},
 )
 async def create_reconciliation(
     ctx: FeeAdmin,
     body: ReconciliationCreate,
     response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
+    today: Today,
 ) -> ReconciliationRead:
-    """A draft netting of the period. A retry with the same Idempotency-Key returns the same
-    draft; the same key with another body is refused."""
-    reconciliation, created = await service.create_reconciliation(
-        ctx, body.period_start, body.period_end, idempotency_key
+    """A draft netting of the period. A retry with the same Idempotency-Key (one after
+    another or concurrent) gets the same answer, 201 and the same body; the same key with
+    another body is refused (422)."""
+    reconciliation = await service.create_reconciliation(
+        ctx, body.period_start, body.period_end, idempotency_key, today=today
     )
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/fees/reconciliations/{reconciliation.ref}"
     set_etag(response, reconciliation.version)
     return service.reconciliation_read(reconciliation, ctx.principal)

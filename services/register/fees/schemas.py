@@ -4,7 +4,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, StrictInt
 
 from services.core.http import RequestModel
-from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus
+from services.register.vocabulary import FeeEvent, FeeKind
 
 Pence = StrictInt  # integer pence: 1.5 or "100" is refused, never rounded
 
@@ -19,6 +19,10 @@ class ScheduleWrite(RequestModel):
     placement_share_num: StrictInt = Field(default=1, gt=0, le=100)
     placement_share_den: StrictInt = Field(default=1, gt=0, le=100)
     monthly_pence: Pence | None = Field(default=None, gt=0)
+    charges_monthly: bool | None = Field(
+        default=None, description="Monthly fee from month 13 without an order. Default: voluntary agencies only"
+    )
+    london_weighting_percent: StrictInt = Field(default=0, ge=0, le=100)
     source: str = Field(default="", max_length=500)
 
 
@@ -34,6 +38,9 @@ class ScheduleRead(BaseModel):
     placement_share_num: int
     placement_share_den: int
     monthly_pence: int | None
+    charges_monthly: bool
+    london_weighting_percent: int
+    defaulted: list[str] = Field(description="Amounts that are documented defaults, not published figures")
     not_set: list[str] = Field(description="Amounts this schedule does not set (no fee is invented for them)")
     source: str
     has_invoices: bool
@@ -113,7 +120,7 @@ class ReconciliationRead(BaseModel):
     ref: str
     period_start: date
     period_end: date
-    status: ReconciliationStatus
+    status: Literal["draft", "finalised", "settled"]
     created_at: datetime
     finalised_at: datetime | None
     version: int
@@ -122,3 +129,83 @@ class ReconciliationRead(BaseModel):
     transfers: list[dict]
     settled_line_refs: list[str]
     held_line_refs: list[str]
+    settled_at: datetime | None = None
+
+
+class ReconciliationSummary(BaseModel):
+    ref: str
+    period_start: date
+    period_end: date
+    status: Literal["draft", "finalised", "settled"]
+    created_at: datetime
+    finalised_at: datetime | None
+    settled_at: datetime | None
+    transfers: int
+    transfers_paid: int
+    netted_pence: int
+    paid_pence: int
+
+
+class PaymentCreate(RequestModel):
+    paid_on: date
+    amount_pence: Pence = Field(gt=0, le=10**12)
+    payment_reference: str = Field(min_length=1, max_length=100)
+
+
+class PaymentRead(BaseModel):
+    ref: str
+    reconciliation_ref: str
+    transfer: int
+    payer_ref: str
+    payee_ref: str
+    paid_on: date
+    amount_pence: int
+    payment_reference: str
+    transfer_amount_pence: int
+    transfer_paid_pence: int
+    transfer_outstanding_pence: int
+    reconciliation_status: Literal["draft", "finalised", "settled"]
+
+
+class WaiverCreate(RequestModel):
+    decision: str = Field(min_length=3, max_length=2000, description="The recorded decision, and who took it")
+    decided_on: date
+
+
+class CoverageLine(BaseModel):
+    ref: str
+    event: FeeEvent
+    month: int
+    amount_pence: int
+    due_on: date
+
+
+class CoveragePlacement(BaseModel):
+    placement_ref: str
+    placed_on: date
+    payer_ref: str
+    payee_ref: str
+    lines: list[CoverageLine]
+    reason: str = Field(description="Why no line is due, or what is due but not raised; empty when lines exist")
+
+
+class CoverageReport(BaseModel):
+    financial_year: int
+    placements: int
+    cross_agency: int
+    with_lines: int
+    with_reason: dict[str, int]
+    unaccounted: int = Field(description="Cross-agency placements with neither a line nor a reason: always 0")
+    lines: int
+    amount_pence: int
+    items: list[CoveragePlacement]
+    next_cursor: str | None
+
+
+class AgedDebt(BaseModel):
+    agency_ref: str
+    days_0_30_pence: int
+    days_31_60_pence: int
+    days_61_90_pence: int
+    days_over_90_pence: int
+    total_pence: int

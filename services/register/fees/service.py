@@ -14,7 +14,8 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from services.core.audit import AuditAction
 from services.core.auth import Principal
@@ -41,7 +42,7 @@ from services.register.fees.schemas import (
     ScheduleWrite,
 )
 from services.register.models import Agency, Placement
-from services.register.vocabulary import FeeEvent, ReconciliationStatus
+from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus, Region
 
 AMOUNT_FIELDS = (
     "one_child_pence",
@@ -137,6 +138,8 @@ def terms_of(schedule: FeeSchedule) -> ScheduleTerms:
         ),
         placement_share=(schedule.placement_share_num, schedule.placement_share_den),
         monthly_pence=schedule.monthly_pence,
+        charges_monthly=schedule.charges_monthly,
+        london_weighting_percent=schedule.london_weighting_percent,
     )
 
 
@@ -148,6 +151,9 @@ async def schedule_read(ctx: RequestContext, schedule: FeeSchedule) -> ScheduleR
         effective_from=schedule.effective_from,
         placement_share_num=schedule.placement_share_num,
         placement_share_den=schedule.placement_share_den,
+        charges_monthly=schedule.charges_monthly,
+        london_weighting_percent=schedule.london_weighting_percent,
+        defaulted=list(schedule.defaulted),
         source=schedule.source,
         version=schedule.version,
         not_set=[f for f in AMOUNT_FIELDS if getattr(schedule, f) is None],
@@ -167,6 +173,9 @@ async def put_schedule(ctx: RequestContext, year: int, body: ScheduleWrite) -> t
     if body.placement_share_num > body.placement_share_den:
         raise InvalidInput("placement_share_num cannot exceed placement_share_den.")
     values = body.model_dump(exclude={"kind", "effective_from"})
+    if values["charges_monthly"] is None:  # the monthly fee compensates voluntary agencies
+        values["charges_monthly"] = body.kind is FeeKind.LA_TO_VAA
+    values["defaulted"] = []  # an operator's figures are the published ones
     current = await repository.schedule_for(ctx.session, body.kind, year, effective_from)
     if current is not None and current.effective_from == effective_from:
         if await repository.schedule_has_lines(ctx.session, current.id):
@@ -206,6 +215,7 @@ class DueFees:
     schedule: FeeSchedule | None = None
     due: list[DueFee] = field(default_factory=list)
     missing: list[MissingFee] = field(default_factory=list)
+    waived: str = ""
 
 
 async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:
@@ -213,6 +223,11 @@ async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:
     force on the placement day."""
     if placement.child_agency_id == placement.household_agency_id:
         return DueFees(cross_agency=False)
+    waiver = await repository.waiver_of(session, placement.id)
+    if waiver is not None:
+        return DueFees(
+            cross_agency=True, waived=f"waived by decision {waiver.ref} of {waiver.decided_on}: {waiver.decision}"
+        )
     payee = await session.get(Agency, placement.household_agency_id)
     kind = fee_kind(payee.kind)
     year = financial_year(placement.placed_on)
@@ -236,7 +251,9 @@ async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:
         group_size=size,
         placed_on=placement.placed_on,
         adoption_order_on=placement.adoption_order_on,
+        ended_on=placement.ended_on,
         as_of=as_of,
+        in_london=payee.region is Region.LONDON,
     ):
         if due.amount_pence is None:
             result.missing.append(MissingFee(event=due.event, month=due.month, due_on=due.due_on, reason=due.missing))
@@ -270,9 +287,26 @@ async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_b
     return outcome
 
 
-async def raise_all_due(session, *, as_of: date, raised_by: str) -> tuple[int, int, int]:
-    """The nightly job: every cross-agency placement's fees due by `as_of`. Returns
-    (placements checked, lines raised, fees due but not set in their schedule)."""
+EARLIEST_AS_OF = date(2000, 4, 1)  # the schedules' first possible year
+# A reconciliation may cover a period still running (lines are never due after today), but
+# not one more than a year away: such a date is a typing error.
+PERIOD_END_AHEAD_DAYS = 366
+
+
+def check_as_of(as_of: date, today: date) -> None:
+    """Fees fall due only on days that have come: a later `as_of` would raise lines for
+    months that have not begun (and 9999-12-31 would overflow counting them)."""
+    if not EARLIEST_AS_OF <= as_of <= today:
+        raise InvalidInput(
+            f"as_of must be between {EARLIEST_AS_OF} and today ({today}).",
+            extra={"errors": [{"field": "body.as_of", "message": "out of range", "code": "date_out_of_range"}]},
+        )
+
+
+async def raise_all_due(session, *, as_of: date, today: date, raised_by: str) -> tuple[int, int, int]:
+    """The nightly job: every cross-agency placement's fees due by `as_of` (today at the
+    latest). Returns (placements checked, lines raised, fees due but not set in their schedule)."""
+    check_as_of(as_of, today)
     raised = missing = 0
     placements = await repository.cross_agency_placements(session, as_of)
     for placement in placements:
@@ -439,14 +473,22 @@ async def _settlement_of(ctx: RequestContext, period_end: date) -> Settlement:
     return settle(lines, held)
 
 
-async def create_reconciliation(ctx: RequestContext, start: date, end: date, key: str) -> tuple[Reconciliation, bool]:
-    """A draft for the period; the same Idempotency-Key returns the same draft. Returns
-    (reconciliation, created)."""
+async def create_reconciliation(
+    ctx: RequestContext, start: date, end: date, key: str, *, today: date
+) -> Reconciliation:
+    """A draft for the period. Every retry with the same Idempotency-Key, one after another
+    or at the same moment, gets the first request's reconciliation; the key with another
+    body is refused."""
     if not 8 <= len(key) <= 200:
         raise InvalidInput("The Idempotency-Key header must be 8 to 200 characters.")
     if start > end:
         raise InvalidInput("period_start must not be after period_end.")
+    latest = today + timedelta(days=PERIOD_END_AHEAD_DAYS)
+    if start < EARLIEST_AS_OF or end > latest:
+        raise InvalidInput(f"The period must fall between {EARLIEST_AS_OF} and {latest}.")
     fingerprint = request_hash(start, end)
+    # A concurrent request with this key waits here until the first commits, then finds it.
+    await repository.lock_idempotency_key(ctx.session, key)
     existing = await repository.reconciliation_by_key(ctx.session, key)
     if existing is not None:
         if existing.request_hash != fingerprint:
@@ -454,7 +496,7 @@ async def create_reconciliation(ctx: RequestContext, start: date, end: date, key
                 "This Idempotency-Key was used with a different request body.",
                 extra={"reconciliation_ref": existing.ref},
             )
-        return existing, False
+        return existing
     overlap = await repository.overlapping_finalised(ctx.session, start, end)
     if overlap is not None:
         raise Conflict(
@@ -473,7 +515,7 @@ async def create_reconciliation(ctx: RequestContext, start: date, end: date, key
     ctx.session.add(reconciliation)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, AuditResource.RECONCILIATION, reconciliation.ref)
-    return reconciliation, True
+    return reconciliation
 
 
 async def finalise(ctx: RequestContext, ref: str, expected_version: int) -> Reconciliation:
@@ -504,6 +546,12 @@ async def finalise(ctx: RequestContext, ref: str, expected_version: int) -> Reco
     return reconciliation
 
 
+def status_of(reconciliation: Reconciliation) -> Literal["draft", "finalised", "settled"]:
+    if reconciliation.settled_at is not None:
+        return "settled"
+    return "finalised" if reconciliation.status is ReconciliationStatus.FINALISED else "draft"
+
+
 def reconciliation_read(reconciliation: Reconciliation, principal: Principal) -> ReconciliationRead:
     result = reconciliation.result
     positions, transfers = result["positions"], result["transfers"]
@@ -519,7 +567,8 @@ def reconciliation_read(reconciliation: Reconciliation, principal: Principal) ->
         ref=reconciliation.ref,
         period_start=reconciliation.period_start,
         period_end=reconciliation.period_end,
-        status=reconciliation.status,
+        status=status_of(reconciliation),
+        settled_at=reconciliation.settled_at,
         created_at=reconciliation.created_at,
         finalised_at=reconciliation.finalised_at,
         version=reconciliation.version,

@@ -20,24 +20,39 @@ from typing import Literal
 from services.core.audit import AuditAction
 from services.core.auth import Principal
 from services.core.context import RequestContext
-from services.core.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
-from services.core.http import Paging
+from services.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from services.core.http import Page, Paging, encode_cursor
 from services.core.refs import new_ref
 from services.register.audit.resources import AuditResource
 from services.register.fees import repository
 from services.register.fees.calculation import DueFee, ScheduleTerms, due_fees, fee_kind, financial_year
 from services.register.fees.metrics import FEE_LINES_RAISED
-from services.register.fees.models import FeeDispute, FeeLine, FeeSchedule, Reconciliation, ReconciliationLine
+from services.register.fees.models import (
+    FeeDispute,
+    FeeLine,
+    FeePayment,
+    FeeSchedule,
+    FeeWaiver,
+    Reconciliation,
+    ReconciliationLine,
+)
 from services.register.fees.netting import InvoiceLine, Settlement, settle
 from services.register.fees.schemas import (
+    AgedDebt,
+    CoverageLine,
+    CoveragePlacement,
+    CoverageReport,
     CreditCreate,
     DisputeCreate,
     DisputeRead,
     DisputeResolve,
     LineRead,
     MissingFee,
+    PaymentCreate,
+    PaymentRead,
     PlacementFees,
     ReconciliationRead,
+    ReconciliationSummary,
     ScheduleRead,
     ScheduleWrite,
 )
@@ -607,3 +622,271 @@ def reconciliation_csv(read: ReconciliationRead) -> str:
     for name, value in read.totals.items():
         writer.writerow(["total", name, "", "", "", "", value, ""])
     return out.getvalue()
+
+
+# --- coverage: every cross-agency placement has lines or a reason ----------------------
+
+
+async def waive(ctx: RequestContext, placement_ref: str, decision: str, decided_on: date, today: date) -> str:
+    """Record a decision that no further fee is due for a placement: nothing more is raised
+    for it; lines already raised are corrected with credit notes, as any line is."""
+    placement = await repository.get_placement(ctx.session, placement_ref)
+    if placement.child_agency_id == placement.household_agency_id:
+        raise Conflict("No fee is due within one agency: there is nothing to waive.")
+    if not placement.placed_on <= decided_on <= today:
+        raise InvalidInput(f"decided_on must fall between the placement ({placement.placed_on}) and today ({today}).")
+    if await repository.waiver_of(ctx.session, placement.id) is not None:
+        raise Conflict("The placement's fee is already waived.")
+    waiver = FeeWaiver(
+        ref=new_ref("FW"),
+        placement_id=placement.id,
+        decision=decision,
+        decided_on=decided_on,
+        decided_by=ctx.principal.audit_name,
+    )
+    ctx.session.add(waiver)
+    await ctx.session.flush()
+    ctx.audit(AuditAction.CREATE, AuditResource.FEE_LINE, waiver.ref)
+    return waiver.ref
+
+
+def reason_kind(reason: str) -> str:
+    """The category a coverage reason is counted under."""
+    if reason.startswith("same agency"):
+        return "same_agency"
+    if reason.startswith("waived"):
+        return "waived"
+    return "due_but_not_set"
+
+
+async def coverage(ctx: RequestContext, year: int, today: date, paging: Paging) -> CoverageReport:
+    """Every placement made in a financial year: its lines, or why it has none. A placement
+    with neither would be a fee silently not raised: `unaccounted` counts them (always 0)."""
+    start, end = date(year, 4, 1), min(date(year + 1, 3, 31), today)
+    rows = await repository.placements_of_year(ctx.session, start, end, None, None)
+    by_placement: dict[int, list] = {}
+    for row in await repository.lines_of_placements(ctx.session, [p.id for p, _, _ in rows]):
+        by_placement.setdefault(row[0].placement_id, []).append(row[0])
+    items: list[CoveragePlacement] = []
+    reasons: dict[str, int] = {}
+    cross = with_lines = unaccounted = line_count = amount = 0
+    for placement, payer_ref, payee_ref in rows:
+        lines = by_placement.get(placement.id, [])
+        reason = ""
+        if placement.child_agency_id == placement.household_agency_id:
+            reason = "same agency: no interagency fee"
+        else:
+            cross += 1
+            if lines:
+                with_lines += 1
+            else:
+                found = await fees_due(ctx.session, placement, as_of=today)
+                reason = found.waived or "; ".join(m.reason for m in found.missing)
+                if not reason:
+                    unaccounted += 1
+        if reason:
+            kind = reason_kind(reason)
+            reasons[kind] = reasons.get(kind, 0) + 1
+        line_count += len(lines)
+        amount += sum(line.amount_pence for line in lines)
+        items.append(
+            CoveragePlacement(
+                placement_ref=placement.ref,
+                placed_on=placement.placed_on,
+                payer_ref=payer_ref,
+                payee_ref=payee_ref,
+                reason=reason,
+                lines=[
+                    CoverageLine(
+                        ref=line.ref,
+                        event=line.event,
+                        month=line.month,
+                        amount_pence=line.amount_pence,
+                        due_on=line.due_on,
+                    )
+                    for line in lines
+                ],
+            )
+        )
+    after = paging.after(int)
+    ids = [placement.id for placement, _, _ in rows]
+    first = 0 if after is None else next((i for i, pid in enumerate(ids) if pid > after[0]), len(ids))
+    page = items[first : first + paging.limit]
+    more = first + paging.limit < len(items)
+    return CoverageReport(
+        financial_year=year,
+        placements=len(rows),
+        cross_agency=cross,
+        with_lines=with_lines,
+        with_reason=reasons,
+        unaccounted=unaccounted,
+        lines=line_count,
+        amount_pence=amount,
+        items=page,
+        next_cursor=encode_cursor([ids[first + paging.limit - 1]]) if more else None,
+    )
+
+
+# --- settlement: payments of netted transfers ------------------------------------------
+
+
+def _paid_by_transfer(payments: list[FeePayment]) -> dict[int, int]:
+    paid: dict[int, int] = {}
+    for payment in payments:
+        paid[payment.transfer_index] = paid.get(payment.transfer_index, 0) + payment.amount_pence
+    return paid
+
+
+async def record_payment(ctx: RequestContext, ref: str, transfer: int, body: PaymentCreate, today: date) -> PaymentRead:
+    """The paying agency records a payment (or part) of one transfer of a finalised
+    reconciliation; more than is outstanding is refused. The reconciliation row is locked,
+    so two concurrent payments cannot together overpay."""
+    reconciliation = await repository.get_reconciliation(ctx.session, ref, for_update=True)
+    if reconciliation.status is not ReconciliationStatus.FINALISED:
+        raise Conflict("Only a finalised reconciliation's transfers can be paid.")
+    transfers = reconciliation.result["transfers"]
+    if not 0 <= transfer < len(transfers):
+        raise NotFound(f"{ref} has no transfer {transfer} (it has {len(transfers)}).")
+    payer, payee, owed = (
+        transfers[transfer]["payer_ref"],
+        transfers[transfer]["payee_ref"],
+        transfers[transfer]["amount_pence"],
+    )
+    if ctx.principal.agency_ref != payer:
+        raise Forbidden(f"Only the paying agency ({payer}) records payments of this transfer.")
+    if not reconciliation.period_start <= body.paid_on <= today:
+        raise InvalidInput(f"paid_on must fall between {reconciliation.period_start} and today ({today}).")
+    payments = await repository.payments_of(ctx.session, reconciliation.id)
+    paid = _paid_by_transfer(payments).get(transfer, 0)
+    if body.amount_pence > owed - paid:
+        raise InvalidInput(
+            f"Only {owed - paid} pence of this transfer remain to pay.",
+            extra={"outstanding_pence": owed - paid},
+        )
+    payment = FeePayment(
+        ref=new_ref("PY"),
+        reconciliation_id=reconciliation.id,
+        transfer_index=transfer,
+        paid_on=body.paid_on,
+        amount_pence=body.amount_pence,
+        payment_reference=body.payment_reference,
+        recorded_by=ctx.principal.audit_name,
+    )
+    ctx.session.add(payment)
+    paid_now = _paid_by_transfer([*payments, payment])
+    if all(paid_now.get(i, 0) == t["amount_pence"] for i, t in enumerate(transfers)):
+        reconciliation.settled_at = datetime.now(UTC)
+    await ctx.session.flush()
+    ctx.audit(AuditAction.CREATE, AuditResource.RECONCILIATION, payment.ref)
+    return PaymentRead(
+        ref=payment.ref,
+        reconciliation_ref=reconciliation.ref,
+        transfer=transfer,
+        payer_ref=payer,
+        payee_ref=payee,
+        paid_on=payment.paid_on,
+        amount_pence=payment.amount_pence,
+        payment_reference=payment.payment_reference,
+        transfer_amount_pence=owed,
+        transfer_paid_pence=paid + body.amount_pence,
+        transfer_outstanding_pence=owed - paid - body.amount_pence,
+        reconciliation_status=status_of(reconciliation),
+    )
+
+
+async def list_reconciliations(ctx: RequestContext, status: str | None, paging: Paging) -> Page[ReconciliationSummary]:
+    after = paging.after(int)
+    rows = await repository.list_reconciliations(
+        ctx.session, status=status, after_id=after[0] if after else None, limit=paging.fetch
+    )
+    payments = await repository.payments_by_reconciliation(ctx.session, [r.id for r in rows])
+
+    def summary(r: Reconciliation) -> ReconciliationSummary:
+        paid = _paid_by_transfer(payments[r.id])
+        transfers = r.result["transfers"]
+        return ReconciliationSummary(
+            ref=r.ref,
+            period_start=r.period_start,
+            period_end=r.period_end,
+            status=status_of(r),
+            created_at=r.created_at,
+            finalised_at=r.finalised_at,
+            settled_at=r.settled_at,
+            transfers=len(transfers),
+            transfers_paid=sum(paid.get(i, 0) == t["amount_pence"] for i, t in enumerate(transfers)),
+            netted_pence=r.result["totals"]["netted_pence"],
+            paid_pence=sum(paid.values()),
+        )
+
+    return paging.page(rows, key=lambda r: [r.id], item=summary)
+
+
+# --- exports: invoice lines for a finance system, aged debt -----------------------------
+
+INVOICE_CSV_COLUMNS = [
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "payer_agency",
+    "payee_agency",
+    "placement_ref",
+    "event",
+    "month",
+    "credits_invoice",
+    "net_amount_pence",
+    "net_amount_gbp",
+    "vat_status",
+    "status",
+]
+# Interagency fees are paid between public bodies and charities for a statutory service:
+# no VAT is charged on them (outside the scope of VAT), which the finance system must know.
+VAT_STATUS = "outside the scope"
+
+
+def invoices_csv(rows: list) -> str:
+    """One row per line, the columns a council's finance system imports. The child's case
+    reference is never in it: the placement reference stands for it."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(INVOICE_CSV_COLUMNS)
+    for row in rows:
+        line = line_read(row)
+        writer.writerow(
+            [
+                line.ref,
+                line.raised_at.date().isoformat(),
+                line.due_on.isoformat(),
+                line.payer_ref,
+                line.payee_ref,
+                line.placement_ref,
+                line.event.value,
+                line.month or "",
+                line.credits_ref or "",
+                line.amount_pence,
+                f"{line.amount_pence // 100}.{line.amount_pence % 100:02d}"
+                if line.amount_pence >= 0
+                else f"-{-line.amount_pence // 100}.{-line.amount_pence % 100:02d}",
+                VAT_STATUS,
+                line.status,
+            ]
+        )
+    return out.getvalue()
+
+
+AGE_BANDS = ((30, "days_0_30_pence"), (60, "days_31_60_pence"), (90, "days_61_90_pence"))
+
+
+async def aged_debt(ctx: RequestContext, today: date) -> list[AgedDebt]:
+    """What each agency owes and has not settled, by days since due: a payer's lines not yet
+    settled by a finalised reconciliation (credit notes reduce them)."""
+    agency_id = await principal_agency_id(ctx)
+    bands: dict[str, dict[str, int]] = {}
+    for row in await repository.unsettled_lines_due_by(ctx.session, today, agency_id):
+        line, payer_ref = row[0], row[1]
+        age = (today - line.due_on).days
+        band = next((name for limit, name in AGE_BANDS if age <= limit), "days_over_90_pence")
+        agency = bands.setdefault(payer_ref, dict.fromkeys([n for _, n in AGE_BANDS] + ["days_over_90_pence"], 0))
+        agency[band] += line.amount_pence
+    if ctx.principal.agency_ref is not None:
+        bands = {ref: v for ref, v in bands.items() if ref == ctx.principal.agency_ref}
+    return [AgedDebt(agency_ref=ref, total_pence=sum(v.values()), **v) for ref, v in sorted(bands.items())]

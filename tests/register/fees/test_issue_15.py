@@ -162,6 +162,6 @@ async def test_london_weighting_on_council_fees(client, auth, connection):
 async def test_a_reconciliation_years_away_is_refused(client, auth):
     body = {"period_start": "9999-01-01", "period_end": "9999-12-31"}
     response = await client.post(
-        "/v1/fees/reconciliations", json=body, headers={**auth(), "Idempotency-Key": "far-k-1"}
+        "/v1/fees/reconciliations", json=body, headers={**auth(), "Idempotency-Key": "far-future-key-1"}
     )
     assert response.status_code == 422, response.text

@@ -18,7 +18,7 @@ from services.register.fees.models import (
     ReconciliationLine,
 )
 from services.register.models import Agency, Child, Placement
-from services.register.vocabulary import FeeKind, ReconciliationStatus
+from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus
 
 Payer = aliased(Agency, name="payer")
 Payee = aliased(Agency, name="payee")
@@ -305,3 +305,51 @@ async def unsettled_lines_due_by(session: AsyncSession, day: date, agency_id: in
     if agency_id is not None:
         query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
     return list((await session.execute(query.order_by(FeeLine.id))).all())
+
+
+# --- the whole register at once (the nightly job) ---------------------------------------
+
+
+async def all_schedules(session: AsyncSession) -> list[FeeSchedule]:
+    return list(await session.scalars(select(FeeSchedule).order_by(FeeSchedule.effective_from)))
+
+
+async def agencies_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Agency]:
+    return {a.id: a for a in await session.scalars(select(Agency).where(Agency.id.in_(ids)))}
+
+
+async def group_sizes(session: AsyncSession, group_ids: set[int]) -> dict[int, int]:
+    query = (
+        select(Child.sibling_group_id, func.count())
+        .where(Child.sibling_group_id.in_(group_ids))
+        .group_by(Child.sibling_group_id)
+    )
+    return {group: int(size) for group, size in (await session.execute(query)).all()}
+
+
+async def waived_placement_ids(session: AsyncSession, placement_ids: list[int]) -> set[int]:
+    return set(await session.scalars(select(FeeWaiver.placement_id).where(FeeWaiver.placement_id.in_(placement_ids))))
+
+
+async def raised_line_keys(session: AsyncSession, placement_ids: list[int]) -> set[tuple[int, str, int]]:
+    query = select(FeeLine.placement_id, FeeLine.event, FeeLine.month).where(
+        FeeLine.placement_id.in_(placement_ids), FeeLine.event != FeeEvent.CREDIT
+    )
+    return {(p, str(e), m) for p, e, m in (await session.execute(query)).all()}
+
+
+async def insert_lines_once(session: AsyncSession, rows: list[dict], chunk: int = 2_000) -> int:
+    """Many lines in few statements, each exactly once (as `insert_line_once`). Returns how
+    many this call inserted."""
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        statement = (
+            insert(FeeLine)
+            .values(rows[start : start + chunk])
+            .on_conflict_do_nothing(
+                index_elements=["placement_id", "event", "month"], index_where=text("event <> 'credit'")
+            )
+            .returning(FeeLine.id)
+        )
+        inserted += len((await session.execute(statement)).all())
+    return inserted

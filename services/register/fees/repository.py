@@ -152,13 +152,18 @@ async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False)
     return row
 
 
+async def get_line_by_id(session: AsyncSession, line_id: int, *, for_update: bool = False):
+    query = lines_query().where(FeeLine.id == line_id)
+    if for_update:
+        query = query.with_for_update(of=FeeLine)
+    return (await session.execute(query)).one()
+
+
 async def credited_so_far(session: AsyncSession, line_id: int) -> int:
     """The (negative) sum of a line's credit notes, as an int: PostgreSQL's sum of BIGINT is
     NUMERIC, which would reach the client as a Decimal."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
-    )
-    return int(total)
+    query = select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def open_dispute_of(session: AsyncSession, line_id: int) -> FeeDispute | None:

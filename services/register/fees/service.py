@@ -281,13 +281,16 @@ async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_b
     """Raise every fee of one placement that is due by `as_of` and not yet raised."""
     found = await fees_due(session, placement, as_of=as_of)
     outcome = FeeOutcome(cross_agency=found.cross_agency, missing=found.missing)
+    schedule = found.schedule
+    if schedule is None:  # same agency, waived, or no schedule (reported in `missing`)
+        return outcome
     for due in found.due:
         inserted = await repository.insert_line_once(
             session,
             {
                 "ref": new_ref("IL"),
                 "placement_id": placement.id,
-                "schedule_id": found.schedule.id,
+                "schedule_id": schedule.id,
                 "event": due.event,
                 "month": due.month,
                 "payer_agency_id": placement.child_agency_id,
@@ -479,8 +482,8 @@ async def resolve_dispute(ctx: RequestContext, ref: str, body: DisputeResolve) -
     dispute = await repository.get_dispute(ctx.session, ref)
     if dispute.resolved_at is not None:
         raise Conflict("The dispute is already resolved.")
-    line = await ctx.session.get(FeeLine, dispute.line_id)
-    row = await repository.get_line(ctx.session, line.ref, for_update=True)
+    row = await repository.get_line_by_id(ctx.session, dispute.line_id, for_update=True)
+    line: FeeLine = row[0]
     _ensure_party(ctx.principal, row, "payee")
     if body.credit_pence:
         await _raise_credit(ctx, row, body.credit_pence, f"Resolution of dispute {dispute.ref}: {body.resolution}")
@@ -963,3 +966,14 @@ async def aged_debt(ctx: RequestContext, today: date) -> list[AgedDebt]:
     if ctx.principal.agency_ref is not None:
         bands = {ref: v for ref, v in bands.items() if ref == ctx.principal.agency_ref}
     return [AgedDebt(agency_ref=ref, total_pence=sum(v.values()), **v) for ref, v in sorted(bands.items())]
+
+
+async def year_totals(session, today: date) -> str:
+    """One line for the demo: this financial year's fees and their coverage."""
+    year = financial_year(today)
+    r = await coverage_of(session, year, today)
+    return (
+        f"Interagency fees {year}/{(year + 1) % 100:02d} so far: {r.cross_agency:,} cross-agency placements, "
+        f"{r.lines:,} invoice lines, £{r.amount_pence // 100:,}; {r.unaccounted:,} without a line or a reason "
+        f"(GET /v1/fees/coverage?year={year})."
+    )

@@ -69,6 +69,12 @@ VAA_MONTHLY = {
     2026: (1_100, False),
     2027: (1_139, False),
 }
+IFF_SOURCE = (
+    "DfE Inter-agency Fee Fund, from July 2015 (Dance, Neil and Rogers 2017, DFE-RR685): harder-to-place "
+    "children are aged 5 or over, disabled, placed with one or more siblings, black or minority ethnic, or "
+    "waiting over 18 months from entering care to placement; the grant reimbursed the fee. The amounts per year "
+    "were not found: default = the whole fee (placement and completion lines, net of credits), no cap. Supersede."
+)
 LA_ONE_CHILD = 27_000
 LONDON_WEIGHTING_PERCENT = 10
 SIBLING_FIELDS = ("two_children_pence", "three_children_pence", "four_or_more_children_pence")
@@ -173,6 +179,34 @@ def upgrade() -> None:
             "FOR EACH ROW EXECUTE FUNCTION forbid_delete()"
         )
 
+    op.create_table(
+        "iff_rules",
+        sa.Column("financial_year", sa.Integer(), nullable=False),
+        sa.Column("min_age_years", sa.SmallInteger(), nullable=False),
+        sa.Column("min_wait_months", sa.SmallInteger(), nullable=False),
+        sa.Column("counts_disabled", sa.Boolean(), nullable=False),
+        sa.Column("counts_sibling_group", sa.Boolean(), nullable=False),
+        sa.Column("counts_minority_ethnic", sa.Boolean(), nullable=False),
+        sa.Column("share_num", sa.SmallInteger(), nullable=False),
+        sa.Column("share_den", sa.SmallInteger(), nullable=False),
+        sa.Column("cap_per_child_pence", sa.BigInteger(), nullable=True),
+        sa.Column("defaulted", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.CheckConstraint(
+            "share_num >= 0 AND share_num <= share_den AND share_den > 0", name=op.f("ck_iff_rules_share_range")
+        ),
+        sa.CheckConstraint(
+            "cap_per_child_pence IS NULL OR cap_per_child_pence > 0", name=op.f("ck_iff_rules_cap_positive")
+        ),
+        sa.PrimaryKeyConstraint("financial_year", name=op.f("pk_iff_rules")),
+    )
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        op.execute(
+            sa.text(
+                "INSERT INTO iff_rules VALUES (:year, 5, 18, true, true, true, 1, 1, NULL, true, :source)"
+            ).bindparams(year=year, source=IFF_SOURCE)
+        )
+
     for year, december, applied, published, source in CPIH:
         op.execute(
             sa.text("INSERT INTO fee_cpih_rates VALUES (:year, :december, :applied, :published, :source)").bindparams(
@@ -268,6 +302,7 @@ def downgrade() -> None:
     op.drop_table("fee_payments")
     op.drop_table("fee_waivers")
     op.drop_table("fee_cpih_rates")
+    op.drop_table("iff_rules")
     op.drop_constraint(op.f("ck_reconciliations_settled_when_finalised"), "reconciliations", type_="check")
     op.drop_column("reconciliations", "settled_at")
     op.drop_constraint(op.f("ck_fee_schedules_london_weighting_range"), "fee_schedules", type_="check")

@@ -96,3 +96,61 @@ def due_fees(
         due.append(DueFee(FeeEvent.MONTHLY, month, starts, terms.monthly_pence, missing))
         month += 1
     return due
+
+
+@dataclass(frozen=True)
+class IffTerms:
+    """One year's Inter-agency Fee Fund rules (table `iff_rules`)."""
+
+    min_age_years: int
+    min_wait_months: int
+    counts_disabled: bool
+    counts_sibling_group: bool
+    counts_minority_ethnic: bool
+    share: tuple[int, int]
+    cap_per_child_pence: int | None
+
+
+@dataclass(frozen=True)
+class ChildAtPlacement:
+    """What the register knew of one child of the group on the placement day."""
+
+    date_of_birth: date
+    entered_care_on: date
+    disabled: bool
+    minority_ethnic: bool
+
+
+def years_between(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def harder_to_place(terms: IffTerms, children: list[ChildAtPlacement], placed_on: date) -> list[str]:
+    """The criteria the group meets on the placement day (empty: not eligible). A group
+    qualifies when any child does (or, for siblings, when placed together)."""
+    met = []
+    if any(years_between(c.date_of_birth, placed_on) >= terms.min_age_years for c in children):
+        met.append(f"aged {terms.min_age_years}+")
+    if terms.counts_disabled and any(c.disabled for c in children):
+        met.append("disabled")
+    if terms.counts_sibling_group and len(children) > 1:
+        met.append("sibling group")
+    if terms.counts_minority_ethnic and any(c.minority_ethnic for c in children):
+        met.append("minority ethnic")
+    if any(add_months(c.entered_care_on, terms.min_wait_months) <= placed_on for c in children):
+        met.append(f"waited {terms.min_wait_months}+ months")
+    return met
+
+
+def iff_claim(terms: IffTerms, fee_pence: int, children: int) -> int:
+    """The claim for one placement: the rule's share of the fee, at most the cap per child."""
+    numerator, denominator = terms.share
+    claim = fee_pence * numerator // denominator
+    if terms.cap_per_child_pence is not None:
+        claim = min(claim, terms.cap_per_child_pence * children)
+    return max(claim, 0)
+
+
+def quarter_of(on: date) -> int:
+    """Financial-year quarter: 1 = April-June ... 4 = January-March."""
+    return (on.month - 4) % 12 // 3 + 1

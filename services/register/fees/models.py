@@ -93,6 +93,29 @@ class CpihRate(Base):
     source: Mapped[str] = mapped_column(Text)
 
 
+class IffRule(Base):
+    """The Inter-agency Fee Fund's rules for one financial year: which children are harder to
+    place, and what share of the fee (up to a cap per child) is claimed back from the DfE."""
+
+    __tablename__ = "iff_rules"
+    __table_args__ = (
+        CheckConstraint("share_num >= 0 AND share_num <= share_den AND share_den > 0", name="share_range"),
+        CheckConstraint("cap_per_child_pence IS NULL OR cap_per_child_pence > 0", name="cap_positive"),
+    )
+
+    financial_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    min_age_years: Mapped[int] = mapped_column(SmallInteger)
+    min_wait_months: Mapped[int] = mapped_column(SmallInteger)  # from entering care to placement
+    counts_disabled: Mapped[bool] = mapped_column(Boolean)
+    counts_sibling_group: Mapped[bool] = mapped_column(Boolean)
+    counts_minority_ethnic: Mapped[bool] = mapped_column(Boolean)
+    share_num: Mapped[int] = mapped_column(SmallInteger)
+    share_den: Mapped[int] = mapped_column(SmallInteger)
+    cap_per_child_pence: Mapped[int | None] = mapped_column(BigInteger)
+    defaulted: Mapped[bool] = mapped_column(Boolean)  # the amounts are a documented default
+    source: Mapped[str] = mapped_column(Text)
+
+
 class FeeWaiver(Base):
     """A recorded decision that no fee is due for one placement (never changed)."""
 

@@ -14,6 +14,7 @@ from services.register.fees.models import (
     FeePayment,
     FeeSchedule,
     FeeWaiver,
+    IffRule,
     Reconciliation,
     ReconciliationLine,
 )
@@ -358,3 +359,14 @@ async def insert_lines_once(session: AsyncSession, rows: list[dict], chunk: int 
         )
         inserted += len((await session.execute(statement)).all())
     return inserted
+
+
+# --- Inter-agency Fee Fund ---------------------------------------------------------------
+
+
+async def iff_rule(session: AsyncSession, year: int) -> IffRule | None:
+    return await session.get(IffRule, year)
+
+
+async def children_of_groups(session: AsyncSession, group_ids: set[int]) -> list[Child]:
+    return list(await session.scalars(select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.id)))

@@ -17,6 +17,7 @@ from services.register.fees.schemas import (
     DisputeCreate,
     DisputeRead,
     DisputeResolve,
+    IffClaims,
     LineRead,
     PaymentCreate,
     PaymentRead,
@@ -113,6 +114,29 @@ async def waive(ctx: FeeAdmin, ref: str, body: WaiverCreate, today: Today) -> di
     """Record a decision that no further fee is due for this placement (lines already raised
     are corrected with credit notes)."""
     return {"waiver_ref": await service.waive(ctx, ref, body.decision, body.decided_on, today)}
+
+
+@router.get("/iff-claims", response_model=IffClaims, responses={200: {"content": {"text/csv": {}}}})
+async def iff_claims(
+    ctx: FeeReader,
+    today: Today,
+    request: Request,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")],
+    quarter: Annotated[int | None, Query(ge=1, le=4, description="1 = April-June ... 4 = January-March")] = None,
+    format: Literal["json", "csv"] | None = None,
+) -> Response | IffClaims:
+    """Inter-agency Fee Fund claims: per quarter and paying agency, the year's cross-agency
+    placements of harder-to-place children (the year's rules, as data) and the amount to
+    claim; `?format=csv` for submission."""
+    report = await service.iff_claims(ctx, year, quarter, today)
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        name = f"iff-claims-{year}" + (f"-q{quarter}" if quarter else "")
+        return Response(
+            service.iff_claims_csv(report),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return report
 
 
 @router.get("/aged-debt", response_model=list[AgedDebt])

@@ -209,3 +209,30 @@ class AgedDebt(BaseModel):
     days_61_90_pence: int
     days_over_90_pence: int
     total_pence: int
+
+
+class IffClaimLine(BaseModel):
+    placement_ref: str
+    placed_on: date
+    payer_ref: str
+    payee_ref: str
+    children: int
+    criteria: list[str]
+    fee_pence: int = Field(description="Placement and completion lines, net of credits (monthly fees excluded)")
+    claim_pence: int
+
+
+class IffClaim(BaseModel):
+    financial_year: int
+    quarter: int
+    payer_ref: str
+    placements: int
+    claim_pence: int
+    lines: list[IffClaimLine]
+
+
+class IffClaims(BaseModel):
+    financial_year: int
+    rules_source: str
+    rules_defaulted: bool
+    claims: list[IffClaim]

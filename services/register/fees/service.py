@@ -25,7 +25,18 @@ from services.core.http import Page, Paging, encode_cursor
 from services.core.refs import new_ref
 from services.register.audit.resources import AuditResource
 from services.register.fees import repository
-from services.register.fees.calculation import DueFee, ScheduleTerms, due_fees, fee_kind, financial_year
+from services.register.fees.calculation import (
+    ChildAtPlacement,
+    DueFee,
+    IffTerms,
+    ScheduleTerms,
+    due_fees,
+    fee_kind,
+    financial_year,
+    harder_to_place,
+    iff_claim,
+    quarter_of,
+)
 from services.register.fees.metrics import FEE_LINES_RAISED
 from services.register.fees.models import (
     FeeDispute,
@@ -46,6 +57,9 @@ from services.register.fees.schemas import (
     DisputeCreate,
     DisputeRead,
     DisputeResolve,
+    IffClaim,
+    IffClaimLine,
+    IffClaims,
     LineRead,
     MissingFee,
     PaymentCreate,
@@ -56,8 +70,15 @@ from services.register.fees.schemas import (
     ScheduleRead,
     ScheduleWrite,
 )
-from services.register.models import Agency, Placement
-from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus, Region
+from services.register.models import Agency, Placement, need_column_name
+from services.register.vocabulary import (
+    DISABILITY_NEEDS,
+    DISABILITY_THRESHOLD,
+    FeeEvent,
+    FeeKind,
+    ReconciliationStatus,
+    Region,
+)
 
 AMOUNT_FIELDS = (
     "one_child_pence",
@@ -977,3 +998,126 @@ async def year_totals(session, today: date) -> str:
         f"{r.lines:,} invoice lines, £{r.amount_pence // 100:,}; {r.unaccounted:,} without a line or a reason "
         f"(GET /v1/fees/coverage?year={year})."
     )
+
+
+# --- Inter-agency Fee Fund claims -------------------------------------------------------
+
+IFF_FEE_EVENTS = (FeeEvent.PLACEMENT, FeeEvent.COMPLETION)
+
+
+def _child_at_placement(child) -> ChildAtPlacement:
+    return ChildAtPlacement(
+        date_of_birth=child.date_of_birth,
+        entered_care_on=child.entered_care_on,
+        disabled=any(getattr(child, need_column_name(need)) >= int(DISABILITY_THRESHOLD) for need in DISABILITY_NEEDS),
+        minority_ethnic=child.ethnicity.is_minority,
+    )
+
+
+async def iff_claims(ctx: RequestContext, year: int, quarter: int | None, today: date) -> IffClaims:
+    """Claims to the DfE's Inter-agency Fee Fund for the year's cross-agency placements of
+    harder-to-place children, per quarter and paying agency. Eligibility is computed from
+    the register for the placement day (ages and waits at that day; disability and
+    ethnicity as recorded). An agency's officer sees only its own claims."""
+    rule = await repository.iff_rule(ctx.session, year)
+    if rule is None:
+        raise NotFound(f"No Inter-agency Fee Fund rules are set for {year}/{(year + 1) % 100:02d}.")
+    terms = IffTerms(
+        min_age_years=rule.min_age_years,
+        min_wait_months=rule.min_wait_months,
+        counts_disabled=rule.counts_disabled,
+        counts_sibling_group=rule.counts_sibling_group,
+        counts_minority_ethnic=rule.counts_minority_ethnic,
+        share=(rule.share_num, rule.share_den),
+        cap_per_child_pence=rule.cap_per_child_pence,
+    )
+    start, end = date(year, 4, 1), min(date(year + 1, 3, 31), today)
+    rows = [
+        r
+        for r in await repository.placements_of_year(ctx.session, start, end, None, None)
+        if r[0].child_agency_id != r[0].household_agency_id
+        and (quarter is None or quarter_of(r[0].placed_on) == quarter)
+    ]
+    if ctx.principal.agency_ref is not None:
+        rows = [r for r in rows if r[1] == ctx.principal.agency_ref]
+    children: dict[int, list[ChildAtPlacement]] = {}
+    for child in await repository.children_of_groups(ctx.session, {r[0].sibling_group_id for r in rows}):
+        children.setdefault(child.sibling_group_id, []).append(_child_at_placement(child))
+    fees: dict[int, int] = {}
+    charges: dict[int, FeeEvent] = {}
+    for row in await repository.lines_of_placements(ctx.session, [r[0].id for r in rows]):
+        line = row[0]
+        charges[line.id] = line.event
+        event = charges.get(line.credits_line_id, line.event) if line.credits_line_id else line.event
+        if event in IFF_FEE_EVENTS:
+            fees[line.placement_id] = fees.get(line.placement_id, 0) + line.amount_pence
+    claims: dict[tuple[int, str], IffClaim] = {}
+    for placement, payer_ref, payee_ref in rows:
+        group = children.get(placement.sibling_group_id, [])
+        met = harder_to_place(terms, group, placement.placed_on)
+        fee = fees.get(placement.id, 0)
+        if not met or fee <= 0:
+            continue
+        q = quarter_of(placement.placed_on)
+        claim = claims.setdefault(
+            (q, payer_ref),
+            IffClaim(financial_year=year, quarter=q, payer_ref=payer_ref, placements=0, claim_pence=0, lines=[]),
+        )
+        amount = iff_claim(terms, fee, len(group))
+        claim.lines.append(
+            IffClaimLine(
+                placement_ref=placement.ref,
+                placed_on=placement.placed_on,
+                payer_ref=payer_ref,
+                payee_ref=payee_ref,
+                children=len(group),
+                criteria=met,
+                fee_pence=fee,
+                claim_pence=amount,
+            )
+        )
+        claim.placements += 1
+        claim.claim_pence += amount
+    return IffClaims(
+        financial_year=year,
+        rules_source=rule.source,
+        rules_defaulted=rule.defaulted,
+        claims=[claims[k] for k in sorted(claims)],
+    )
+
+
+def iff_claims_csv(report: IffClaims) -> str:
+    """One row per placement claimed, for submission to the DfE."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "financial_year",
+            "quarter",
+            "paying_agency",
+            "placement_ref",
+            "placed_on",
+            "payee_agency",
+            "children",
+            "criteria",
+            "fee_pence",
+            "claim_pence",
+        ]
+    )
+    for claim in report.claims:
+        for line in claim.lines:
+            writer.writerow(
+                [
+                    f"{report.financial_year}/{(report.financial_year + 1) % 100:02d}",
+                    f"Q{claim.quarter}",
+                    claim.payer_ref,
+                    line.placement_ref,
+                    line.placed_on.isoformat(),
+                    line.payee_ref,
+                    line.children,
+                    "; ".join(line.criteria),
+                    line.fee_pence,
+                    line.claim_pence,
+                ]
+            )
+    return out.getvalue()

@@ -126,3 +126,32 @@ async def test_aged_debt_by_band(client, auth):
     assert north["total_pence"] == 3_600_000
     mine = (await client.get("/v1/fees/aged-debt", headers=auth(agency="RAA-S"))).json()
     assert mine == []  # RAA-S owes nothing
+
+
+async def test_iff_claims_for_harder_to_place_children_per_quarter_and_payer(client, auth):
+    placed = TODAY - timedelta(days=300)  # the factory's child: 3 years old, 13 months in care
+    single = await placed_group(client, auth, placed_on=placed)
+    pair = await placed_group(client, auth, placed_on=placed, size=2)
+    year = financial_year(placed)
+    quarter = (placed.month - 4) % 12 // 3 + 1
+    report = (await client.get("/v1/fees/iff-claims", params={"year": year}, headers=auth())).json()
+    assert report["rules_defaulted"] is True and "DFE-RR685" in report["rules_source"]
+    [claim] = report["claims"]
+    assert (claim["quarter"], claim["payer_ref"], claim["placements"]) == (quarter, "RAA-N", 1)
+    [line] = claim["lines"]
+    assert line["placement_ref"] == pair["ref"] and line["criteria"] == ["sibling group"]
+    assert line["claim_pence"] == line["fee_pence"] > 0  # default: the whole fee
+    assert single["ref"] not in {x["placement_ref"] for c in report["claims"] for x in c["lines"]}
+    other_quarter = (quarter % 4) + 1
+    none = (
+        await client.get("/v1/fees/iff-claims", params={"year": year, "quarter": other_quarter}, headers=auth())
+    ).json()
+    assert none["claims"] == []
+    payee_view = (await client.get("/v1/fees/iff-claims", params={"year": year}, headers=auth(agency="RAA-S"))).json()
+    assert payee_view["claims"] == []  # only the paying agency claims
+    as_csv = await client.get("/v1/fees/iff-claims", params={"year": year, "format": "csv"}, headers=auth())
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [(r["placement_ref"], r["quarter"], r["claim_pence"]) for r in rows] == [
+        (pair["ref"], f"Q{quarter}", str(line["claim_pence"]))
+    ]
+    assert (await client.get("/v1/fees/iff-claims", params={"year": 1999}, headers=auth())).status_code == 422

@@ -155,3 +155,14 @@ async def test_iff_claims_for_harder_to_place_children_per_quarter_and_payer(cli
         (pair["ref"], f"Q{quarter}", str(line["claim_pence"]))
     ]
     assert (await client.get("/v1/fees/iff-claims", params={"year": 1999}, headers=auth())).status_code == 422
+
+
+async def test_the_demo_line_gives_the_years_totals(client, auth, connection):
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.register.fees.service import year_totals
+
+    await placed_group(client, auth, placed_on=TODAY)
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        line = await year_totals(session, TODAY)
+    assert "1 cross-agency placements, 1 invoice lines, £18,000; 0 without a line or a reason" in line

@@ -116,6 +116,30 @@ class ReconciliationCreate(RequestModel):
     period_end: date
 
 
+class Totals(BaseModel):
+    gross_invoice_by_invoice_pence: int
+    transfers_invoice_by_invoice: int
+    netted_pence: int
+    transfers_netted: int
+
+
+class PositionRead(BaseModel):
+    agency_ref: str
+    receivable_pence: int
+    payable_pence: int
+    net_pence: int
+
+
+class TransferRead(BaseModel):
+    index: int = Field(description="Its place in the reconciliation: payments name the transfer by it")
+    payer_ref: str
+    payee_ref: str
+    amount_pence: int
+    line_refs: list[str]
+    payer_allocations: list[tuple[str, int]]
+    payee_allocations: list[tuple[str, int]]
+
+
 class ReconciliationRead(BaseModel):
     ref: str
     period_start: date
@@ -124,9 +148,11 @@ class ReconciliationRead(BaseModel):
     created_at: datetime
     finalised_at: datetime | None
     version: int
-    totals: dict[str, int]
-    positions: list[dict]
-    transfers: list[dict]
+    # Typed, so that the first answer and every retry are the same bytes (the stored JSONB
+    # does not keep key order).
+    totals: Totals
+    positions: list[PositionRead]
+    transfers: list[TransferRead]
     settled_line_refs: list[str]
     held_line_refs: list[str]
     settled_at: datetime | None = None

@@ -65,10 +65,13 @@ from services.register.fees.schemas import (
     PaymentCreate,
     PaymentRead,
     PlacementFees,
+    PositionRead,
     ReconciliationRead,
     ReconciliationSummary,
     ScheduleRead,
     ScheduleWrite,
+    Totals,
+    TransferRead,
 )
 from services.register.models import Agency, Placement, need_column_name
 from services.register.vocabulary import (
@@ -655,7 +658,8 @@ def status_of(reconciliation: Reconciliation) -> Literal["draft", "finalised", "
 
 def reconciliation_read(reconciliation: Reconciliation, principal: Principal) -> ReconciliationRead:
     result = reconciliation.result
-    positions, transfers = result["positions"], result["transfers"]
+    positions = result["positions"]
+    transfers = [{"index": i, **t} for i, t in enumerate(result["transfers"])]
     settled, held = result["settled_line_refs"], result["held_line_refs"]
     if principal.agency_ref is not None:
         # An agency's officer sees the totals, its own position and its own transfers.
@@ -673,9 +677,9 @@ def reconciliation_read(reconciliation: Reconciliation, principal: Principal) ->
         created_at=reconciliation.created_at,
         finalised_at=reconciliation.finalised_at,
         version=reconciliation.version,
-        totals=result["totals"],
-        positions=positions,
-        transfers=transfers,
+        totals=Totals(**result["totals"]),
+        positions=[PositionRead(**p) for p in positions],
+        transfers=[TransferRead(**t) for t in transfers],
         settled_line_refs=settled,
         held_line_refs=held,
     )
@@ -698,14 +702,10 @@ def reconciliation_csv(read: ReconciliationRead) -> str:
         ]
     )
     for p in read.positions:
-        writer.writerow(
-            ["position", p["agency_ref"], "", p["receivable_pence"], p["payable_pence"], p["net_pence"], "", ""]
-        )
+        writer.writerow(["position", p.agency_ref, "", p.receivable_pence, p.payable_pence, p.net_pence, "", ""])
     for t in read.transfers:
-        writer.writerow(
-            ["transfer", t["payer_ref"], t["payee_ref"], "", "", "", t["amount_pence"], " ".join(t["line_refs"])]
-        )
-    for name, value in read.totals.items():
+        writer.writerow(["transfer", t.payer_ref, t.payee_ref, "", "", "", t.amount_pence, " ".join(t.line_refs)])
+    for name, value in read.totals.model_dump().items():
         writer.writerow(["total", name, "", "", "", "", value, ""])
     return out.getvalue()
 

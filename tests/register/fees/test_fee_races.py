@@ -77,6 +77,6 @@ async def test_ten_concurrent_retries_with_one_key_get_one_answer(committed_clie
         *(client.post("/v1/fees/reconciliations", json=period, headers=headers) for _ in range(10))
     )
     assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
-    assert all(a.json() == answers[0].json() for a in answers)
+    assert all(a.content == answers[0].content for a in answers)
     other = await client.post("/v1/fees/reconciliations", json={**period, "period_end": "2030-01-30"}, headers=headers)
     assert other.status_code == 422

@@ -80,7 +80,7 @@ async def test_sequential_retries_with_one_key_return_the_same_status_and_body(c
         for _ in range(3)
     ]
     assert {a.status_code for a in answers} == {201}
-    assert answers[0].json() == answers[1].json() == answers[2].json(), [a.json() for a in answers]
+    assert answers[0].content == answers[1].content == answers[2].content  # the same bytes
     other = await client.post(
         "/v1/fees/reconciliations",
         json={**body, "period_start": (TODAY - timedelta(days=10)).isoformat()},

@@ -306,8 +306,14 @@ async def payments_by_reconciliation(session: AsyncSession, ids: list[int]) -> d
 
 
 async def unsettled_lines_due_by(session: AsyncSession, day: date, agency_id: int | None) -> list:
-    """Lines not settled by a finalised reconciliation and due by `day` (for aged debt)."""
-    query = lines_query().where(FeeLine.due_on <= day, ~exists().where(ReconciliationLine.line_id == FeeLine.id))
+    """Lines due by `day` and not yet paid: not in a reconciliation whose transfers are all
+    paid (a finalised one still waiting for its payments leaves its lines in the debt)."""
+    paid = (
+        exists()
+        .where(ReconciliationLine.line_id == FeeLine.id)
+        .where(Reconciliation.id == ReconciliationLine.reconciliation_id, Reconciliation.settled_at.is_not(None))
+    )
+    query = lines_query().where(FeeLine.due_on <= day, ~paid)
     if agency_id is not None:
         query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
     return list((await session.execute(query.order_by(FeeLine.id))).all())

@@ -974,8 +974,8 @@ AGE_BANDS = ((30, "days_0_30_pence"), (60, "days_31_60_pence"), (90, "days_61_90
 
 
 async def aged_debt(ctx: RequestContext, today: date) -> list[AgedDebt]:
-    """What each agency owes and has not settled, by days since due: a payer's lines not yet
-    settled by a finalised reconciliation (credit notes reduce them)."""
+    """What each agency owes and has not paid, by days since due: a payer's lines until the
+    reconciliation that nets them is settled (every transfer paid); credit notes reduce them."""
     agency_id = await principal_agency_id(ctx)
     bands: dict[str, dict[str, int]] = {}
     for row in await repository.unsettled_lines_due_by(ctx.session, today, agency_id):

@@ -48,7 +48,10 @@ async def test_transfers_are_paid_in_parts_never_overpaid_and_then_settled(clien
         url, json={**payment, "amount_pence": 1_000, "paid_on": "9999-12-31"}, headers=auth(agency=payer)
     )
     assert future.status_code == 422
+    debt = (await client.get("/v1/fees/aged-debt", headers=auth(agency=payer))).json()
+    assert debt[0]["total_pence"] == amount  # finalised is not paid: still owed
     last = await client.post(url, json={**payment, "amount_pence": 1_000}, headers=auth(agency=payer))
+    assert (await client.get("/v1/fees/aged-debt", headers=auth(agency=payer))).json() == []
     assert last.status_code == 201 and last.json()["reconciliation_status"] == "settled"
     listed = (await client.get("/v1/fees/reconciliations", params={"status": "settled"}, headers=auth())).json()
     assert [r["ref"] for r in listed["items"]] == [rec["ref"]] and listed["items"][0]["paid_pence"] == amount

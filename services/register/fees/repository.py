@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from services.core.errors import NotFound
 from services.register.fees.models import (
+    CpihRate,
     FeeDispute,
     FeeLine,
     FeePayment,
@@ -376,3 +377,7 @@ async def iff_rule(session: AsyncSession, year: int) -> IffRule | None:
 
 async def children_of_groups(session: AsyncSession, group_ids: set[int]) -> list[Child]:
     return list(await session.scalars(select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.id)))
+
+
+async def cpih_rates(session: AsyncSession) -> list[CpihRate]:
+    return list(await session.scalars(select(CpihRate).order_by(CpihRate.calendar_year)))

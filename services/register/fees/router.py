@@ -13,6 +13,7 @@ from services.register.fees import repository, service
 from services.register.fees.schemas import (
     AgedDebt,
     CoverageReport,
+    CpihRateRead,
     CreditCreate,
     DisputeCreate,
     DisputeRead,
@@ -58,6 +59,13 @@ async def put_schedule(ctx: FeeAdmin, year: YearPath, body: ScheduleWrite, respo
 
 # Date filters: a day in the schedules' range; beyond it is a typing error, not a query.
 BoundedDate = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+
+@router.get("/cpih-rates", response_model=list[CpihRateRead])
+async def cpih_rates(ctx: FeeReader) -> list[CpihRateRead]:
+    """The CPIH rates that uprate voluntary agencies' fees each April, with their sources;
+    `published: false` marks a documented default (a rate not found or not yet published)."""
+    return [CpihRateRead.model_validate(r, from_attributes=True) for r in await repository.cpih_rates(ctx.session)]
 
 
 @router.get("/invoices", response_model=Page[LineRead], responses={200: {"content": {"text/csv": {}}}})

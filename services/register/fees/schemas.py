@@ -262,3 +262,11 @@ class IffClaims(BaseModel):
     rules_source: str
     rules_defaulted: bool
     claims: list[IffClaim]
+
+
+class CpihRateRead(BaseModel):
+    calendar_year: int
+    december_rate_tenths: int = Field(description="ONS CPIH 12-month rate to December, in tenths of a percent")
+    applied_rate_tenths: int = Field(description="The rate the uprating rule applied the next April (2023: capped)")
+    published: bool
+    source: str

@@ -165,3 +165,32 @@ async def test_a_reconciliation_years_away_is_refused(client, auth):
         "/v1/fees/reconciliations", json=body, headers={**auth(), "Idempotency-Key": "far-future-key-1"}
     )
     assert response.status_code == 422, response.text
+
+
+async def test_voluntary_agency_figures_follow_from_the_cpih_table(client, auth):
+    """Every derived figure is last year's uprated by the CPIH rate to December (the 2023 rise
+    capped at 5%), to the whole pound; the published ones (2019, 2025; monthly 2021, 2022)
+    are as published."""
+    rates = {r["calendar_year"]: r for r in (await client.get("/v1/fees/cpih-rates", headers=auth())).json()}
+    assert rates[2022]["december_rate_tenths"] == 92 and rates[2022]["applied_rate_tenths"] == 50
+    assert not rates[2025]["published"] and rates[2024]["published"]
+    vaa = {}
+    for year in range(2019, 2028):
+        [schedule] = [
+            s
+            for s in (await client.get(f"/v1/fees/schedules/{year}", headers=auth())).json()
+            if s["kind"] == "la_to_vaa"
+        ]
+        vaa[year] = schedule
+
+    def uprated(pence: int, year: int) -> int:
+        pounds = pence // 100
+        return (pounds * (1000 + rates[year - 1]["applied_rate_tenths"]) + 500) // 1000 * 100
+
+    for year in range(2020, 2028):
+        if "one_child_pence" in vaa[year]["defaulted"]:
+            assert vaa[year]["one_child_pence"] == uprated(vaa[year - 1]["one_child_pence"], year), year
+        if year >= 2022 and "monthly_pence" in vaa[year]["defaulted"]:
+            assert vaa[year]["monthly_pence"] == uprated(vaa[year - 1]["monthly_pence"], year), year
+    assert uprated(vaa[2021]["monthly_pence"], 2022) == vaa[2022]["monthly_pence"] == 93_900  # the rule checks out
+    assert vaa[2025]["one_child_pence"] == 3_924_500 and "one_child_pence" not in vaa[2025]["defaulted"]

@@ -132,7 +132,7 @@ def raise_due_fees(as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (d
         _run_in_transaction(
             database_url(settings),
             settings,
-            lambda s: raise_all_due(s, as_of=day, raised_by=CLI_PRINCIPAL),
+            lambda s: raise_all_due(s, as_of=day, today=clock.today(), raised_by=CLI_PRINCIPAL),
             "fees-raise",
         )
     )

@@ -9,6 +9,7 @@ from services.core.database import create_engine, create_sessionmaker, transacti
 from services.core.settings import Settings
 from services.matching.jobs import national_match
 from services.register.fees.calculation import financial_year
+from services.register.fees.service import year_totals
 from services.register.links import service as links
 from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
 from services.register.seed.load import load_synthetic_register
@@ -60,7 +61,7 @@ async def _prepare(session: AsyncSession, settings: Settings, seed: int) -> tupl
         client_id="demo",
         lifetime_seconds=DEMO_TOKEN_MINUTES * 60,
     )
-    return f"{loaded}\n\n{await asf_spend_by_region(session)}", token
+    return f"{loaded}\n\n{await asf_spend_by_region(session)}\n{await year_totals(session, clock.today())}", token
 
 
 async def prepare_demo(url: str, settings: Settings, *, seed: int, base_url: str) -> str:

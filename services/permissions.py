@@ -46,6 +46,9 @@ PolicyAdmin = Annotated[RequestContext, requires(Scope.MATCHING_RUN, subjects=NA
 
 FeeReader = Annotated[RequestContext, requires(Scope.FEES_READ, subjects=STAFF)]
 FeeWriter = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=STAFF)]
+# A paying agency's finance officer recording payments of its netted transfers (which
+# agency may pay which transfer is checked in the fee service).
+FeePayer = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=STAFF)]
 # Schedules, raising due fees for everyone, reconciliations: the national team.
 FeeAdmin = Annotated[RequestContext, requires(Scope.FEES_WRITE, subjects=NATIONAL)]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -29,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.database import Base
@@ -53,6 +54,7 @@ class FeeSchedule(Record):
             "AND effective_from < make_date(financial_year + 1, 4, 1)",
             name="effective_in_year",
         ),
+        CheckConstraint("london_weighting_percent BETWEEN 0 AND 100", name="london_weighting_range"),
     )
 
     financial_year: Mapped[int] = mapped_column(Integer)  # 2025 = 1 April 2025 to 31 March 2026
@@ -68,7 +70,85 @@ class FeeSchedule(Record):
     placement_share_num: Mapped[int] = mapped_column(SmallInteger)
     placement_share_den: Mapped[int] = mapped_column(SmallInteger)
     monthly_pence: Mapped[int | None] = mapped_column(BigInteger)
+    # Whether a monthly fee is owed from month 13 without an adoption order: it compensates
+    # voluntary agencies, so only their schedules charge it.
+    charges_monthly: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Added to the group fee when the payee agency is in London (councils: +10% since 2011).
+    london_weighting_percent: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    # Amount fields that are documented defaults, not published figures (see `source`).
+    defaulted: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     source: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class CpihRate(Base):
+    """ONS CPIH 12-month rate to December, which uprates voluntary agencies' fees the next
+    April; `applied` is the rate the rule used (the 2023 rise capped at 5%)."""
+
+    __tablename__ = "fee_cpih_rates"
+
+    calendar_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    december_rate_tenths: Mapped[int] = mapped_column(SmallInteger)
+    applied_rate_tenths: Mapped[int] = mapped_column(SmallInteger)
+    published: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class IffRule(Base):
+    """The Inter-agency Fee Fund's rules for one financial year: which children are harder to
+    place, and what share of the fee (up to a cap per child) is claimed back from the DfE."""
+
+    __tablename__ = "iff_rules"
+    __table_args__ = (
+        CheckConstraint("share_num >= 0 AND share_num <= share_den AND share_den > 0", name="share_range"),
+        CheckConstraint("cap_per_child_pence IS NULL OR cap_per_child_pence > 0", name="cap_positive"),
+    )
+
+    financial_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    min_age_years: Mapped[int] = mapped_column(SmallInteger)
+    min_wait_months: Mapped[int] = mapped_column(SmallInteger)  # from entering care to placement
+    counts_disabled: Mapped[bool] = mapped_column(Boolean)
+    counts_sibling_group: Mapped[bool] = mapped_column(Boolean)
+    counts_minority_ethnic: Mapped[bool] = mapped_column(Boolean)
+    share_num: Mapped[int] = mapped_column(SmallInteger)
+    share_den: Mapped[int] = mapped_column(SmallInteger)
+    cap_per_child_pence: Mapped[int | None] = mapped_column(BigInteger)
+    defaulted: Mapped[bool] = mapped_column(Boolean)  # the amounts are a documented default
+    source: Mapped[str] = mapped_column(Text)
+
+
+class FeeWaiver(Base):
+    """A recorded decision that no fee is due for one placement (never changed)."""
+
+    __tablename__ = "fee_waivers"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ref: Mapped[str] = mapped_column(Text, unique=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), unique=True)
+    decision: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FeePayment(Base):
+    """A payment (or part payment) of one netted transfer of a finalised reconciliation,
+    recorded by the paying agency; never changed."""
+
+    __tablename__ = "fee_payments"
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        CheckConstraint("transfer_index >= 0", name="index_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ref: Mapped[str] = mapped_column(Text, unique=True)
+    reconciliation_id: Mapped[int] = mapped_column(ForeignKey("reconciliations.id"), index=True)
+    transfer_index: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    payment_reference: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class FeeLine(Base):
@@ -132,6 +212,7 @@ class Reconciliation(Record):
     __table_args__ = (
         CheckConstraint("period_start <= period_end", name="period_ordered"),
         CheckConstraint("(status = 'finalised') = (finalised_at IS NOT NULL)", name="finalised_when"),
+        CheckConstraint("settled_at IS NULL OR status = 'finalised'", name="settled_when_finalised"),
     )
 
     period_start: Mapped[date] = mapped_column(Date)
@@ -144,6 +225,8 @@ class Reconciliation(Record):
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(Text)
     finalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the last of its transfers was paid in full (shown as status `settled`).
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ReconciliationLine(Base):

@@ -8,9 +8,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.core.errors import NotFound
-from services.register.fees.models import FeeDispute, FeeLine, FeeSchedule, Reconciliation, ReconciliationLine
+from services.register.fees.models import (
+    CpihRate,
+    FeeDispute,
+    FeeLine,
+    FeePayment,
+    FeeSchedule,
+    FeeWaiver,
+    IffRule,
+    Reconciliation,
+    ReconciliationLine,
+)
 from services.register.models import Agency, Child, Placement
-from services.register.vocabulary import FeeKind, ReconciliationStatus
+from services.register.vocabulary import FeeEvent, FeeKind, ReconciliationStatus
 
 Payer = aliased(Agency, name="payer")
 Payee = aliased(Agency, name="payee")
@@ -144,13 +154,18 @@ async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False)
     return row
 
 
+async def get_line_by_id(session: AsyncSession, line_id: int, *, for_update: bool = False):
+    query = lines_query().where(FeeLine.id == line_id)
+    if for_update:
+        query = query.with_for_update(of=FeeLine)
+    return (await session.execute(query)).one()
+
+
 async def credited_so_far(session: AsyncSession, line_id: int) -> int:
-    return (
-        await session.scalar(
-            select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
-        )
-        or 0
-    )
+    """The (negative) sum of a line's credit notes, as an int: PostgreSQL's sum of BIGINT is
+    NUMERIC, which would reach the client as a Decimal."""
+    query = select(func.coalesce(func.sum(FeeLine.amount_pence), 0)).where(FeeLine.credits_line_id == line_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def open_dispute_of(session: AsyncSession, line_id: int) -> FeeDispute | None:
@@ -211,3 +226,161 @@ async def get_placement(session: AsyncSession, ref: str) -> Placement:
     if placement is None:
         raise NotFound(f"No placement {ref}.")
     return placement
+
+
+# --- waivers, coverage ------------------------------------------------------------------
+
+
+async def waiver_of(session: AsyncSession, placement_id: int) -> FeeWaiver | None:
+    return await session.scalar(select(FeeWaiver).where(FeeWaiver.placement_id == placement_id))
+
+
+async def placements_of_year(session: AsyncSession, start: date, end: date, after_id: int | None, limit: int | None):
+    """Placements made between two days (a financial year), with their agencies' refs."""
+    ChildAgency = aliased(Agency, name="child_agency")
+    HouseholdAgency = aliased(Agency, name="household_agency")
+    query = (
+        select(Placement, ChildAgency.ref, HouseholdAgency.ref)
+        .join(ChildAgency, Placement.child_agency_id == ChildAgency.id)
+        .join(HouseholdAgency, Placement.household_agency_id == HouseholdAgency.id)
+        .where(Placement.placed_on >= start, Placement.placed_on <= end)
+    )
+    if after_id is not None:
+        query = query.where(Placement.id > after_id)
+    return list((await session.execute(query.order_by(Placement.id).limit(limit))).all())
+
+
+async def lines_of_placements(session: AsyncSession, placement_ids: list[int]) -> list:
+    return list(
+        (
+            await session.execute(
+                lines_query().where(FeeLine.placement_id.in_(placement_ids)).order_by(FeeLine.placement_id, FeeLine.id)
+            )
+        ).all()
+    )
+
+
+# --- idempotency, reconciliations and payments -------------------------------------------
+
+
+async def lock_idempotency_key(session: AsyncSession, key: str) -> None:
+    """Serialise requests carrying one Idempotency-Key until this transaction ends, so a
+    concurrent retry waits and then finds the first request's result."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("reconciliation:" + key, 0))))
+
+
+async def list_reconciliations(
+    session: AsyncSession, *, status: str | None, after_id: int | None, limit: int
+) -> list[Reconciliation]:
+    query = select(Reconciliation)
+    if status == "draft":
+        query = query.where(Reconciliation.status == ReconciliationStatus.DRAFT)
+    elif status == "finalised":
+        query = query.where(
+            Reconciliation.status == ReconciliationStatus.FINALISED, Reconciliation.settled_at.is_(None)
+        )
+    elif status == "settled":
+        query = query.where(Reconciliation.settled_at.is_not(None))
+    if after_id is not None:
+        query = query.where(Reconciliation.id < after_id)
+    return list(await session.scalars(query.order_by(Reconciliation.id.desc()).limit(limit)))
+
+
+async def payments_of(session: AsyncSession, reconciliation_id: int) -> list[FeePayment]:
+    return list(
+        await session.scalars(
+            select(FeePayment).where(FeePayment.reconciliation_id == reconciliation_id).order_by(FeePayment.id)
+        )
+    )
+
+
+async def payments_by_reconciliation(session: AsyncSession, ids: list[int]) -> dict[int, list[FeePayment]]:
+    found: dict[int, list[FeePayment]] = {i: [] for i in ids}
+    for payment in await session.scalars(
+        select(FeePayment).where(FeePayment.reconciliation_id.in_(ids)).order_by(FeePayment.id)
+    ):
+        found[payment.reconciliation_id].append(payment)
+    return found
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+async def unsettled_lines_due_by(session: AsyncSession, day: date, agency_id: int | None) -> list:
+    """Lines due by `day` and not yet paid: not in a reconciliation whose transfers are all
+    paid (a finalised one still waiting for its payments leaves its lines in the debt)."""
+    paid = (
+        exists()
+        .where(ReconciliationLine.line_id == FeeLine.id)
+        .where(Reconciliation.id == ReconciliationLine.reconciliation_id, Reconciliation.settled_at.is_not(None))
+    )
+    query = lines_query().where(FeeLine.due_on <= day, ~paid)
+    if agency_id is not None:
+        query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
+    return list((await session.execute(query.order_by(FeeLine.id))).all())
+
+
+# --- the whole register at once (the nightly job) ---------------------------------------
+
+
+async def all_schedules(session: AsyncSession) -> list[FeeSchedule]:
+    return list(await session.scalars(select(FeeSchedule).order_by(FeeSchedule.effective_from)))
+
+
+async def agencies_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Agency]:
+    return {a.id: a for a in await session.scalars(select(Agency).where(Agency.id.in_(ids)))}
+
+
+async def group_sizes(session: AsyncSession, group_ids: set[int]) -> dict[int, int]:
+    query = (
+        select(Child.sibling_group_id, func.count())
+        .where(Child.sibling_group_id.in_(group_ids))
+        .group_by(Child.sibling_group_id)
+    )
+    return {group: int(size) for group, size in (await session.execute(query)).all()}
+
+
+async def waived_placement_ids(session: AsyncSession, placement_ids: list[int]) -> set[int]:
+    return set(await session.scalars(select(FeeWaiver.placement_id).where(FeeWaiver.placement_id.in_(placement_ids))))
+
+
+async def raised_line_keys(session: AsyncSession, placement_ids: list[int]) -> set[tuple[int, str, int]]:
+    query = select(FeeLine.placement_id, FeeLine.event, FeeLine.month).where(
+        FeeLine.placement_id.in_(placement_ids), FeeLine.event != FeeEvent.CREDIT
+    )
+    return {(p, str(e), m) for p, e, m in (await session.execute(query)).all()}
+
+
+async def insert_lines_once(session: AsyncSession, rows: list[dict], chunk: int = 2_000) -> list[FeeLine]:
+    """Many lines in few statements, each exactly once (as `insert_line_once`). Returns the
+    lines this call inserted (ref, placement and payer only)."""
+    inserted: list[FeeLine] = []
+    for start in range(0, len(rows), chunk):
+        statement = (
+            insert(FeeLine)
+            .values(rows[start : start + chunk])
+            .on_conflict_do_nothing(
+                index_elements=["placement_id", "event", "month"], index_where=text("event <> 'credit'")
+            )
+            .returning(FeeLine.ref, FeeLine.placement_id, FeeLine.payer_agency_id)
+        )
+        inserted += [
+            FeeLine(ref=ref, placement_id=placement, payer_agency_id=payer)
+            for ref, placement, payer in (await session.execute(statement)).all()
+        ]
+    return inserted
+
+
+# --- Inter-agency Fee Fund ---------------------------------------------------------------
+
+
+async def iff_rule(session: AsyncSession, year: int) -> IffRule | None:
+    return await session.get(IffRule, year)
+
+
+async def children_of_groups(session: AsyncSession, group_ids: set[int]) -> list[Child]:
+    return list(await session.scalars(select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.id)))
+
+
+async def cpih_rates(session: AsyncSession) -> list[CpihRate]:
+    return list(await session.scalars(select(CpihRate).order_by(CpihRate.calendar_year)))

@@ -8,21 +8,29 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from services.core.clock import Today
 from services.core.http import Page, PagingParams, expected_version, set_etag
-from services.permissions import FeeAdmin, FeeReader, FeeWriter
+from services.permissions import FeeAdmin, FeePayer, FeeReader, FeeWriter
 from services.register.fees import repository, service
 from services.register.fees.schemas import (
+    AgedDebt,
+    CoverageReport,
+    CpihRateRead,
     CreditCreate,
     DisputeCreate,
     DisputeRead,
     DisputeResolve,
+    IffClaims,
     LineRead,
+    PaymentCreate,
+    PaymentRead,
     PlacementFees,
     RaiseDue,
     RaiseDueResult,
     ReconciliationCreate,
     ReconciliationRead,
+    ReconciliationSummary,
     ScheduleRead,
     ScheduleWrite,
+    WaiverCreate,
 )
 
 router = APIRouter(prefix="/v1/fees", tags=["fees"])
@@ -49,19 +57,35 @@ async def put_schedule(ctx: FeeAdmin, year: YearPath, body: ScheduleWrite, respo
     return schedule
 
 
-@router.get("/invoices", response_model=Page[LineRead])
+# Date filters: a day in the schedules' range; beyond it is a typing error, not a query.
+BoundedDate = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+
+@router.get("/cpih-rates", response_model=list[CpihRateRead])
+async def cpih_rates(ctx: FeeReader) -> list[CpihRateRead]:
+    """The CPIH rates that uprate voluntary agencies' fees each April, with their sources;
+    `published: false` marks a documented default (a rate not found or not yet published)."""
+    return [CpihRateRead.model_validate(r, from_attributes=True) for r in await repository.cpih_rates(ctx.session)]
+
+
+@router.get("/invoices", response_model=Page[LineRead], responses={200: {"content": {"text/csv": {}}}})
 async def list_invoice_lines(
     ctx: FeeReader,
     paging: PagingParams,
+    request: Request,
     agency_ref: Annotated[
         str | None, Query(max_length=32, description="National team only: one agency's lines")
     ] = None,
     counterparty_ref: Annotated[str | None, Query(max_length=32)] = None,
-    due_from: date | None = None,
-    due_to: date | None = None,
+    due_from: BoundedDate = None,
+    due_to: BoundedDate = None,
     status_filter: Annotated[Literal["open", "disputed", "settled"] | None, Query(alias="status")] = None,
     placement_ref: Annotated[str | None, Query(max_length=32)] = None,
-) -> Page[LineRead]:
+    format: Literal["json", "csv"] | None = None,
+) -> Response | Page[LineRead]:
+    """Invoice lines, as JSON pages or (`?format=csv` or `Accept: text/csv`) as one CSV
+    page for a finance system: invoice number, dates, payer, payee, the placement reference
+    (never the child's case reference), net amount, VAT status. Page with `cursor` as in JSON."""
     filters = service.LineFilters(
         agency_ref=agency_ref,
         counterparty_ref=counterparty_ref,
@@ -71,7 +95,63 @@ async def list_invoice_lines(
         placement_ref=placement_ref,
     )
     rows = await service.list_lines(ctx, filters, paging)
-    return paging.page(rows, key=lambda row: [row[0].id], item=service.line_read)
+    page = paging.page(rows, key=lambda row: [row[0].id], item=service.line_read)
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        headers = {"Content-Disposition": 'attachment; filename="invoice-lines.csv"'}
+        if page.next_cursor:
+            headers["Link"] = f'<?format=csv&cursor={page.next_cursor}>; rel="next"'
+        return Response(service.invoices_csv(rows[: paging.limit]), media_type="text/csv", headers=headers)
+    return page
+
+
+@router.get("/coverage", response_model=CoverageReport)
+async def coverage(
+    ctx: FeeReader,
+    paging: PagingParams,
+    today: Today,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")],
+) -> CoverageReport:
+    """Every placement made in the financial year with its fee lines, or the reason it has
+    none (same agency, waived by a recorded decision, due but its amount not set).
+    `unaccounted` counts cross-agency placements with neither: it should be 0."""
+    return await service.coverage(ctx, year, today, paging)
+
+
+@router.post("/placements/{ref}/waiver", status_code=status.HTTP_201_CREATED)
+async def waive(ctx: FeeAdmin, ref: str, body: WaiverCreate, today: Today) -> dict[str, str]:
+    """Record a decision that no further fee is due for this placement (lines already raised
+    are corrected with credit notes)."""
+    return {"waiver_ref": await service.waive(ctx, ref, body.decision, body.decided_on, today)}
+
+
+@router.get("/iff-claims", response_model=IffClaims, responses={200: {"content": {"text/csv": {}}}})
+async def iff_claims(
+    ctx: FeeReader,
+    today: Today,
+    request: Request,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")],
+    quarter: Annotated[int | None, Query(ge=1, le=4, description="1 = April-June ... 4 = January-March")] = None,
+    format: Literal["json", "csv"] | None = None,
+) -> Response | IffClaims:
+    """Inter-agency Fee Fund claims: per quarter and paying agency, the year's cross-agency
+    placements of harder-to-place children (the year's rules, as data) and the amount to
+    claim; `?format=csv` for submission."""
+    report = await service.iff_claims(ctx, year, quarter, today)
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        name = f"iff-claims-{year}" + (f"-q{quarter}" if quarter else "")
+        return Response(
+            service.iff_claims_csv(report),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return report
+
+
+@router.get("/aged-debt", response_model=list[AgedDebt])
+async def aged_debt(ctx: FeeReader, today: Today) -> list[AgedDebt]:
+    """Per paying agency, unsettled lines by days since due (0-30, 31-60, 61-90, over 90);
+    an agency's officer sees only its own."""
+    return await service.aged_debt(ctx, today)
 
 
 @router.get("/placements/{ref}", response_model=PlacementFees)
@@ -86,7 +166,9 @@ async def raise_due(ctx: FeeAdmin, body: RaiseDue, today: Today) -> RaiseDueResu
     """Raise every fee due by a date (12-month instalments, monthly fees); run nightly.
     Idempotent: a fee already raised is never raised again."""
     as_of = body.as_of or today
-    checked, raised, missing = await service.raise_all_due(ctx.session, as_of=as_of, raised_by=ctx.principal.audit_name)
+    checked, raised, missing = await service.raise_all_due(
+        ctx.session, as_of=as_of, today=today, raised_by=ctx.principal.audit_name
+    )
     return RaiseDueResult(as_of=as_of, placements_checked=checked, lines_raised=raised, not_raised=missing)
 
 
@@ -112,23 +194,48 @@ async def resolve_dispute(ctx: FeeWriter, ref: str, body: DisputeResolve) -> Dis
     "/reconciliations",
     response_model=ReconciliationRead,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": ReconciliationRead, "description": "A retry: the draft made before"}},
 )
 async def create_reconciliation(
     ctx: FeeAdmin,
     body: ReconciliationCreate,
     response: Response,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
+    today: Today,
 ) -> ReconciliationRead:
-    """A draft netting of the period. A retry with the same Idempotency-Key returns the same
-    draft; the same key with another body is refused."""
-    reconciliation, created = await service.create_reconciliation(
-        ctx, body.period_start, body.period_end, idempotency_key
+    """A draft netting of the period. A retry with the same Idempotency-Key (one after
+    another or concurrent) gets the same answer, 201 and the same body; the same key with
+    another body is refused (422)."""
+    reconciliation = await service.create_reconciliation(
+        ctx, body.period_start, body.period_end, idempotency_key, today=today
     )
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/fees/reconciliations/{reconciliation.ref}"
     set_etag(response, reconciliation.version)
     return service.reconciliation_read(reconciliation, ctx.principal)
+
+
+@router.get("/reconciliations", response_model=Page[ReconciliationSummary])
+async def list_reconciliations(
+    ctx: FeeReader,
+    paging: PagingParams,
+    status_filter: Annotated[Literal["draft", "finalised", "settled"] | None, Query(alias="status")] = None,
+) -> Page[ReconciliationSummary]:
+    """Reconciliations, newest first: `finalised` ones still have unpaid transfers,
+    `settled` ones are paid in full."""
+    return await service.list_reconciliations(ctx, status_filter, paging)
+
+
+@router.post(
+    "/reconciliations/{ref}/transfers/{transfer}/payments",
+    response_model=PaymentRead,
+    status_code=status.HTTP_201_CREATED,
+)
+async def record_payment(
+    ctx: FeePayer, ref: str, transfer: Annotated[int, Path(ge=0, le=100_000)], body: PaymentCreate, today: Today
+) -> PaymentRead:
+    """The paying agency records a payment (or part) of one netted transfer (its index in
+    `transfers`); more than is outstanding is refused. When every transfer is paid the
+    reconciliation is `settled`."""
+    return await service.record_payment(ctx, ref, transfer, body, today)
 
 
 @router.get("/reconciliations/{ref}", response_model=ReconciliationRead, responses={200: {"content": {"text/csv": {}}}})

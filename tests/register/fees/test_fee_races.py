@@ -65,3 +65,18 @@ async def test_concurrent_finalisations_of_one_period_one_wins(committed_client,
 
     codes = await asyncio.gather(*(finalise(ref) for ref in drafts))
     assert sorted(codes) == [200, 409]
+
+
+async def test_ten_concurrent_retries_with_one_key_get_one_answer(committed_client, auth):
+    """Was one 201 and nine 409s (the key's unique index fired in the losers)."""
+    client, prefix, _ = committed_client
+    await placed_group(client, auth, placed_on=date.today(), la_ref=prefix + "LA-N1", household_agency=prefix + "RAA-S")
+    period = {"period_start": "2019-01-01", "period_end": "2019-01-31"}  # no finalised period overlaps it
+    headers = {**auth(), "Idempotency-Key": f"{prefix}concurrent-key"}
+    answers = await asyncio.gather(
+        *(client.post("/v1/fees/reconciliations", json=period, headers=headers) for _ in range(10))
+    )
+    assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
+    assert all(a.content == answers[0].content for a in answers)
+    other = await client.post("/v1/fees/reconciliations", json={**period, "period_end": "2030-01-30"}, headers=headers)
+    assert other.status_code == 422

@@ -25,14 +25,19 @@ async def lines(client, auth, **params):
     return response.json()["items"]
 
 
-async def test_published_schedules_are_loaded_and_unknowns_stay_unset(client, auth):
+async def test_published_schedules_are_loaded_and_defaults_are_marked(client, auth):
     schedules = (await client.get("/v1/fees/schedules/2025", headers=auth())).json()
     by_kind = {s["kind"]: s for s in schedules}
     assert by_kind["la_to_la"]["one_child_pence"] == 2_700_000
     assert (by_kind["la_to_la"]["placement_share_num"], by_kind["la_to_la"]["placement_share_den"]) == (2, 3)
     assert by_kind["la_to_vaa"]["one_child_pence"] == 3_924_500
-    assert "two_children_pence" in by_kind["la_to_la"]["not_set"] and "monthly_pence" in by_kind["la_to_la"]["not_set"]
-    assert (await client.get("/v1/fees/schedules/2021", headers=auth())).json()[0]["monthly_pence"] == 89_600
+    # Sibling rates are not published: a documented default, marked as such.
+    assert "two_children_pence" in by_kind["la_to_la"]["defaulted"] and by_kind["la_to_la"]["not_set"] == [
+        "monthly_pence"
+    ]
+    assert "one_child_pence" not in by_kind["la_to_vaa"]["defaulted"]
+    schedules_2021 = {s["kind"]: s for s in (await client.get("/v1/fees/schedules/2021", headers=auth())).json()}
+    assert schedules_2021["la_to_vaa"]["monthly_pence"] == 89_600
 
 
 async def test_cross_agency_placement_raises_instalments_exactly_once(client, auth):
@@ -61,12 +66,16 @@ async def test_cross_agency_placement_raises_instalments_exactly_once(client, au
 async def test_no_fee_within_one_agency_and_unset_amounts_are_reported(client, auth):
     same = await placed_group(client, auth, placed_on=TODAY, household_agency="RAA-N")
     assert await lines(client, auth, placement_ref=same["ref"]) == []
-    siblings = await placed_group(client, auth, placed_on=TODAY, size=2)
+    # An operator's schedule that leaves the sibling rate out: the fee is reported, not invented.
+    put = await client.put(
+        "/v1/fees/schedules/2024",
+        json={"kind": "la_to_vaa", "effective_from": "2024-06-01", "one_child_pence": 3_705_900},
+        headers=auth(),
+    )
+    assert put.status_code == 201, put.text
+    siblings = await placed_group(client, auth, placed_on=date(2024, 6, 2), size=2, household_agency="VAA-1")
     report = (await client.get(f"/v1/fees/placements/{siblings['ref']}", headers=auth())).json()
     assert report["lines"] == [] and "group of 2" in report["not_raised"][0]["reason"]
-    vaa_2024 = await placed_group(client, auth, placed_on=date(2024, 6, 1), household_agency="VAA-1")
-    report = (await client.get(f"/v1/fees/placements/{vaa_2024['ref']}", headers=auth())).json()
-    assert report["lines"] == [] and "no la_to_vaa fee schedule is set for 2024/25" in report["not_raised"][0]["reason"]
 
 
 async def test_twelve_months_without_order_raise_completion_and_monthly_fees(client, auth):
@@ -83,6 +92,7 @@ async def test_twelve_months_without_order_raise_completion_and_monthly_fees(cli
             "placement_share_num": 2,
             "placement_share_den": 3,
             "monthly_pence": 95_000,
+            "charges_monthly": True,
         },
         headers=auth(),
     )
@@ -181,7 +191,7 @@ async def test_unknown_agency_filter_is_an_input_error(client, auth):
 
 async def test_officers_see_only_their_agencys_lines(client, auth):
     await placed_group(client, auth, placed_on=TODAY)
-    await placed_group(client, auth, placed_on=date(2025, 6, 1), household_agency="VAA-1")  # a year with a VAA fee
+    await placed_group(client, auth, placed_on=TODAY, household_agency="VAA-1")
     assert len(await lines(client, auth)) == 2
     assert len(await lines(client, auth, agency_ref="VAA-1")) == 1
     south = await client.get("/v1/fees/invoices", headers=auth(agency="RAA-S"))
@@ -193,7 +203,7 @@ async def test_officers_see_only_their_agencys_lines(client, auth):
 async def test_reconciliation_nets_is_idempotent_and_finalises_once(client, auth, connection):
     await placed_group(client, auth, placed_on=TODAY)  # RAA-N owes RAA-S
     await placed_group(client, auth, placed_on=TODAY, la_ref="LA-S1", household_agency="RAA-N")  # and back
-    await placed_group(client, auth, placed_on=date(2025, 6, 1), household_agency="VAA-1")  # a year with a VAA fee
+    await placed_group(client, auth, placed_on=TODAY, household_agency="VAA-1")
     disputed = (await lines(client, auth, agency_ref="VAA-1"))[0]
     await client.post(
         f"/v1/fees/invoices/{disputed['ref']}/disputes", json={"reason": "not ours"}, headers=auth(agency="RAA-N")
@@ -210,7 +220,7 @@ async def test_reconciliation_nets_is_idempotent_and_finalises_once(client, auth
     assert body["totals"]["gross_invoice_by_invoice_pence"] == 3_600_000
     assert body["totals"]["netted_pence"] == 0 and body["transfers"] == []  # equal fees both ways cancel
     retry = await client.post("/v1/fees/reconciliations", json=period, headers=headers)
-    assert retry.status_code == 200 and retry.json()["ref"] == body["ref"]
+    assert retry.status_code == 201 and retry.json() == body  # a retry looks like the first answer
     other_body = await client.post(
         "/v1/fees/reconciliations", json={**period, "period_start": TODAY.isoformat()}, headers=headers
     )

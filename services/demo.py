@@ -11,7 +11,8 @@ from services.matching.jobs import national_match
 from services.register.fees.calculation import financial_year
 from services.register.fees.service import year_totals
 from services.register.links import service as links
-from services.register.oauth.keys import active_keys, mint_access_token, rotate_signing_key, signing_key
+from services.register.oauth.keys import mint_access_token, rotate_signing_key, signing_key
+from services.register.oauth.repository import active_keys
 from services.register.seed.load import load_synthetic_register
 from services.register.seed.repository import is_empty
 from services.register.support.service import spend_by_region

@@ -16,6 +16,7 @@ from services.register.households.router import router as households_router
 from services.register.interests.router import router as interests_router
 from services.register.links.router import router as links_router
 from services.register.oauth import keys
+from services.register.oauth import repository as oauth_repository
 from services.register.oauth.router import router as oauth_router
 from services.register.placements.router import router as placements_router
 from services.register.profiles.router import router as profiles_router
@@ -46,12 +47,12 @@ Every error is `application/problem+json`; updates need `If-Match` with the reco
 
 async def local_public_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> KeySet:
     async with sessionmaker() as session:
-        return keys.public_keyset(await keys.active_keys(session))
+        return keys.public_keyset(await oauth_repository.active_keys(session))
 
 
 async def revoked_access_tokens(sessionmaker: async_sessionmaker[AsyncSession]) -> frozenset[str]:
     async with sessionmaker() as session:
-        return await keys.revoked_access_tokens(session)
+        return await oauth_repository.revoked_access_tokens(session)
 
 
 def create_app(settings: Settings, *, database: str | None = None, extra_routers: tuple[APIRouter, ...] = ()):

@@ -4,12 +4,11 @@ import asyncio
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import ADOPTER_SCOPES, Scope
 from services.core.refs import new_ref
-from services.register.models import Agency, Household
+from services.register.oauth import repository
 from services.register.oauth.models import AdopterAccount, OAuthClient, new_secret, token_hash
 
 _hasher = PasswordHasher()
@@ -32,24 +31,14 @@ def _verify(stored: str, password: str) -> bool:
 
 
 async def authenticate_adopter(session: AsyncSession, email: str, password: str) -> AdopterAccount | None:
-    account = await session.scalar(
-        select(AdopterAccount).where(
-            func.lower(AdopterAccount.email) == email.strip().lower(), AdopterAccount.disabled_at.is_(None)
-        )
-    )
+    account = await repository.adopter_by_email(session, email)
     # argon2 is deliberately slow: keep it off the event loop.
     ok = await asyncio.to_thread(_verify, account.password_hash if account else _DUMMY_HASH, password)
     return account if account and ok else None
 
 
 async def invite_adopter(session: AsyncSession, *, household_ref: str, email: str, password: str) -> AdopterAccount:
-    row = (
-        await session.execute(
-            select(Household, Agency.ref)
-            .join(Agency, Household.approving_agency_id == Agency.id)
-            .where(Household.ref == household_ref)
-        )
-    ).one_or_none()
+    row = await repository.household_with_agency_ref(session, household_ref)
     if row is None:
         raise LookupError(f"no household {household_ref}")
     household, agency_ref = row
@@ -83,7 +72,7 @@ async def create_client(
         raise ValueError(f"unknown scopes: {' '.join(unknown)}")
     agency_id = None
     if agency_ref is not None:
-        agency_id = await session.scalar(select(Agency.id).where(Agency.ref == agency_ref))
+        agency_id = await repository.agency_id(session, agency_ref)
         if agency_id is None:
             raise LookupError(f"no agency {agency_ref}")
     if public:

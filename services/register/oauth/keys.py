@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import ACCESS_TOKEN_TYPE
 from services.core.errors import ServiceUnavailable
 from services.core.settings import Settings
-from services.register.oauth.models import RevokedAccessToken, SigningKey
+from services.register.oauth import repository
+from services.register.oauth.models import SigningKey
 
 SIGNING_ALGORITHM = "ES256"
 
@@ -37,7 +37,7 @@ async def rotate_signing_key(
     has been signing for longer than `token_lifetime`. `compromised`: retire every current key
     now and sign with the new one at once (every token already issued stops verifying)."""
     now = datetime.now(UTC)
-    keys = await active_keys(session)
+    keys = await repository.active_keys(session)
     for older, successor in itertools.pairwise(keys):
         if successor.created_at + PUBLISH_BEFORE_SIGNING < now - token_lifetime:
             older.retired_at = now
@@ -51,25 +51,12 @@ async def rotate_signing_key(
     return kid
 
 
-async def active_keys(session: AsyncSession) -> list[SigningKey]:
-    rows = await session.scalars(
-        select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at, SigningKey.kid)
-    )
-    return list(rows)
-
-
-async def revoked_access_tokens(session: AsyncSession) -> frozenset[str]:
-    """The `jti` of every access token revoked before its expiry and not expired yet."""
-    rows = await session.scalars(select(RevokedAccessToken.jti).where(RevokedAccessToken.expires_at > func.now()))
-    return frozenset(rows)
-
-
 def public_keyset(keys: Iterable[SigningKey]) -> KeySet:
     return KeySet([ECKey.import_key({k: v for k, v in key.private_jwk.items() if k != "d"}) for key in keys])
 
 
 async def signing_key(session: AsyncSession) -> ECKey:
-    keys = await active_keys(session)
+    keys = await repository.active_keys(session)
     if not keys:
         raise ServiceUnavailable(
             "The authorisation server has no signing key yet (an operator runs `adoption-register keys rotate`)."

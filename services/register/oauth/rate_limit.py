@@ -15,28 +15,10 @@ hold across every replica.
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.settings import Settings
-from services.register.oauth.models import OAuthClient
-
-_COUNT = text(
-    """
-    INSERT INTO auth_attempt_counters AS c (key, window_started_at, attempts)
-    SELECT k, now(), 1 FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k
-    ON CONFLICT (key) DO UPDATE SET
-        attempts = CASE WHEN c.window_started_at <= now() - make_interval(mins => :window)
-                        THEN 1 ELSE c.attempts + 1 END,
-        window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(mins => :window)
-                                 THEN now() ELSE c.window_started_at END
-    RETURNING key, attempts,
-        extract(epoch FROM window_started_at + make_interval(mins => :window) - now()) AS seconds_left
-    """
-)
-_UNCOUNT = text(
-    "UPDATE auth_attempt_counters SET attempts = greatest(attempts - 1, 0) WHERE key = ANY(CAST(:keys AS text[]))"
-)
+from services.register.oauth import repository
 
 
 def account_key(email: str) -> str:
@@ -72,18 +54,16 @@ async def begin_attempt(
         account = account or await _confidential_client(session, client_id)
         if account:
             limits[account] = settings.auth_max_failures_per_account
-        rows = (
-            await session.execute(_COUNT, {"keys": sorted(limits), "window": settings.auth_failure_window_minutes})
-        ).all()
-    over = [row for row in rows if row.attempts > limits[row.key]]
-    retry = max((float(row.seconds_left) for row in over), default=0.0)
+        rows = await repository.count_attempt(session, sorted(limits), settings.auth_failure_window_minutes)
+    over = [(key, left) for key, attempts, left in rows if attempts > limits[key]]
+    retry = max((left for _, left in over), default=0.0)
     return Attempt(keys=tuple(sorted(limits)), allowed=not over, retry_after_seconds=max(1, math.ceil(retry)))
 
 
 async def attempt_succeeded(session: AsyncSession, attempt: Attempt) -> None:
     """A success is not a failure: take back what `begin_attempt` counted (in the request's
     own transaction, which commits moments later)."""
-    await session.execute(_UNCOUNT, {"keys": list(attempt.keys)})
+    await repository.uncount_attempt(session, list(attempt.keys))
 
 
 async def _confidential_client(session: AsyncSession, client_id: str | None) -> str | None:
@@ -91,7 +71,5 @@ async def _confidential_client(session: AsyncSession, client_id: str | None) -> 
     (the adopters' app) can be named by anyone, and its failures would lock out every adopter."""
     if not client_id:
         return None
-    method = await session.scalar(
-        select(OAuthClient.token_endpoint_auth_method).where(OAuthClient.client_id == client_id)
-    )
+    method = await repository.client_auth_method(session, client_id)
     return f"client:{client_id}" if method is not None and method != "none" else None

@@ -23,6 +23,7 @@ from services.core.errors import TYPE_BASE
 from services.core.http import client_address
 from services.core.settings import Settings
 from services.register.oauth import keys
+from services.register.oauth import repository as oauth_repository
 from services.register.oauth.accounts import authenticate_adopter
 from services.register.oauth.rate_limit import (
     Attempt,
@@ -282,7 +283,7 @@ async def authorize(request: Request, attempt: SignInAttempt, session: OAuthSess
 @router.get("/.well-known/jwks.json")
 async def jwks(session: OAuthSession) -> JSONResponse:
     """Public keys of every signing key not yet retired."""
-    keyset = keys.public_keyset(await keys.active_keys(session))
+    keyset = keys.public_keyset(await oauth_repository.active_keys(session))
     return JSONResponse(
         keyset.as_dict(private=False), headers={"Cache-Control": f"public, max-age={keys.JWKS_MAX_AGE_SECONDS}"}
     )

@@ -25,19 +25,17 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.core.auth import ADOPTER_SCOPES, Scope
 from services.core.settings import Settings
+from services.register.oauth import repository
 from services.register.oauth.keys import SIGNING_ALGORITHM
 from services.register.oauth.models import (
     AdopterAccount,
     AuthorizationCode,
     OAuthClient,
     RefreshToken,
-    RevokedAccessToken,
     token_hash,
 )
 
@@ -132,9 +130,7 @@ class RegisterServer(AuthorizationServer):
         self.register_endpoint(Revocation)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        return self.session.scalar(
-            select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.disabled_at.is_(None))
-        )
+        return repository.active_client(self.session, client_id)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         refresh = token.get("refresh_token")
@@ -181,21 +177,7 @@ def jti_of(access_token: str) -> str:
 def revoke_family(session: Session, family_id: str) -> None:
     """Revokes every refresh token of the family and every access token issued with them
     (kept on the deny list for the longest an access token can live)."""
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-    session.execute(
-        insert(RevokedAccessToken)
-        .from_select(
-            ["jti", "expires_at"],
-            select(RefreshToken.access_token_jti, func.now() + timedelta(minutes=MAX_ACCESS_TOKEN_MINUTES)).where(
-                RefreshToken.family_id == family_id, RefreshToken.access_token_jti.is_not(None)
-            ),
-        )
-        .on_conflict_do_nothing()
-    )
+    repository.revoke_family(session, family_id, timedelta(minutes=MAX_ACCESS_TOKEN_MINUTES))
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -236,11 +218,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         self.session.flush()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
-        found = self.session.scalar(
-            select(AuthorizationCode)
-            .where(AuthorizationCode.code_hash == token_hash(code), AuthorizationCode.client_id == client.client_id)
-            .with_for_update()
-        )
+        found = repository.authorization_code_for_update(self.session, token_hash(code), client.client_id)
         if found is not None and found.used_at is not None and found.token_family_id is not None:
             # RFC 6749 4.1.2: a code presented twice was stolen or leaked; revoke what it gave.
             revoke_family(self.session, found.token_family_id)
@@ -254,7 +232,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         self.session.flush()
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> AdopterAccount | None:
-        return active_account(self.session, authorization_code.account_id)
+        return repository.active_account(self.session, authorization_code.account_id)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -266,9 +244,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return self.server.session
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = self.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token)).with_for_update()
-        )
+        found = repository.refresh_token(self.session, token_hash(refresh_token), for_update=True)
         if found is None or found.is_expired():
             return None
         if found.is_revoked():
@@ -281,7 +257,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token: RefreshToken) -> AdopterAccount | None:
         if refresh_token.account_id is None:
             return None
-        return active_account(self.session, refresh_token.account_id)
+        return repository.active_account(self.session, refresh_token.account_id)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         refresh_token.used_at = datetime.now(UTC)
@@ -295,16 +271,8 @@ class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = PUBLIC_AND_CONFIDENTIAL
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> RefreshToken | None:
-        return self.server.session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash(token_string))
-        )
+        return repository.refresh_token(self.server.session, token_hash(token_string))
 
     def revoke_token(self, token: RefreshToken, request: OAuth2Request) -> None:
         revoke_family(self.server.session, token.family_id)
         self.server.session.flush()
-
-
-def active_account(session: Session, account_id: int) -> AdopterAccount | None:
-    return session.scalar(
-        select(AdopterAccount).where(AdopterAccount.id == account_id, AdopterAccount.disabled_at.is_(None))
-    )

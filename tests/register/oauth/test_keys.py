@@ -8,14 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import TokenVerifier
-from services.register.oauth.keys import (
-    PUBLISH_BEFORE_SIGNING,
-    active_keys,
-    mint_access_token,
-    rotate_signing_key,
-    signing_key,
-)
+from services.register.oauth.keys import PUBLISH_BEFORE_SIGNING, mint_access_token, rotate_signing_key, signing_key
 from services.register.oauth.models import SigningKey
+from services.register.oauth.repository import active_keys
 
 
 async def backdate(session: AsyncSession, kid: str, age: timedelta) -> None:

@@ -51,7 +51,8 @@ def synthesise_year(rng: random.Random) -> tuple[list[InvoiceLine], frozenset[st
     raas = [f"RAA-{i:02d}" for i in range(1, RAAS + 1)]
     vaas = [f"VAA-{i:02d}" for i in range(1, VAAS + 1)]
     size = {agency: rng.lognormvariate(0.0, 0.5) for agency in raas + vaas}
-    sizes, size_weights = zip(*SIBLING_GROUP_SIZES, strict=True)
+    sizes = [size for size, _ in SIBLING_GROUP_SIZES]
+    size_weights = [weight for _, weight in SIBLING_GROUP_SIZES]
 
     lines: list[InvoiceLine] = []
     children = 0

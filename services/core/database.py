@@ -98,7 +98,7 @@ def stop_embedded_postgres() -> None:
     when no other process uses it. Called however `serve` ends, a signal included."""
     while _embedded_servers:
         _, server = _embedded_servers.popitem()
-        server.cleanup()  # type: ignore[attr-defined]
+        server.cleanup()
 
 
 def database_url(settings: Settings) -> str:

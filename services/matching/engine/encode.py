@@ -97,8 +97,8 @@ def units_from_children(groups: Sequence[Sequence[ChildRecord]], today: date, la
     birth_lat = np.full((n, k), np.nan)
     birth_lon = np.full((n, k), np.nan)
     min_km = np.zeros((n, k))
-    for i, children in enumerate(restricted):
-        for column, child in enumerate(children):
+    for i, restricted_children in enumerate(restricted):
+        for column, child in enumerate(restricted_children):
             birth_lat[i, column] = child.birth_family_latitude
             birth_lon[i, column] = child.birth_family_longitude
             min_km[i, column] = child.min_distance_km

@@ -45,8 +45,8 @@ async def rotate_signing_key(
         for key in keys:
             key.retired_at = now
     kid = f"k-{now:%Y%m%d}-{secrets.token_hex(4)}"
-    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"}, private=True)
-    session.add(SigningKey(kid=kid, algorithm=SIGNING_ALGORITHM, private_jwk=key.as_dict(private=True)))
+    new = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": SIGNING_ALGORITHM, "use": "sig"}, private=True)
+    session.add(SigningKey(kid=kid, algorithm=SIGNING_ALGORITHM, private_jwk=new.as_dict(private=True)))
     await session.flush()
     return kid
 

@@ -73,9 +73,9 @@ async def _values(request: Request) -> dict[str, list[str]]:
         values.setdefault(key, []).append(value)
     if request.method == "POST":
         form = await request.form()
-        for key, value in form.multi_items():
-            if isinstance(value, str):
-                values.setdefault(key, []).append(value)
+        for key, field in form.multi_items():
+            if isinstance(field, str):
+                values.setdefault(key, []).append(field)
     return values
 
 
@@ -116,7 +116,7 @@ def _too_many(attempt: Attempt) -> JSONResponse:
 
 async def _token_attempt(request: Request) -> Attempt:
     values = await _values(request)  # Starlette keeps the parsed form: the route reads it again
-    client_id = _basic_client_id(request) or (values.get("client_id") or [None])[0]
+    client_id = _basic_client_id(request) or next(iter(values.get("client_id", [])), None)
     return await begin_attempt(
         request.app.state.sessionmaker,
         _settings(request),

@@ -88,6 +88,7 @@ def waiting_stock(row: dict | None, as_of: date, minimum: int) -> WaitingStock:
             disabled_percent=None,
             minority_ethnic_percent=None,
         )
+    assert row is not None  # n > 0 came from it
 
     counts = {label: int(row[column]) for label, column in BANDS}
     return WaitingStock(
@@ -186,9 +187,9 @@ async def scorecards(
     # agency's), then only the ones asked for are returned.
     cards: dict[Key, Scorecard] = {}
     for key, name in keys:
-        row = timely.get(key)
-        placed = int(row["placed"]) if row else 0
-        a3 = figure(row and row["a3_percent"], placed, minimum, limits.get("A3"))
+        row = timely.get(key) or {}
+        placed = int(row.get("placed", 0))
+        a3 = figure(row.get("a3_percent"), placed, minimum, limits.get("A3"))
         if a3.value is not None and share(a3.value, placed, minimum) is None:
             a3 = Figure(value=None, children=placed, suppressed=True)
         cards[key] = Scorecard(
@@ -198,9 +199,9 @@ async def scorecards(
             period=period,
             period_start=start,
             period_end=end,
-            a1_days_care_to_placement=figure(row and row["a1_days"], placed, minimum, limits.get("A1")),
+            a1_days_care_to_placement=figure(row.get("a1_days"), placed, minimum, limits.get("A1")),
             a2_days_authority_to_match=figure(
-                row and row["a2_days"], int(row["a2_children"]) if row else 0, minimum, limits.get("A2")
+                row.get("a2_days"), int(row.get("a2_children", 0)), minimum, limits.get("A2")
             ),
             a3_percent_placed_within_14_months=a3,
             waiting=waiting_stock(stock.get(key), end, minimum),

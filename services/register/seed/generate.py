@@ -241,7 +241,8 @@ class RegisterGenerator:
         self.las = [a for a in self.agencies if a.kind is AgencyKind.LA]
         self.raas = [a for a in self.agencies if a.kind is AgencyKind.RAA]
         self.vaas = [a for a in self.agencies if a.kind is AgencyKind.VAA]
-        self.raa_of = {la.ref: la.parent_raa_ref for la in self.las}
+        # Every local authority belongs to an RAA (the agencies' data file is checked on load).
+        self.raa_of: dict[str, str] = {la.ref: la.parent_raa_ref for la in self.las if la.parent_raa_ref}
 
     # --- children ----------------------------------------------------------------------
     def unit_sizes(self, children: int) -> list[int]:
@@ -290,7 +291,7 @@ class RegisterGenerator:
         five_plus = max(ages_days) >= 5 * 365
         disabled = any(max(n[Need.PHYSICAL_DISABILITY], n[Need.LEARNING_DISABILITY]) >= 2 for n in children)
         if waiting_days is None:
-            mean = WAIT_MEAN_DAYS_FIVE_PLUS if five_plus else WAIT_MEAN_DAYS_YOUNG
+            mean: float = WAIT_MEAN_DAYS_FIVE_PLUS if five_plus else WAIT_MEAN_DAYS_YOUNG
             mean *= (WAIT_DISABLED_FACTOR if disabled else 1) * (WAIT_SIBLING_FACTOR if size > 1 else 1)
             waiting_days = min(int(rng.lognormal(np.log(mean) - WAIT_SIGMA**2 / 2, WAIT_SIGMA)), MAX_WAIT_DAYS)
         waiting_since = _days_before(self.today, waiting_days)
@@ -393,7 +394,7 @@ class RegisterGenerator:
             wait = int(self.rng.lognormal(np.log(250) - 0.3, 0.7))
             unit = self.unit(size, waiting_days=(self.today - placed_on).days + wait, status="placed")
             # The match decision comes some weeks before the children move in.
-            unit["matched_on"] = placed_on - timedelta(days=int(min(self.rng.integers(21, 70), wait)))
+            unit["matched_on"] = placed_on - timedelta(days=min(int(self.rng.integers(21, 70)), wait))
             child_raa = self.raa_of[unit["la_ref"]]
             if self.rng.random() < CROSS_AGENCY_SHARE:
                 pool = [a for a in self.raas if a.ref != child_raa] + self.vaas

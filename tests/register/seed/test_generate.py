@@ -5,15 +5,24 @@ from datetime import date
 import pytest
 
 from services.register.seed.calibration import calibration_report
-from services.register.seed.generate import generate_register
+from services.register.seed.generate import SyntheticRegister, generate_register
 from services.register.vocabulary import AgencyKind
 
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture(scope="module")
-def registers():
-    return {seed: generate_register(seed, TODAY) for seed in (1, 2, 3)}
+class Registers(dict[int, SyntheticRegister]):
+    """Each seed's register, generated when a test first asks for it (about 3 s each), once per
+    process: tests spread over xdist workers generate only the seeds they use."""
+
+    def __missing__(self, seed: int) -> SyntheticRegister:
+        self[seed] = generate_register(seed, TODAY)
+        return self[seed]
+
+
+@pytest.fixture(scope="session")
+def registers() -> Registers:
+    return Registers()
 
 
 def test_same_seed_same_register_other_seed_other_register(registers):

@@ -2,9 +2,11 @@
 """Set-up and run in one step, on a machine with nothing but Python 3.11+.
 
     python3 run.py demo    # install, then migrate + seed + match + serve (embedded PostgreSQL)
-    python3 run.py test    # install with test extras, then run the whole test suite
+    python3 run.py test    # install with test extras, then lint, type-check and run the tests
 
 Anything after the command is passed on (to `adoption-register demo` or to pytest).
+`test` runs ruff check, ruff format --check, mypy, then pytest on every core (pytest-xdist);
+the first step that fails stops it, with that step's exit code.
 The virtual environment lives in .venv and is reinstalled only when pyproject.toml changes.
 """
 
@@ -12,6 +14,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -41,6 +44,33 @@ def ensure_environment() -> None:
     stamp.touch()
 
 
+def pytest_parallel(args: list[str]) -> list[str]:
+    """One worker per core, unless the caller chose (-n, --numprocesses, -p no:xdist, --pdb)."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--pdb", "-pno:xdist")) or a == "no:xdist" for a in args)
+    return [] if chosen else ["-n", "logical", "--dist", "loadgroup"]
+
+
+def run_tests(args: list[str]) -> int:
+    python = str(PYTHON)
+    steps = [
+        ("ruff check", [python, "-m", "ruff", "check", "."]),
+        ("ruff format", [python, "-m", "ruff", "format", "--check", "."]),
+        ("mypy", [python, "-m", "mypy"]),
+        ("pytest", [python, "-m", "pytest", *pytest_parallel(args), *args]),
+    ]
+    for name, command in steps:
+        print(f"== {name}", flush=True)
+        started = time.perf_counter()
+        code = subprocess.call(command, cwd=ROOT)
+        print(
+            f"== {name}: {'ok' if code == 0 else f'failed ({code})'} in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        if code != 0:
+            return code
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in ("demo", "test"):
         print(__doc__)
@@ -50,7 +80,7 @@ def main() -> int:
         ensure_environment()
         return subprocess.call([str(BIN / "adoption-register"), "demo", *rest], cwd=ROOT)
     ensure_environment()
-    return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    return run_tests(rest)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import time
 from datetime import date, timedelta
 
 from benchmarks.fee_netting import bilateral_netting
-
 from benchmarks.seeded_database import seeded_database
 from services.core.database import create_sessionmaker
 from services.register.fees import repository

@@ -47,7 +47,8 @@ def ensure_environment() -> None:
 def pytest_parallel(args: list[str]) -> list[str]:
     """One worker per core, unless the caller chose (-n, --numprocesses, -p no:xdist, --pdb)."""
     chosen = any(a.startswith(("-n", "--numprocesses", "--pdb", "-pno:xdist")) or a == "no:xdist" for a in args)
-    return [] if chosen else ["-n", "logical", "--dist", "loadgroup"]
+    # By file: a module's fixtures (two server processes, generated registers) are made once.
+    return [] if chosen else ["-n", "logical", "--dist", "loadfile"]
 
 
 def run_tests(args: list[str]) -> int:

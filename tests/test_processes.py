@@ -6,16 +6,12 @@ import time
 from datetime import date
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.matching.service import RUN_LOCK_KEY
 from tests.factories import child_payload, household_payload
-
-# One pair of server processes for the module (the `cluster` fixture), in one xdist worker.
-pytestmark = pytest.mark.xdist_group("cluster")
 
 
 async def both(bases: list[str], make_request) -> list[httpx.Response]:

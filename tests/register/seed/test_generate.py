@@ -26,7 +26,9 @@ def registers() -> Registers:
 
 
 def test_same_seed_same_register_other_seed_other_register(registers):
-    again = generate_register(1, TODAY)
+    # The past placements are drawn after the waiting children and households, so a register
+    # without them draws those exactly as the full one does (and in a tenth of the time).
+    again = generate_register(1, TODAY, history_years=0)
     assert again.groups == registers[1].groups and again.households == registers[1].households
     assert registers[2].groups != registers[1].groups
 

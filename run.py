@@ -38,7 +38,9 @@ def ensure_environment() -> None:
         return
     print("installing the project and its dependencies (first run only)", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    # --no-compile: Python compiles each module when first imported; compiling all of SciPy,
+    # Matplotlib and the rest up front costs more than the few modules a run uses.
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--no-compile", "-e", f"{ROOT}[test]"], check=True)
     for old in VENV.glob(".installed-*"):
         old.unlink()
     stamp.touch()

@@ -1,7 +1,7 @@
 """The command line against a real database: migrate, seed, clients, adopters, keys, tokens."""
 
 import asyncio
-import uuid
+import functools
 
 import pytest
 from sqlalchemy import text
@@ -11,18 +11,21 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.core.settings import get_settings
-from tests.conftest import _create_database, _drop_database
+from services.register.seed import load
+from services.register.seed.generate import generate_register
 
 
 @pytest.fixture
-def cli_database(server_url, monkeypatch):
-    name = f"adoption_cli_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    monkeypatch.setenv("DATABASE_URL", url)
+def use_database(monkeypatch):
+    """Points the command line at a database (as DATABASE_URL does)."""
+
+    def point_at(url: str) -> str:
+        monkeypatch.setenv("DATABASE_URL", url)
+        get_settings.cache_clear()
+        return url
+
+    yield point_at
     get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-    _drop_database(server_url, name)
 
 
 def query(url: str, sql: str):
@@ -36,25 +39,41 @@ def query(url: str, sql: str):
     return asyncio.run(run())
 
 
-def test_migrate_seed_clients_adopters_keys_and_tokens(cli_database):
+def test_migrate_and_seed_an_empty_database(new_database, use_database, monkeypatch):
+    cli_database = use_database(new_database())
+    # The waiting pool only: loading three years of past placements is the seeded template's
+    # work (tests/fixtures/database.py), checked by tests/register/seed/test_load.py.
+    monkeypatch.setattr(load, "generate_register", functools.partial(generate_register, history_years=0))
     runner = CliRunner()
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     seeded = runner.invoke(app, ["seed", "--synthetic", "--seed", "3"])
     assert seeded.exit_code == 0, seeded.output
     assert "SYNTHETIC" in seeded.output and "mean days since placement order" in seeded.output
+    assert "2,940 waiting children" in seeded.output and "1,420 households" in seeded.output
     assert query(cli_database, "SELECT count(*) FROM agencies WHERE synthetic") == 203
     again = runner.invoke(app, ["seed", "--synthetic"])
     assert again.exit_code != 0 and query(cli_database, "SELECT count(*) FROM agencies") == 203
 
+
+def test_match_fees_clients_adopters_keys_and_tokens(seeded_database_url, use_database):
+    cli_database = use_database(seeded_database_url)
+    runner = CliRunner()
     matched = runner.invoke(app, ["match", "--lexicographic"])
     assert matched.exit_code == 0, matched.output
     assert "long-waiting (18+ months) matched" in matched.output and "lexicographic" in matched.output
     assert query(cli_database, "SELECT status FROM match_runs") == "succeeded"
 
-    first = runner.invoke(app, ["fees", "raise-due"])
-    assert first.exit_code == 0 and "cross-agency placements checked" in first.output
+    # As of the day of the 100th cross-agency placement: the nightly job's work over a hundred
+    # placements, not the whole history's thousands.
+    as_of = query(
+        cli_database,
+        "SELECT placed_on::text FROM placements WHERE child_agency_id <> household_agency_id "
+        "ORDER BY placed_on OFFSET 99 LIMIT 1",
+    )
+    first = runner.invoke(app, ["fees", "raise-due", "--as-of", as_of])
+    assert first.exit_code == 0 and "cross-agency placements checked" in first.output, first.output
     lines = query(cli_database, "SELECT count(*) FROM fee_lines")
-    assert "0 fee lines raised" in runner.invoke(app, ["fees", "raise-due"]).output  # idempotent
+    assert "0 fee lines raised" in runner.invoke(app, ["fees", "raise-due", "--as-of", as_of]).output  # idempotent
     assert query(cli_database, "SELECT count(*) FROM fee_lines") == lines
 
     no_key = runner.invoke(app, ["tokens", "issue", "--subject", "ops", "--scopes", "children:read"])

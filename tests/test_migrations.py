@@ -1,41 +1,55 @@
-"""Migrations upgrade, downgrade and upgrade again, and agree with the models."""
+"""Migrations step down and up one at a time through the whole history, each step reversible,
+and at head agree with the models."""
 
 import asyncio
-import uuid
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.all_models import metadata
-from services.core.migrate import downgrade, upgrade
-from tests.conftest import _create_database, _drop_database
+from services.core.migrate import alembic_config, downgrade, upgrade
+
+
+def _inspect(url: str, look):
+    async def run():
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(look)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _revision(url: str) -> str | None:
+    return _inspect(url, lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
 def _differences(url: str) -> list:
-    async def compare() -> list:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with engine.connect() as conn:
-            diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), metadata)
-            )
-        await engine.dispose()
-        return diff
-
-    return asyncio.run(compare())
+    return _inspect(
+        url, lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), metadata)
+    )
 
 
-def test_upgrade_downgrade_upgrade_and_models_agree(server_url):
-    name = f"adoption_migrations_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    try:
-        upgrade(url)
-        for revision in ("0002", "0001", "base"):  # one step at a time, each reversible
-            downgrade(url, revision)
-            upgrade(url)
-            downgrade(url, revision)
-        upgrade(url)
-        assert _differences(url) == []
-    finally:
-        _drop_database(server_url, name)
+def test_every_migration_steps_down_and_up_and_models_agree(new_database):
+    url = new_database()
+    script = ScriptDirectory.from_config(alembic_config(url))
+    history = [r.revision for r in script.walk_revisions()]  # head first
+    assert len(history) == len(list(Path(script.versions).glob("*.py"))), "one revision per file, in one line"
+    upgrade(url)
+    for revision, below in zip(history, [*history[1:], None], strict=True):
+        assert _revision(url) == revision
+        downgrade(url, "-1")
+        assert _revision(url) == below
+        upgrade(url, "+1")  # what the step down left, the step up can build on again
+        assert _revision(url) == revision
+        downgrade(url, "-1")
+    assert _inspect(url, lambda sync: inspect(sync).get_table_names()) == ["alembic_version"]
+    upgrade(url)
+    assert _differences(url) == []

@@ -1,96 +1,17 @@
 """Several server processes on loopback against one PostgreSQL: races between processes."""
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
+import itertools
 import time
-import uuid
 from datetime import date, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from services.core.migrate import upgrade
-from services.core.settings import Settings
-from services.register.oauth.keys import mint_access_token, rotate_signing_key, signing_key
-from tests.conftest import _create_database, _drop_database
-from tests.factories import add_agencies, child_payload, household_payload
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def cluster(server_url):
-    name = f"adoption_processes_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    upgrade(url)
-
-    async def prepare() -> str:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with engine.connect() as conn:
-            await add_agencies(conn)
-            await conn.commit()
-        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            await rotate_signing_key(session)
-            key = await signing_key(session)
-        await engine.dispose()
-        return mint_access_token(
-            key,
-            Settings(),
-            subject="racer",
-            scopes=[
-                "children:read",
-                "children:write",
-                "households:write",
-                "households:read",
-                "links:read",
-                "links:write",
-                "matching:run",
-                "matching:read",
-                "fees:read",
-                "events:read",
-                "webhooks:write",
-            ],
-            client_id="race",
-            lifetime_seconds=600,
-        )
-
-    token = asyncio.run(prepare())
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "--port", str(p)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for p in ports
-    ]
-    deadline = time.time() + 60
-    for port in ports:
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline, "the server processes did not start"
-            time.sleep(0.2)
-    yield [f"http://127.0.0.1:{p}" for p in ports], {"Authorization": f"Bearer {token}"}, url
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=30)
-    _drop_database(server_url, name)
+from services.matching.repository import RUN_LOCK_KEY
+from tests.factories import child_payload, household_payload
 
 
 async def both(bases: list[str], make_request) -> list[httpx.Response]:
@@ -114,10 +35,37 @@ async def test_concurrent_updates_through_two_processes_one_wins(cluster):
 
 
 async def test_concurrent_match_runs_through_two_processes_one_runs(cluster):
-    bases, headers, _ = cluster
-    responses = await both(bases, lambda c, base: c.post(f"{base}/v1/matching/runs", json={}, headers=headers))
-    codes = sorted(r.status_code for r in responses)
-    assert codes.count(202) == 1 and codes.count(409) == 3, [r.text for r in responses]
+    bases, headers, url = cluster
+    start = lambda c, base: c.post(f"{base}/v1/matching/runs", json={}, headers=headers)  # noqa: E731
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        # A run in progress elsewhere (this test holds its lock): every process refuses another.
+        async with engine.connect() as holder:
+            assert await holder.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": RUN_LOCK_KEY})
+            await holder.commit()
+            refused = await both(bases, start)
+            assert [r.status_code for r in refused] == [409] * 4, [r.text for r in refused]
+            await holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": RUN_LOCK_KEY})
+            await holder.commit()
+        # Lock free: at least one of the racing requests runs. A tiny pool's run may finish
+        # before the next request arrives, so how many start is a matter of timing; that no two
+        # runs ever overlap is not.
+        raced = await both(bases, start)
+        codes = [r.status_code for r in raced]
+        assert set(codes) <= {202, 409} and 202 in codes, [r.text for r in raced]
+        deadline = time.monotonic() + 60
+        async with engine.connect() as conn:
+            while await conn.scalar(text("SELECT count(*) FROM match_runs WHERE status = 'running'")):
+                assert time.monotonic() < deadline, "the runs did not finish"
+                await conn.rollback()
+                await asyncio.sleep(0.1)
+            runs = (
+                await conn.execute(text("SELECT created_at, finished_at, status FROM match_runs ORDER BY created_at"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert len(runs) == codes.count(202) and all(status == "succeeded" for _, _, status in runs)
+    assert all(later.created_at >= earlier.finished_at for earlier, later in itertools.pairwise(runs))
 
 
 async def test_concurrent_links_and_placements_into_one_household_one_wins(cluster):

@@ -13,8 +13,8 @@ from services.core.migrate import upgrade
 from tests.factories import add_agencies, child_payload
 
 
-async def test_outage_gives_fast_503_and_the_service_recovers(tmp_path, make_app, settings, auth):
-    data = tmp_path / "pg"
+async def test_outage_gives_fast_503_and_the_service_recovers(own_server_dir, make_app, settings, auth):
+    data = own_server_dir
     url = start_embedded_postgres(data, "outage")
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url, settings)

@@ -26,8 +26,8 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_a_second_process_shares_the_running_server(tmp_path):
-    url = start_embedded_postgres(tmp_path / "pg", "shared").replace("postgresql+asyncpg", "postgresql")
+def test_a_second_process_shares_the_running_server(own_server_dir):
+    url = start_embedded_postgres(own_server_dir, "shared").replace("postgresql+asyncpg", "postgresql")
 
     async def prepare() -> str:
         conn = await asyncpg.connect(url)
@@ -38,7 +38,7 @@ def test_a_second_process_shares_the_running_server(tmp_path):
 
     started = asyncio.run(prepare())
     child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tmp_path / "pg")], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CHILD, str(own_server_dir)], capture_output=True, text=True, timeout=120
     )
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == started  # the same server, not a second one

@@ -1,12 +1,10 @@
 """The app's start-up: it serves only on a database migrated to this code's head."""
 
 import asyncio
-import uuid
 
 import pytest
 
 from services.register.app import create_app
-from tests.conftest import _create_database, _drop_database
 
 
 async def _start(app) -> None:
@@ -18,11 +16,6 @@ def test_starts_on_a_migrated_database(database_url, settings):
     asyncio.run(_start(create_app(settings, database=database_url)))
 
 
-def test_refuses_a_database_that_is_not_migrated(server_url, settings):
-    name = f"adoption_empty_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    try:
-        with pytest.raises(RuntimeError, match="adoption-register migrate"):
-            asyncio.run(_start(create_app(settings, database=url)))
-    finally:
-        _drop_database(server_url, name)
+def test_refuses_a_database_that_is_not_migrated(new_database, settings):
+    with pytest.raises(RuntimeError, match="adoption-register migrate"):
+        asyncio.run(_start(create_app(settings, database=new_database())))

@@ -2,10 +2,12 @@
 
 import json
 import logging
+from datetime import date, timedelta
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.factories import add_agencies, child_payload
+from tests.factories import add_agencies, child_payload, placed_group
 
 
 async def test_every_response_carries_request_id_and_security_headers(client, auth):
@@ -41,9 +43,25 @@ async def test_metrics_count_requests_by_route(client, auth):
     await client.get("/v1/agencies", headers=auth())
     metrics = (await client.get("/metrics")).text
     assert 'http_request_duration_seconds_count{method="GET",route="/v1/agencies",status="200"}' in metrics
-    assert "fee_lines_raised_total" in metrics and "match_run_duration_seconds" in metrics
     # Scrapes are labelled by their route, not lumped with 404s as "unmatched".
     assert 'route="/metrics",status="200"' in (await client.get("/metrics")).text
+
+
+async def scraped(client: httpx.AsyncClient, sample: str) -> float:
+    metrics = (await client.get("/metrics")).text
+    values = [s.value for f in text_string_to_metric_families(metrics) for s in f.samples if s.name == sample]
+    assert len(values) == 1, f"{sample} is not exposed"
+    return values[0]
+
+
+async def test_fee_lines_raised_are_counted(client, auth, connection):
+    await add_agencies(connection)
+    before = await scraped(client, "fee_lines_raised_total")
+    # Placed 13 months ago with no adoption order: the placement fee and the completion fee.
+    placement = await placed_group(client, auth, placed_on=date.today() - timedelta(days=400))
+    invoices = await client.get("/v1/fees/invoices", params={"placement_ref": placement["ref"]}, headers=auth())
+    raised = len(invoices.json()["items"])
+    assert raised >= 2 and await scraped(client, "fee_lines_raised_total") == before + raised
 
 
 async def test_one_access_log_line_per_request_without_personal_data(client, auth, connection, caplog):

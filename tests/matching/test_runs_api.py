@@ -1,20 +1,11 @@
-"""Match runs over HTTP on the synthetic national register, in a database of their own
+"""Match runs over HTTP on the synthetic national register, each test on its own copy of it
 (runs read and write through their own connections, so their data must be committed)."""
 
 import asyncio
-import uuid
-from datetime import date
 
-import httpx
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from services.core.migrate import upgrade
 from services.matching import service
-from services.register.seed.generate import generate_register
-from services.register.seed.load import load_register
-from tests.conftest import _create_database, _drop_database
 
 # Every proposed pair checked against the hard rules in SQL, child by child, independently of
 # the engine: each child's needs, age, excluded regions, contact plan and own birth family.
@@ -47,32 +38,6 @@ WHERE r.ref = :run AND (
 """
 
 
-@pytest.fixture(scope="module")
-def seeded_url(server_url):
-    name = f"adoption_matching_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    upgrade(url)
-
-    async def seed() -> None:
-        engine = create_async_engine(url)
-        async with AsyncSession(engine) as session, session.begin():
-            await load_register(session, generate_register(5, date.today()))
-        await engine.dispose()
-
-    asyncio.run(seed())
-    yield url
-    _drop_database(server_url, name)
-
-
-@pytest.fixture
-async def matching(make_app, seeded_url):
-    engine = create_async_engine(seeded_url, pool_size=5)
-    app = await make_app(engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        yield client, engine, app
-    await engine.dispose()
-
-
 async def run(client, auth, **body):
     response = await client.post("/v1/matching/runs", params={"wait": "true"}, json=body, headers=auth())
     assert response.status_code == 200, response.text
@@ -89,8 +54,8 @@ async def every_proposal(client, auth, run_ref: str, status: str) -> list[dict]:
             return found
 
 
-async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(matching, auth):
-    client, engine, _ = matching
+async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(seeded_app, auth):
+    client, engine, _ = seeded_app
     result = await run(client, auth)
     assert result["status"] == "succeeded" and result["policy_version"] == 1
     metrics, inputs = result["metrics"], result["inputs"]
@@ -132,8 +97,8 @@ async def test_a_national_run_proposes_explained_pairs_that_break_no_rule(matchi
     assert again["inputs"]["hash"] == result["inputs"]["hash"] and again["metrics"] == metrics  # deterministic
 
 
-async def test_lexicographic_and_scoped_and_what_if_runs(matching, auth):
-    client, _, _ = matching
+async def test_lexicographic_and_scoped_and_what_if_runs(seeded_app, auth):
+    client, _, _ = seeded_app
     points = await run(client, auth)
     lexicographic = await run(client, auth, lexicographic=True)
     assert lexicographic["metrics"]["long_waiting_matched"] >= points["metrics"]["long_waiting_matched"]
@@ -145,8 +110,8 @@ async def test_lexicographic_and_scoped_and_what_if_runs(matching, auth):
     assert bad.status_code == 422
 
 
-async def test_one_run_at_a_time(matching, auth):
-    client, _, _ = matching
+async def test_one_run_at_a_time(seeded_app, auth):
+    client, _, _ = seeded_app
     responses = await asyncio.gather(
         *(client.post("/v1/matching/runs", params={"wait": "true"}, json={}, headers=auth()) for _ in range(3))
     )
@@ -155,8 +120,8 @@ async def test_one_run_at_a_time(matching, auth):
     assert 409 in codes  # the runs overlapped: only one may hold the lock
 
 
-async def test_a_failed_run_leaves_no_partial_proposals(matching, auth, monkeypatch):
-    client, engine, _ = matching
+async def test_a_failed_run_leaves_no_partial_proposals(seeded_app, auth, monkeypatch):
+    client, engine, _ = seeded_app
 
     def explode(*args, **kwargs):
         raise RuntimeError("solver crashed")
@@ -175,8 +140,8 @@ async def test_a_failed_run_leaves_no_partial_proposals(matching, auth, monkeypa
     assert (await run(client, auth))["status"] == "succeeded"  # the lock was released
 
 
-async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(matching, auth):
-    client, engine, _ = matching
+async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(seeded_app, auth):
+    client, engine, _ = seeded_app
     result = await run(client, auth)
     proposals = (
         await client.get(
@@ -237,8 +202,8 @@ async def test_accept_links_and_decline_excludes_the_pair_from_later_runs(matchi
     assert decline["household_ref"] not in [c["household_ref"] for c in candidates["candidates"]]
 
 
-async def test_live_candidates_for_a_child_are_ranked_and_explained(matching, auth):
-    client, engine, _ = matching
+async def test_live_candidates_for_a_child_are_ranked_and_explained(seeded_app, auth):
+    client, engine, _ = seeded_app
     async with engine.connect() as conn:
         child = await conn.scalar(
             text(
@@ -257,8 +222,8 @@ async def test_live_candidates_for_a_child_are_ranked_and_explained(matching, au
     assert missing.status_code == 404
 
 
-async def test_policy_versions(matching, auth):
-    client, _, _ = matching
+async def test_policy_versions(seeded_app, auth):
+    client, _, _ = seeded_app
     created = await client.post(
         "/v1/matching/policies",
         json={"settings": {"culture_points": 4}, "note": "less weight on shared culture"},
@@ -274,8 +239,8 @@ async def test_policy_versions(matching, auth):
     assert (await run(client, auth))["policy_version"] == created.json()["version"]
 
 
-async def test_a_run_interrupted_by_shutdown_leaves_nothing_half_written(matching, auth):
-    client, engine, app = matching
+async def test_a_run_interrupted_by_shutdown_leaves_nothing_half_written(seeded_app, auth):
+    client, engine, app = seeded_app
     started = await client.post("/v1/matching/runs", json={}, headers=auth())
     assert started.status_code == 202 and started.json()["status"] == "running"
     for task in list(app.state.background_tasks):  # what the lifespan does on shutdown
@@ -292,8 +257,8 @@ async def test_a_run_interrupted_by_shutdown_leaves_nothing_half_written(matchin
     assert (await run(client, auth))["status"] == "succeeded"  # and it can be run again
 
 
-async def test_runs_are_listed_newest_first_and_proposals_filter(matching, auth):
-    client, _, _ = matching
+async def test_runs_are_listed_newest_first_and_proposals_filter(seeded_app, auth):
+    client, _, _ = seeded_app
     first, second = await run(client, auth), await run(client, auth)
     page = (await client.get("/v1/matching/runs", params={"limit": 1}, headers=auth())).json()
     assert page["items"][0]["ref"] == second["ref"]

@@ -23,7 +23,7 @@ from tests.factories import add_agencies
 from tests.register.support.test_support_api import adopted_family
 from tests.test_processes import free_port
 
-SCOPES = ["children:read", "children:write", "households:read", "households:write", "placements:write"]
+SCOPES = ["children:read", "children:write", "households:read", "households:write", "links:read", "links:write"]
 SCOPES += ["support:read", "support:write", "links:read", "links:write"]  # links: once merged with main
 
 

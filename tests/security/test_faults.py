@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from services.core.database import create_engine, start_embedded_postgres
 from services.core.migrate import upgrade
 from tests.factories import add_agencies, child_payload
-from tests.test_processes import free_port
+from tests.fixtures.processes import free_port
 
 KILL_APP_CONNECTIONS = text(
     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

@@ -8,13 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.register.oauth.keys import rotate_signing_key
-from tests.test_processes import cluster  # noqa: F401 (a fixture: two server processes)
 
 # The operations guide promises this; measured about a tenth of a second on loopback.
 WITHIN_SECONDS = 5.0
 
 
-async def test_compromised_key_stops_verifying_in_every_process_within_seconds(cluster):  # noqa: F811
+async def test_compromised_key_stops_verifying_in_every_process_within_seconds(cluster):
     bases, headers, url = cluster
     async with httpx.AsyncClient(timeout=10) as client:
         for base in bases:

@@ -200,4 +200,4 @@ async def earliest_waiting_since(session: AsyncSession, group_id: int) -> date |
 
 async def la_ids_of_groups(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
     rows = await session.execute(select(SiblingGroup.id, SiblingGroup.la_id).where(SiblingGroup.id.in_(group_ids)))
-    return dict(rows.tuples().all())
+    return {int(group): int(la) for group, la in rows.all()}

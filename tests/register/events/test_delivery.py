@@ -27,12 +27,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from services.core.migrate import upgrade
 from services.core.settings import Settings
 from services.register.events.delivery import deliver_due, sign
 from services.register.events.service import EventKind, emit
-from tests.conftest import _create_database, _drop_database
 from tests.factories import add_agencies
+from tests.fixtures.database import Databases
 
 ROOT = Path(__file__).resolve().parents[3]
 TOLERANCE_SECONDS = 5 * 60  # the specification's suggested replay window
@@ -98,13 +97,11 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def webhook_database(server_url: str) -> Iterator[str]:
+def webhook_database(databases: Databases) -> Iterator[str]:
     """A database of this module's own: the workers deliver everything due in it."""
-    name = f"adoption_webhooks_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    upgrade(url)
+    url = databases.create("migrated", "webhooks")
     yield url
-    _drop_database(server_url, name)
+    databases.drop(url)
 
 
 @dataclass

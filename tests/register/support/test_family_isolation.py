@@ -11,9 +11,9 @@ from tests.factories import add_agencies
 from tests.register.support.test_support_api import adopted_family, apply, assessed, authority, ok
 
 TODAY = date.today()
-SECRET_PROVIDER = "Quillonby Therapy Rooms"
+SECRET_PROVIDER = "Riverside Therapy Rooms"
 SECRET_PLAN = "Weekly sessions for Zephyrina"
-SECRET_ENTITLEMENT = "Marchetta respite weekends"
+SECRET_ENTITLEMENT = "Lakeside respite weekends"
 
 
 @pytest.fixture(autouse=True)

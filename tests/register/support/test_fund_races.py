@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import date
 
 import httpx
@@ -15,23 +14,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from services.core.migrate import upgrade
 from services.core.settings import Settings
 from services.register.oauth.keys import mint_access_token, rotate_signing_key, signing_key
-from tests.conftest import _create_database, _drop_database
 from tests.factories import add_agencies
+from tests.fixtures.database import Databases
+from tests.fixtures.processes import free_port
 from tests.register.support.test_support_api import adopted_family
-from tests.test_processes import free_port
 
 SCOPES = ["children:read", "children:write", "households:read", "households:write", "links:read", "links:write"]
-SCOPES += ["support:read", "support:write", "links:read", "links:write"]  # links: once merged with main
+SCOPES += ["support:read", "support:write"]
 
 
 @pytest.fixture(scope="module")
-def servers(server_url):
-    name = f"adoption_support_{uuid.uuid4().hex[:8]}"
-    url = _create_database(server_url, name)
-    upgrade(url)
+def servers(databases: Databases):
+    url = databases.create("migrated", "support")
 
     async def prepare() -> str:
         engine = create_async_engine(url, poolclass=NullPool)
@@ -72,7 +68,7 @@ def servers(server_url):
     for process in processes:
         process.terminate()
         process.wait(timeout=30)
-    _drop_database(server_url, name)
+    databases.drop(url)
 
 
 async def _assessed_child(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str]:

@@ -53,7 +53,19 @@ def test_services_have_probes_limits_autoscaling_and_disruption_budgets():
 
 def test_migrations_job_nightly_jobs_and_network_policies():
     assert [containers(j)[0]["args"] for j in kinds("Job")] == [["migrate"]]
-    assert sorted(containers(c)[0]["args"] for c in kinds("CronJob")) == [["fees", "raise-due"], ["match"]]
+    assert sorted(containers(c)[0]["args"] for c in kinds("CronJob")) == [
+        ["fees", "raise-due"],
+        ["match"],
+        ["webhooks", "deliver", "--once"],
+    ]
+    # Only the webhook worker may leave the cluster, and only to HTTPS outside private ranges.
+    outside = [
+        p for p in kinds("NetworkPolicy") if any("0.0.0.0/0" in str(rule) for rule in p["spec"].get("egress", []))
+    ]
+    assert [p["spec"]["podSelector"] for p in outside] == [
+        {"matchLabels": {"app.kubernetes.io/component": "webhooks-deliver"}}
+    ]
+    assert outside[0]["spec"]["egress"][0]["ports"] == [{"port": 443, "protocol": "TCP"}]
     deny = [p for p in kinds("NetworkPolicy") if p["spec"]["podSelector"] == {}]
     assert deny and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
 

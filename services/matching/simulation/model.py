@@ -79,7 +79,7 @@ class Assumptions:
     # a hard rule (a household open only to letterbox contact may no longer take a child with
     # a plan for direct contact): that rules out 13% of the pairs the other rules allow (55%
     # of the households for a plan of direct contact with siblings, 90% for direct contact
-    # with birth parents), about 3% fewer children are placed, and the stock rose by a tenth
+    # with birth parents), 2-3% fewer children are placed, and the stock rose by a tenth
     # (1,620 to 1,767 at 10% of England, 1,422 to 1,507 at 20%). The register's contact
     # shares were checked, not changed: every household open to letterbox, 45% to direct
     # contact and 10% to direct contact with birth parents, against plans of direct contact

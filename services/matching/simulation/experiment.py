@@ -84,16 +84,22 @@ def experiment(
     past = balance_2022(a)
     tasks: list[Task] = [(a, seed + r, [(a, p) for p in policies]) for r in range(replications)]
     tasks += [(past, seed + r, [(past, "status_quo")]) for r in range(out_of_sample_replications)]
-    moves = [(name, r) for r in range(sensitivity_replications) for name in SENSITIVITY]
-    tasks += [(a, seed + r, [(moved(a, name, f), p) for f in FACTORS for p in HEADLINE]) for name, r in moves]
+    # The moved runs of a replication share its population: one task per half of the moved
+    # assumptions draws it twice, not once per assumption (a draw costs about a policy run),
+    # and still gives the two processes a task each.
+    half = (len(SENSITIVITY) + 1) // 2
+    chunks = [SENSITIVITY[:half], SENSITIVITY[half:]]
+    moves = [(chunk, r) for r in range(sensitivity_replications) for chunk in chunks if chunk]
+    runs = [(name, f, p) for name in SENSITIVITY for f in FACTORS for p in HEADLINE]
+    tasks += [(a, seed + r, [(moved(a, n, f), p) for n, f, p in runs if n in chunk]) for chunk, r in moves]
     done = _run_tasks(tasks, workers, on_step)
     result = Experiment(a, seed, {p: [done[r][k] for r in range(replications)] for k, p in enumerate(policies)})
     if out_of_sample_replications:
         result.out_of_sample_assumptions = past
         result.out_of_sample = [done[replications + r][0] for r in range(out_of_sample_replications)]
     first = replications + out_of_sample_replications
-    for i, (name, _) in enumerate(moves):
-        for k, (f, policy) in enumerate((f, p) for f in FACTORS for p in HEADLINE):
+    for i, (chunk, _) in enumerate(moves):
+        for k, (name, f, policy) in enumerate((n, f, p) for n, f, p in runs if n in chunk):
             result.sensitivity.setdefault((name, f), {p: [] for p in HEADLINE})[policy].append(done[first + i][k])
     return result
 

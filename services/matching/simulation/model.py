@@ -72,9 +72,22 @@ class Assumptions:
     # ~460 plan changes, which in a steady state is what leaves the pool.
     children_per_year: float = 3_500.0
     # Households approved. Not found in the stored sources: estimated as ~2,300 households
-    # adopting (3,040 children at ~1.3 a household) plus ~400 withdrawing; set so that the
-    # household stock (1,420) comes out right.
-    households_per_year: float = 2_750.0
+    # adopting (3,040 children at ~1.3 a household) plus ~400 withdrawing. The household
+    # stock (1,420) hangs on it: a household no child is found for leaves only by withdrawing
+    # (about a quarter of the stock a year), so each household a year approved beyond those
+    # placed adds about four to the stock. It was 2,750 until the engine made the contact plan
+    # a hard rule (a household open only to letterbox contact may no longer take a child with
+    # a plan for direct contact): that rules out 13% of the pairs the other rules allow (55%
+    # of the households for a plan of direct contact with siblings, 90% for direct contact
+    # with birth parents), 2-3% fewer children are placed, and the stock rose by a tenth
+    # (1,620 to 1,767 at 10% of England, 1,422 to 1,507 at 20%). The register's contact
+    # shares were checked, not changed: every household open to letterbox, 45% to direct
+    # contact and 10% to direct contact with birth parents, against plans of direct contact
+    # for 20% of children (5% with birth parents) agree with what is published (Adoption UK,
+    # Adoption Barometer 2019: 84% of adoptive families with indirect contact agreements, a
+    # quarter with direct contact, mostly with siblings; direct contact with birth parents is
+    # rarely ordered). So the estimate itself is used, with no allowance on top.
+    households_per_year: float = 2_700.0
     # The register's generator draws the waiting stock, where the children who wait longest
     # pile up; those who receive placement orders are younger and fewer are in sibling
     # groups (DfE 2025: 79% of children adopted were aged 1-4 at the order, 16% 5-9). A drawn

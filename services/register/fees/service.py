@@ -312,27 +312,29 @@ async def raise_due_fees(session, placement: Placement, *, as_of: date, raised_b
     if schedule is None:  # same agency, waived, or no schedule (reported in `missing`)
         return outcome
     for due in found.due:
-        line_ref = new_ref("IL")
-        inserted = await repository.insert_line_once(
-            session,
-            {
-                "ref": line_ref,
-                "placement_id": placement.id,
-                "schedule_id": schedule.id,
-                "event": due.event,
-                "month": due.month,
-                "payer_agency_id": placement.child_agency_id,
-                "payee_agency_id": placement.household_agency_id,
-                "amount_pence": due.amount_pence,
-                "due_on": due.due_on,
-                "raised_by": raised_by,
-            },
-        )
+        row = _line_row(placement, schedule, due, raised_by)
+        inserted = await repository.insert_line_once(session, row)
         outcome.raised += int(inserted)
         FEE_LINES_RAISED.inc(int(inserted))
         if inserted:
-            await events.emit(session, **_invoice_event(line_ref, placement.ref, placement.child_agency_id))
+            await events.emit(session, **_invoice_event(row["ref"], placement.ref, placement.child_agency_id))
     return outcome
+
+
+def _line_row(placement: Placement, schedule: FeeSchedule, due: DueFee, raised_by: str) -> dict[str, Any]:
+    """A new fee line: the placement's paying agency owes the household's agency."""
+    return {
+        "ref": new_ref("IL"),
+        "placement_id": placement.id,
+        "schedule_id": schedule.id,
+        "event": due.event,
+        "month": due.month,
+        "payer_agency_id": placement.child_agency_id,
+        "payee_agency_id": placement.household_agency_id,
+        "amount_pence": due.amount_pence,
+        "due_on": due.due_on,
+        "raised_by": raised_by,
+    }
 
 
 def _invoice_event(line_ref: str, placement_ref: str, payer_agency_id: int) -> dict[str, Any]:
@@ -406,20 +408,7 @@ async def raise_all_due(
             if due.amount_pence is None:
                 missing += 1
             elif (placement.id, due.event.value, due.month) not in raised:
-                rows.append(
-                    {
-                        "ref": new_ref("IL"),
-                        "placement_id": placement.id,
-                        "schedule_id": schedule.id,
-                        "event": due.event,
-                        "month": due.month,
-                        "payer_agency_id": placement.child_agency_id,
-                        "payee_agency_id": placement.household_agency_id,
-                        "amount_pence": due.amount_pence,
-                        "due_on": due.due_on,
-                        "raised_by": raised_by,
-                    }
-                )
+                rows.append(_line_row(placement, schedule, due, raised_by))
     inserted = await repository.insert_lines_once(session, rows)
     FEE_LINES_RAISED.inc(len(inserted))
     if announce:  # each paying agency is told of its new lines (not for a register's history)

@@ -32,6 +32,9 @@ DEMO_SCOPES = (
     "audit:read",
     "scorecards:read",
     "support:read",
+    "support:write",
+    "events:read",
+    "webhooks:write",
 )
 DEMO_TOKEN_MINUTES = 60
 

@@ -201,3 +201,8 @@ async def earliest_waiting_since(session: AsyncSession, group_id: int) -> date |
 async def la_ids_of_groups(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
     rows = await session.execute(select(SiblingGroup.id, SiblingGroup.la_id).where(SiblingGroup.id.in_(group_ids)))
     return {int(group): int(la) for group, la in rows.all()}
+
+
+async def group_size(session: AsyncSession, group_id: int) -> int:
+    """How many children the group has (the unit placed together)."""
+    return int(await session.scalar(select(func.count()).where(Child.sibling_group_id == group_id)) or 0)

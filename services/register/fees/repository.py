@@ -50,10 +50,6 @@ async def schedule_has_lines(session: AsyncSession, schedule_id: int) -> bool:
     return bool(await session.scalar(select(exists().where(FeeLine.schedule_id == schedule_id))))
 
 
-async def group_size(session: AsyncSession, sibling_group_id: int) -> int:
-    return await session.scalar(select(func.count()).where(Child.sibling_group_id == sibling_group_id)) or 0
-
-
 async def insert_line_once(session: AsyncSession, values: dict) -> bool:
     """Insert unless the same (placement, event, month) exists: exactly once, even when two
     processes raise the same fee at the same moment. True when this call inserted it."""

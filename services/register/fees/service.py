@@ -24,6 +24,7 @@ from services.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Pr
 from services.core.http import Page, Paging, encode_cursor
 from services.core.refs import new_ref
 from services.register.audit.resources import AuditResource
+from services.register.children import repository as children
 from services.register.events import service as events
 from services.register.events.vocabulary import EventKind
 from services.register.fees import repository
@@ -286,7 +287,7 @@ async def fees_due(session, placement: Placement, *, as_of: date) -> DueFees:
             ],
         )
     result = DueFees(cross_agency=True, schedule=schedule)
-    size = await repository.group_size(session, placement.sibling_group_id)
+    size = await children.group_size(session, placement.sibling_group_id)
     for due in due_fees(
         terms_of(schedule),
         group_size=size,

@@ -119,10 +119,6 @@ async def active_statuses_of_household(session: AsyncSession, household_id: int)
     )
 
 
-async def group_size(session: AsyncSession, sibling_group_id: int) -> int:
-    return int(await session.scalar(select(func.count()).where(Child.sibling_group_id == sibling_group_id)) or 0)
-
-
 async def open_interests_in_group(session: AsyncSession, sibling_group_id: int) -> list[ExpressionOfInterest]:
     return list(
         await session.scalars(

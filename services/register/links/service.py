@@ -185,9 +185,8 @@ def _check_day(on: date, *, after: date | None, after_what: str, today: date) ->
         )
 
 
-async def _record(ctx: RequestContext, link: Link, step: LinkStatus, on: date, note: str = "") -> None:
-    check_transition("link", LINK_STEPS, link.status, step)
-    link.status = step
+async def _add_step(ctx: RequestContext, link: Link, step: LinkStatus, on: date, note: str) -> None:
+    """The step as it was recorded, by whom and for which agency (append-only)."""
     by_agency = await agencies.id_of(ctx.session, ctx.principal.agency_ref) if ctx.principal.agency_ref else None
     ctx.session.add(
         LinkStep(
@@ -200,6 +199,12 @@ async def _record(ctx: RequestContext, link: Link, step: LinkStatus, on: date, n
         )
     )
     await ctx.session.flush()
+
+
+async def _record(ctx: RequestContext, link: Link, step: LinkStatus, on: date, note: str = "") -> None:
+    check_transition("link", LINK_STEPS, link.status, step)
+    link.status = step
+    await _add_step(ctx, link, step, on, note)
     ctx.audit(AuditAction.TRANSITION, AuditResource.LINK, link.ref)
     await _tell_the_other_side(ctx, link)
 
@@ -298,7 +303,7 @@ async def _request(
         raise Conflict("These children already have an active link; withdraw it first.")
     if household.status not in HOUSEHOLD_OPEN_TO_LINKS:
         raise Conflict(f"The household is {household.status}; its agency must make it available first.")
-    size = await repository.group_size(ctx.session, group.id)
+    size = await children.group_size(ctx.session, group.id)
     if size == 0:
         raise Conflict("An empty sibling group cannot be linked.")
     if size > 1 and not household.accepts_sibling_group:
@@ -328,19 +333,7 @@ async def _request(
     ctx.session.add(link)
     await ctx.session.flush()
     ctx.audit(AuditAction.CREATE, AuditResource.LINK, link.ref)
-    ctx.session.add(
-        LinkStep(
-            link_id=link.id,
-            step=LinkStatus.REQUESTED,
-            occurred_on=on,
-            by_agency_id=await agencies.id_of(ctx.session, ctx.principal.agency_ref)
-            if ctx.principal.agency_ref
-            else None,
-            recorded_by=ctx.principal.audit_name,
-            note=reason,
-        )
-    )
-    await ctx.session.flush()
+    await _add_step(ctx, link, LinkStatus.REQUESTED, on, reason)
     await _tell_the_other_side(ctx, link)
     return link
 

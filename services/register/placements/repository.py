@@ -80,10 +80,6 @@ async def get_by_id(session: AsyncSession, placement_id: int, *, for_update: boo
     return (await session.scalars(query)).one()
 
 
-async def group_size(session: AsyncSession, sibling_group_id: int) -> int:
-    return int(await session.scalar(select(func.count()).where(Child.sibling_group_id == sibling_group_id)) or 0)
-
-
 async def children_placed_without_order(session: AsyncSession, household_id: int) -> int:
     """Children living with the household whose adoption order is not yet made."""
     count = await session.scalar(

@@ -14,6 +14,7 @@ from services.core.context import RequestContext
 from services.core.errors import Conflict
 from services.core.refs import new_ref
 from services.register.audit.resources import AuditResource
+from services.register.children import repository as children
 from services.register.fees import service as fees
 from services.register.models import Household, Placement
 from services.register.placements import repository
@@ -49,7 +50,7 @@ async def record_placement(
 ) -> Placement:
     """The caller holds the household's row lock: capacity is counted and used in one go,
     so parallel placements into one household never exceed its approval."""
-    size = await repository.group_size(ctx.session, sibling_group_id)
+    size = await children.group_size(ctx.session, sibling_group_id)
     already = await repository.children_placed_without_order(ctx.session, household.id)
     if already + size > household.approved_children:
         raise Conflict(

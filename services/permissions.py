@@ -23,6 +23,11 @@ ChildWriter = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE, subjects=
 HouseholdReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
 HouseholdWriter = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
 
+# Adopters' accounts, managed by staff of the household's approving agency (which agency:
+# `register/access.py`, applied in `register/accounts/service.py`).
+AdopterAccountReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
+AdopterAccountAdmin = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
+
 PlacementReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]
 
 # Links between children and a family: each side's agency sees them and takes its steps

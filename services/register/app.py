@@ -6,6 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.app_factory import build_app
 from services.core.settings import Settings
+from services.register.accounts.pages import router as account_pages_router
+from services.register.accounts.router import router as accounts_router
 from services.register.agencies.router import router as agencies_router
 from services.register.audit.router import router as audit_router
 from services.register.children.router import router as children_router
@@ -25,10 +27,12 @@ from services.register.support.router import router as support_router
 
 ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
+    account_pages_router,
     profiles_router,
     agencies_router,
     children_router,
     households_router,
+    accounts_router,
     links_router,
     placements_router,
     interests_router,

@@ -55,6 +55,12 @@ async def page(
     return list(await session.scalars(query.order_by(SiblingGroup.profile_ref).limit(limit)))
 
 
+async def is_visible(session: AsyncSession, sibling_group_id: int) -> bool:
+    """Whether adopters can see the group's profile (and so express interest in it)."""
+    found = await session.scalar(select(SiblingGroup.id).where(SiblingGroup.id == sibling_group_id, _visible()))
+    return found is not None
+
+
 async def get_visible(session: AsyncSession, profile_ref: str, *, for_update: bool = False) -> SiblingGroup:
     query = select(SiblingGroup).where(SiblingGroup.profile_ref == profile_ref, _visible())
     if for_update:

@@ -45,6 +45,13 @@ ProfileReader = Annotated[RequestContext, requires(Scope.PROFILES_READ, subjects
 AdopterReader = Annotated[RequestContext, requires(Scope.PROFILES_READ, subjects=ADOPTERS)]
 AdopterInterestWriter = Annotated[RequestContext, requires(Scope.INTERESTS_WRITE, subjects=ADOPTERS)]
 
+# A household's own profile: its adopters write it and send it to their agency; staff of
+# that agency approve or return it; other agencies' family finders read the approved text
+# (who sees which version: `register/family_profiles/service.py`).
+FamilyProfileWriter = Annotated[RequestContext, requires(Scope.FAMILY_PROFILE_WRITE, subjects=ADOPTERS)]
+FamilyProfileReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
+FamilyProfileApprover = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
+
 MatchingReader = Annotated[RequestContext, requires(Scope.MATCHING_READ, subjects=STAFF)]
 MatchingRunner = Annotated[RequestContext, requires(Scope.MATCHING_RUN, subjects=STAFF)]
 PolicyAdmin = Annotated[RequestContext, requires(Scope.MATCHING_RUN, subjects=NATIONAL)]

@@ -13,6 +13,7 @@ from services.register.audit.router import router as audit_router
 from services.register.children.router import router as children_router
 from services.register.events.router import router as events_router
 from services.register.events.router import webhooks_router
+from services.register.family_profiles.router import router as family_profiles_router
 from services.register.fees.router import router as fees_router
 from services.register.households.router import router as households_router
 from services.register.interests.router import router as interests_router
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
     account_pages_router,
     profiles_router,
+    family_profiles_router,
     agencies_router,
     children_router,
     households_router,

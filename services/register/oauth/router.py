@@ -53,6 +53,9 @@ router = APIRouter(tags=["oauth"])
 SCOPE_DESCRIPTIONS = {
     Scope.PROFILES_READ.value: "See anonymised profiles of children waiting for a family",
     Scope.INTERESTS_WRITE.value: "Tell agencies your household is interested in a child",
+    Scope.FAMILY_PROFILE_WRITE.value: "Write your family's profile and send it to your agency",
+    Scope.SUPPORT_REQUEST.value: "Ask for adoption support and see your family's support",
+    Scope.SCORECARDS_READ.value: "See how agencies are doing (published figures)",
 }
 
 

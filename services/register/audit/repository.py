@@ -6,16 +6,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.audit import AuditEvent, RecordVersion
 from services.core.errors import NotFound
 from services.register.audit.schemas import VersionedRecord
+from services.register.family_profiles.models import FamilyProfile
 from services.register.links.models import Link
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup
 
-MODELS: dict[VersionedRecord, type[Agency | SiblingGroup | Child | Household | Placement | Link]] = {
+MODELS: dict[VersionedRecord, type[Agency | SiblingGroup | Child | Household | Placement | Link | FamilyProfile]] = {
     VersionedRecord.AGENCY: Agency,
     VersionedRecord.SIBLING_GROUP: SiblingGroup,
     VersionedRecord.CHILD: Child,
     VersionedRecord.HOUSEHOLD: Household,
     VersionedRecord.PLACEMENT: Placement,
     VersionedRecord.LINK: Link,
+    VersionedRecord.FAMILY_PROFILE: FamilyProfile,
 }
 
 

@@ -16,6 +16,7 @@ class VersionedRecord(StrEnum):
     HOUSEHOLD = "household"
     PLACEMENT = "placement"
     LINK = "link"
+    FAMILY_PROFILE = "family_profile"
 
 
 class AuditEventRead(BaseModel):

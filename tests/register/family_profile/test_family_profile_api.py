@@ -85,6 +85,9 @@ async def test_adopters_write_and_submit_their_profile_with_if_match(client, aut
         text("SELECT count(*) FROM record_versions WHERE table_name = 'family_profiles'")
     )
     assert versions == 2, "every state is kept"
+    history = await client.get(f"/v1/audit/versions/family_profile/{first.json()['ref']}", headers=auth("audit:read"))
+    assert history.status_code == 200, history.text
+    assert [v["data"]["state"] for v in history.json()] == ["draft", "submitted"]
     audited = await connection.scalar(
         text(
             "SELECT count(*) FROM audit_events "

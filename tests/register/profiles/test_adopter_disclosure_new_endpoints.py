@@ -2,6 +2,8 @@
 them: their interests (answered, with the agency's reason) and their family profile. No
 restricted field of any child reaches an adopter, and each answer has exactly its fields."""
 
+from services.core.auth import ADOPTER_SCOPES
+from tests.factories import household_payload
 from tests.register.profiles.test_adopter_views import adopter, register, restricted_values  # noqa: F401 (a fixture)
 
 ADOPTER_GETS = (
@@ -52,6 +54,12 @@ async def test_the_adopters_newer_routes_show_no_restricted_field(client, auth, 
         "answered_at",
         "version",
     }
+    # A second household sees none of the first's interests or words.
+    second = await client.post("/v1/households", json=household_payload(), headers=auth())
+    theirs = auth(*ADOPTER_SCOPES, household=second.json()["ref"])
+    assert (await client.get("/v1/households/me/interests", headers=theirs)).json() == []
+    their_profile = await client.get("/v1/households/me/profile", headers=theirs)
+    assert their_profile.json()["narrative"] == "" and "Our family" not in their_profile.text
     profile = (await client.get("/v1/households/me/profile", headers=mine)).json()
     assert set(profile) == {
         "ref",

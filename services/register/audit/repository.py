@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.audit import AuditEvent, RecordVersion
 from services.core.errors import NotFound
 from services.register.audit.schemas import VersionedRecord
+from services.register.family_profiles.models import FamilyProfile
 from services.register.links.models import Link
 from services.register.models import Agency, Child, Household, Placement, Record, SiblingGroup
 from services.register.support.models import (
@@ -28,6 +29,7 @@ MODELS: dict[VersionedRecord, type[Record]] = {
     VersionedRecord.SUPPORT_BUDGET: SupportBudget,
     VersionedRecord.PASSPORT_ENTITLEMENT: PassportEntitlement,
     VersionedRecord.ADOPTION_BREAKDOWN: AdoptionBreakdown,
+    VersionedRecord.FAMILY_PROFILE: FamilyProfile,
 }
 
 

@@ -21,6 +21,7 @@ class VersionedRecord(StrEnum):
     SUPPORT_BUDGET = "support_budget"
     PASSPORT_ENTITLEMENT = "passport_entitlement"
     ADOPTION_BREAKDOWN = "adoption_breakdown"
+    FAMILY_PROFILE = "family_profile"
 
 
 class AuditEventRead(BaseModel):

@@ -29,6 +29,10 @@ TOLERANCE = 0.15
 @dataclass(frozen=True)
 class Metrics:
     mean_wait_days: dict[str, float]  # children placed in the measured years, by group
+    # Of the mean wait of all children placed: the days from the order to the start of family
+    # finding, and the mean wait of those placed with another agency's household.
+    mean_days_before_family_finding: float
+    mean_wait_across_agencies_days: float
     waiting_curve: dict[str, np.ndarray]  # Kaplan-Meier: share still waiting at KM_DAYS, by group
     waiting_18_months: float  # children, at each measured year end, scaled to England
     waiting_children: float  # mean stock, scaled
@@ -100,8 +104,13 @@ def metrics(pop: Population, a: Assumptions, o: Outcome) -> Metrics:
     age_now = pop.units.age_max_months + (a.weeks - pop.unit_arrival) * DAYS_PER_WEEK / DAYS_PER_MONTH
     now = sizes * waiting_now
     in_window = (pop.household_arrival >= w0) & (pop.household_arrival < a.weeks)
+    before = np.maximum(pop.search_start[placed] - pop.unit_arrival[placed], 0) * DAYS_PER_WEEK
     return Metrics(
         mean_wait_days=means,
+        mean_days_before_family_finding=float((before * weight).sum() / max(weight.sum(), 1)),
+        mean_wait_across_agencies_days=float(
+            (waits * weight * cross_agency).sum() / max((weight * cross_agency).sum(), 1)
+        ),
         waiting_curve=curves,
         waiting_18_months=float(np.mean([o.long_waiting_children[w] for w in year_ends])) / scale,
         waiting_children=float(stock.mean()),
@@ -156,6 +165,10 @@ def paired_difference(
 def _fmt(mean: float, half: float, signed: bool = False) -> str:
     sign = "+" if signed else ""
     return f"{mean:{sign},.0f} ± {half:,.0f}"
+
+
+def _published(value: int | str) -> str:
+    return f"{value:,}" if isinstance(value, int) else value
 
 
 def _fmt_range(mean: float, half: float) -> str:
@@ -398,15 +411,28 @@ def write_report(result: "Experiment", out: Path) -> Path:
             "| figure | 2022/23 published | simulated | 2024/25 published | simulated |",
             "| --- | ---: | ---: | ---: | ---: |",
         ]
-        for label, then, now, get in (
+        rows_2022: tuple[tuple[str, int | str, int | str, Callable[[Metrics], float]], ...] = (
             ("mean days, order to placement", 187, 292, lambda m: m.mean_wait_days["all"]),
+            ("of which: order to the start of family finding", "-", "-", lambda m: m.mean_days_before_family_finding),
+            ("mean days, placed with another agency's household", "-", "-", lambda m: m.mean_wait_across_agencies_days),
             ("children waiting", 2_020, 2_940, lambda m: m.waiting_children),
             ("households waiting", 2_480, 1_420, lambda m: m.waiting_households),
-        ):
+        )
+        for label, then, now, get in rows_2022:
             lines.append(
-                f"| {label} | {then:,} | {_fmt(*mean_interval([get(m) for m in past]))} | {now:,} | "
-                f"{_fmt(*mean_interval([get(m) for m in arms[base]]))} |"
+                f"| {label} | {_published(then)} | {_fmt(*mean_interval([get(m) for m in past]))} | "
+                f"{_published(now)} | {_fmt(*mean_interval([get(m) for m in arms[base]]))} |"
             )
+        lines += [
+            "",
+            "Why it fails: in both balances about a third of the mean wait is the time from the order to the start "
+            "of family finding (the latest start, 34 weeks after the order, is the one process figure calibrated on "
+            "the 2024/25 mean, because the search alone could not make 292 days while holding the stocks and "
+            "flows), and the children placed with another agency's household wait out the weeks their profile is "
+            "kept in house first. Neither part depends on how many households are waiting, and the search that "
+            "does is short in both: the model holds too much of the wait fixed, so more households shorten it "
+            "little.",
+        ]
     lines += [
         "",
         "## Arms",

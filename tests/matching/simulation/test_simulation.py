@@ -219,6 +219,8 @@ def test_the_quick_report_has_every_section(tmp_path):
     text = report.read_text()
     for section in ("Summary", "Calibration of the status quo", "Out-of-sample check", "Arms", "Sensitivity"):
         assert f"## {section}" in text
+    # The out-of-sample check shows the wait it compares with 187 days and what it is made of.
+    assert "| mean days, order to placement | 187 |" in text and "order to the start of family finding" in text
     for name in ("waiting_curves.png", "groups.png", "headline_and_fees.png", "stock.png", "sensitivity.png"):
         assert (tmp_path / name).stat().st_size > 1000
     page = (tmp_path / "report.html").read_text()

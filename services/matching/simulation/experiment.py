@@ -21,6 +21,7 @@ HEADLINE = ("status_quo", "optimal")
 # so each moved run shares the replication's population (the comparison stays paired).
 SENSITIVITY = (
     "attention_per_week",
+    "profiles_read_per_week",
     "preferences.per_year_of_age",
     "preferences.disability",
     "preferences.per_100_km",
@@ -50,13 +51,18 @@ def moved(a: Assumptions, name: str, factor: float) -> Assumptions:
     return replace(a, **changes)
 
 
+# Households approved a year in the 2022 balance: found by trial (seeds 1-2 at the default
+# scale, 3,250 and 3,350 a year tried) to hold about 2,480 households waiting. The 2022
+# balance is an input of the check, like the published stocks it comes from; the wait is its
+# output, and nothing was tuned on it.
+APPROVALS_2022 = 3_200.0
+
+
 def balance_2022(a: Assumptions) -> Assumptions:
-    """The 2024/25 model with the households of 2022: approvals raised by what would keep
-    1,060 more households waiting against the same withdrawal hazard (a surplus household
-    leaves only by withdrawing). Children's arrivals are unchanged: the model must produce
-    the 2022 children's stock and wait by itself."""
-    surplus = STOCKS_2022[1] - STOCKS_2025[1]
-    return replace(a, households_per_year=a.households_per_year + surplus * a.household_withdrawal_per_week * 52)
+    """The 2024/25 model with the households of 2022: approvals raised to what holds about
+    2,480 households waiting (against 1,420 in 2025). Children's arrivals are unchanged: the
+    model must produce the 2022 children's stock and wait by itself."""
+    return replace(a, households_per_year=a.households_per_year * APPROVALS_2022 / Assumptions().households_per_year)
 
 
 def steps(
@@ -140,5 +146,6 @@ def replicate(
 
 
 def quick(a: Assumptions) -> Assumptions:
-    """A small run for tests and a first look (under 20 s): 5% of England, a shorter horizon."""
-    return replace(a, scale=0.05, years=2, warmup_years=4)
+    """A small run for tests and a first look (under 20 s on two idle cores): 5% of England, a
+    shorter horizon (three years of warm-up instead of five; the report prints the stock's trend)."""
+    return replace(a, scale=0.05, years=2, warmup_years=3)

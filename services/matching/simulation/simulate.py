@@ -3,8 +3,10 @@
 Each week every waiting household pays attention with the same probability in every
 policy; the policy decides which child each attentive household is shown (by browsing, or
 by a proposal the engine makes), and the household accepts or not by the same preference
-model. National proposals go through the live engine (`candidate_edges`, `solve`): no
-scorer is re-implemented here.
+model. A yes starts a link; the match decision follows `matching_weeks` later (a failed
+link frees both), and the child moves in `introduction_weeks` after it, never before its
+placement order. National proposals go through the live engine (`candidate_edges`,
+`solve`): no scorer is re-implemented here.
 """
 
 from collections.abc import Callable
@@ -61,10 +63,11 @@ def _declined_local(declined: Declined, rows: np.ndarray, cols: np.ndarray) -> t
 
 
 def browsing(own_agency_first: bool) -> Shown:
-    """Households read the profiles they may see and each, in order of approval, enquires
-    about the eligible child it wants most that no one has taken this week. With
-    `own_agency_first`, a child is shown only to its own agency's households in its first
-    weeks (agencies look in house first, which saves the interagency fee)."""
+    """Each attentive household reads a few of the profiles it may see (`_read_this_week`)
+    and, in order of approval, enquires about the eligible child it wants most among them that
+    no one has taken this week. With `own_agency_first`, a child is shown only to its own
+    agency's households in its first weeks of family finding (agencies look in house first,
+    which saves the interagency fee)."""
 
     def shown(
         pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
@@ -79,8 +82,9 @@ def browsing(own_agency_first: bool) -> Shown:
             _declined_local(declined, waiting, attentive),
         )
         if own_agency_first:
-            local = (week - pop.unit_arrival[waiting]) < a.profile_ready_weeks + a.own_agency_first_weeks
+            local = (week - pop.search_start[waiting]) < a.own_agency_first_weeks
             visible[local] &= pop.household_agency[attentive][None, :] == pop.unit_agency[waiting[local]][:, None]
+        visible &= _read_this_week(pop, a, waiting, attentive, week, visible)
         wanted = np.where(visible, utility(pop, a.preferences, units, waiting, attentive), -np.inf)
         pairs = []
         for j in np.argsort(pop.household_arrival[attentive], kind="stable"):
@@ -91,6 +95,32 @@ def browsing(own_agency_first: bool) -> Shown:
         return pairs
 
     return shown
+
+
+def _read_this_week(
+    pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, week: int, visible: np.ndarray
+) -> np.ndarray:
+    """Which of the profiles it may see each attentive household reads this week:
+    `a.profiles_read_per_week` of them, drawn without replacement, a profile from the
+    household's own region `a.own_region_read_weight` times as likely as one from elsewhere
+    (weighted sampling by exponent keys). The draw depends only on the child, the household
+    and the week, so two arms that show a household the same profiles make it read the same."""
+    profiles = a.profiles_read_per_week
+    if profiles >= len(waiting):
+        return visible
+    key = (
+        waiting.astype(np.uint64)[:, None] * np.uint64(2_654_435_761)
+        + attentive.astype(np.uint64)[None, :] * np.uint64(40_503)
+        + np.uint64(week) * np.uint64(2_246_822_519)
+    )
+    key ^= key >> np.uint64(15)
+    key *= np.uint64(0x2C1B3C6D)
+    key ^= key >> np.uint64(12)
+    uniform = ((key & np.uint64(0xFFFFFF)).astype(np.float64) + 0.5) / float(1 << 24)
+    same_region = pop.unit_region[waiting][:, None] == pop.households.region[attentive][None, :]
+    score = np.where(visible, np.log(uniform) / np.where(same_region, a.own_region_read_weight, 1.0), -np.inf)
+    cut = -np.partition(-score, profiles - 1, axis=0)[profiles - 1]
+    return visible & (score >= cut[None, :])
 
 
 def national_greedy(
@@ -175,27 +205,34 @@ def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
         household_state=household_state,
     )
     attempts = np.zeros(n_units, dtype=np.int64)
-    links: dict[int, tuple[int, int]] = {}  # unit -> (household, week the introductions end)
+    links: dict[int, tuple[int, int]] = {}  # unit -> (household, week of the match decision)
+    moving_in: dict[int, tuple[int, int]] = {}  # unit -> (household, week it moves in)
     declined: Declined = {}
     sizes = pop.units.size
     for week in range(a.weeks):
-        unit_state[pop.unit_arrival + a.profile_ready_weeks == week] = WAITING
+        unit_state[(unit_state == NOT_ARRIVED) & (pop.search_start <= week)] = WAITING
         household_state[pop.household_arrival == week] = WAITING
-        leaving = (unit_state == WAITING) & (pop.plan_changes <= week)
+        leaving = ((unit_state == WAITING) | (unit_state == NOT_ARRIVED)) & (pop.plan_changes <= week)
         unit_state[leaving], outcome.withdrawn_week[leaving] = WITHDRAWN, week
         leaving = (household_state == WAITING) & (pop.household_withdraws <= week)
         household_state[leaving], outcome.household_withdrawn_week[leaving] = WITHDRAWN, week
-        for unit, (household, ends) in list(links.items()):
-            if ends != week:
+        for unit, (household, decided) in list(links.items()):
+            if decided != week:
                 continue
             del links[unit]
             if pop.link_draws[unit, min(attempts[unit], pop.link_draws.shape[1] - 1)] < a.link_success:
-                unit_state[unit], household_state[household] = PLACED, PLACED
-                outcome.placed_week[unit], outcome.placed_household[unit] = week, household
+                # Matched: both stay linked through the introductions, and the child moves in
+                # no earlier than its placement order.
+                moving_in[unit] = (household, max(week + a.introduction_weeks, int(pop.unit_arrival[unit])))
             else:
                 unit_state[unit], household_state[household] = WAITING, WAITING
                 declined.setdefault(household, set()).add(unit)
             attempts[unit] += 1
+        for unit, (household, moves) in list(moving_in.items()):
+            if moves == week:
+                del moving_in[unit]
+                unit_state[unit], household_state[household] = PLACED, PLACED
+                outcome.placed_week[unit], outcome.placed_household[unit] = week, household
         waiting = np.flatnonzero(unit_state == WAITING)
         free = np.flatnonzero(household_state == WAITING)
         attentive = free[pop.attention_draws[free, week] < a.attention_per_week]
@@ -208,11 +245,14 @@ def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
             for (unit, household), p in zip(pairs, chance.tolist(), strict=True):
                 if pop.accept_draws[household, week] < p:
                     unit_state[unit], household_state[household] = LINKED, LINKED
-                    links[unit] = (household, week + a.introduction_weeks)
+                    links[unit] = (household, week + a.matching_weeks)
                     outcome.accepted += 1
                 else:
                     declined.setdefault(household, set()).add(unit)
-        in_system = (unit_state == WAITING) | (unit_state == LINKED)
+        # The published stock: children with a placement order not yet placed, whether family
+        # finding has started or not (those whose family finding began before the order are not
+        # in it until the order is made).
+        in_system = (unit_state != PLACED) & (unit_state != WITHDRAWN) & (pop.unit_arrival <= week)
         outcome.waiting_children.append(int(sizes[in_system].sum()))
         outcome.waiting_households.append(int((household_state == WAITING).sum()))
         long = in_system & ((week - pop.unit_arrival) >= 78)

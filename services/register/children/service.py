@@ -9,7 +9,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
@@ -34,9 +34,9 @@ from services.register.errors import IllegalTransition, SiblingGroupSplit
 from services.register.interests import service as interests
 from services.register.lifecycle import SIBLING_GROUP_DIRECT, SIBLING_GROUP_TRANSITIONS, check_transition
 from services.register.links import repository as links
-from services.register.models import Child, SiblingGroup
+from services.register.models import Child, SiblingGroup, need_column_name
 from services.register.needs import Needs, contact_label, contact_level
-from services.register.vocabulary import AgencyKind, SiblingGroupStatus
+from services.register.vocabulary import NEEDS, AgencyKind, NeedLevel, SiblingGroupStatus
 
 # About 1 km: a child's stored location is never more precise than this.
 LOCATION_DECIMALS = 2
@@ -96,6 +96,31 @@ def to_summary(row: ChildRow, today: date) -> ChildSummary:
         days_waiting=((row.placed_on if row.placed_on is not None else today) - c.waiting_since).days,
         profile_visible_to_adopters=c.profile_visible_to_adopters,
     )
+
+
+NEED_LABELS = tuple(level.label for level in NeedLevel)
+NEED_COLUMNS = tuple((need.value, need_column_name(need)) for need in NEEDS)
+
+
+def summary_item(row: Row[Any], today: date) -> dict[str, Any]:
+    """A list row (`repository.SUMMARY_COLUMNS`) as ChildSummary's fields, without a model."""
+    born, since = row.date_of_birth, row.waiting_since
+    return {
+        "ref": row.ref,
+        "sibling_group_ref": row.group_ref,
+        "sibling_group_size": row.group_size,
+        "status": row.status,
+        "la_ref": row.la_ref,
+        "raa_ref": row.raa_ref,
+        "region": row.region,
+        "age_years": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
+        "sex": row.sex,
+        "ethnicity": row.ethnicity,
+        "needs": {need: NEED_LABELS[getattr(row, column)] for need, column in NEED_COLUMNS},
+        "waiting_since": since,
+        "days_waiting": ((row.placed_on if row.placed_on is not None else today) - since).days,
+        "profile_visible_to_adopters": row.profile_visible_to_adopters,
+    }
 
 
 def to_read(row: ChildRow, today: date) -> ChildRead:

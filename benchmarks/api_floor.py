@@ -127,7 +127,8 @@ async def prepare(database_url: str | None) -> tuple[str, list[Case]]:
             text(
                 "SELECT c.ref FROM children c JOIN sibling_groups g ON g.id = c.sibling_group_id "
                 "WHERE g.status = 'waiting' AND NOT EXISTS (SELECT 1 FROM links l WHERE l.sibling_group_id = g.id "
-                "AND l.status IN ('requested', 'agreed', 'panel', 'decided', 'placed')) ORDER BY c.waiting_since, c.id LIMIT 1"
+                "AND l.status IN ('requested', 'agreed', 'panel', 'decided', 'placed')) "
+                "ORDER BY c.waiting_since, c.id LIMIT 1"
             )
         )
         run = await session.scalar(text("SELECT ref FROM match_runs WHERE status = 'succeeded' ORDER BY id LIMIT 1"))
@@ -145,7 +146,9 @@ async def prepare(database_url: str | None) -> tuple[str, list[Case]]:
 
     cases = [
         Case("family finder's children list (50)", "/v1/children?limit=50", token(["children:read"])),
-        Case("adopters' profile browse (20)", "/v1/profiles?limit=20", token(["profiles:read"], household_ref=household)),
+        Case(
+            "adopters' profile browse (20)", "/v1/profiles?limit=20", token(["profiles:read"], household_ref=household)
+        ),
         Case("one child's full record (audited)", f"/v1/children/{child}", token(["children:read"])),
         Case("live candidates of one child", f"/v1/matching/children/{child}/candidates", token(["matching:read"])),
         Case("a proposal page of a run (50)", f"/v1/matching/runs/{run}/proposals?limit=50", token(["matching:read"])),
@@ -192,9 +195,18 @@ def main() -> None:
         try:
             floor = start(
                 [
-                    sys.executable, "-m", "uvicorn", "benchmarks.floor_app:app", "--port", str(floor_port),
-                    "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-                ],  # fmt: skip
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "benchmarks.floor_app:app",
+                    "--port",
+                    str(floor_port),
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
                 env,
                 floor_port,
                 logs / f"api_floor_floor_{workers}.log",
@@ -234,7 +246,7 @@ def print_table(results: list) -> None:
         "p99 / floor's | load avg |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for workers, name, (f_rps, f50, f99, f_fail, f_load), (p_rps, p50, p99, p_fail, p_load) in results:
+    for workers, name, (f_rps, f50, f99, _, f_load), (p_rps, p50, p99, p_fail, p_load) in results:
         failed = f" ({p_fail} failed)" if p_fail else ""
         print(
             f"| {workers} | {name} | {p_rps:,.0f}{failed} | {p50:.1f} | {p99:.1f} | {f_rps:,.0f} | {f50:.1f} | "

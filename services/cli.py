@@ -349,9 +349,7 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _serve(
-    settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both, workers: int = 1
-) -> None:
+def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both, workers: int = 1) -> None:
     from services.core.database import stop_embedded_postgres
 
     # uvicorn shuts down on SIGTERM, then raises the signal again; with the default action the

@@ -3,15 +3,32 @@ pairs), and the SELECTs of its read-only view of the register (the pool, `loader
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Exists, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Exists,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.types import UserDefinedType
 
 from services.core.errors import Conflict, NotFound
-from services.matching.models import DeclinedPair, MatchProposal, MatchRun, ScoringPolicyVersion
+from services.matching.models import DeclinedPair, MatchingPoolChange, MatchProposal, MatchRun, ScoringPolicyVersion
 from services.matching.vocabulary import ProposalStatus, RunStatus
 from services.register.links.models import Link
 from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
@@ -23,6 +40,21 @@ from services.register.vocabulary import (
     Region,
     SiblingGroupStatus,
 )
+
+
+class _PgType(UserDefinedType[Any]):
+    """A PostgreSQL type SQLAlchemy does not name, for casts only."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+XID8, PG_SNAPSHOT = _PgType("xid8"), _PgType("pg_snapshot")
 
 RUN_LOCK_KEY = 20261122  # pg_advisory_lock key of "a match run is in progress"
 
@@ -170,29 +202,64 @@ class ProposalFilters:
     agency_ids: tuple[int, ...] | None = None
 
 
-async def list_proposals(
-    session: AsyncSession, run: MatchRun, filters: ProposalFilters, *, after_id: int | None, limit: int
-) -> list[ProposalRow]:
+# A proposal page's columns: its JSON documents come as text, sent on as they are stored.
+PROPOSAL_COLUMNS = (
+    MatchProposal.id,
+    MatchProposal.ref,
+    SiblingGroup.ref.label("sibling_group_ref"),
+    Household.ref.label("household_ref"),
+    MatchProposal.score,
+    cast(MatchProposal.components, Text).label("components"),
+    cast(MatchProposal.shortlist, Text).label("shortlist"),
+    MatchProposal.status,
+    MatchProposal.reason,
+    MatchProposal.decided_by,
+    MatchProposal.decided_at,
+    cast(MatchProposal.no_eligible_household, Text).label("no_eligible_household"),
+    cast(MatchProposal.not_top, Text).label("not_top"),
+)
+
+
+@lru_cache(maxsize=64)
+def _proposals_statement(present: tuple[str, ...]) -> Select:
+    """The page query for one combination of filters, built once; values are parameters.
+    The run is found by its ref in the same statement."""
+    run_id = select(MatchRun.id).where(MatchRun.ref == bindparam("run_ref")).scalar_subquery()
     query = (
-        select(MatchProposal, SiblingGroup.ref, Household.ref)
+        select(*PROPOSAL_COLUMNS)
         .join(SiblingGroup, MatchProposal.sibling_group_id == SiblingGroup.id)
         .outerjoin(Household, MatchProposal.household_id == Household.id)
-        .where(MatchProposal.run_id == run.id)
+        .where(MatchProposal.run_id == run_id)
     )
-    if filters.status:
-        query = query.where(MatchProposal.status == filters.status)
-    if filters.sibling_group_ref:
-        query = query.where(SiblingGroup.ref == filters.sibling_group_ref)
-    if filters.household_ref:
-        query = query.where(Household.ref == filters.household_ref)
-    if filters.agency_ids is not None:
-        query = query.where(
-            or_(SiblingGroup.la_id.in_(filters.agency_ids), Household.approving_agency_id.in_(filters.agency_ids))
-        )
-    if after_id is not None:
-        query = query.where(MatchProposal.id > after_id)
-    rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))
-    return [ProposalRow(p, g, h) for p, g, h in rows.all()]
+    conditions = {
+        "status": lambda: MatchProposal.status == bindparam("status", type_=MatchProposal.status.type),
+        "sibling_group_ref": lambda: SiblingGroup.ref == bindparam("sibling_group_ref"),
+        "household_ref": lambda: Household.ref == bindparam("household_ref"),
+        "agency_ids": lambda: or_(
+            SiblingGroup.la_id.in_(bindparam("agency_ids", expanding=True)),
+            Household.approving_agency_id.in_(bindparam("agency_ids", expanding=True)),
+        ),
+        "after_id": lambda: MatchProposal.id > bindparam("after_id"),
+    }
+    for name in present:
+        query = query.where(conditions[name]())
+    return query.order_by(MatchProposal.id).limit(bindparam("limit"))
+
+
+async def list_proposals(
+    session: AsyncSession, run_ref: str, filters: ProposalFilters, *, after_id: int | None, limit: int
+) -> list[Row[Any]]:
+    """A page of the run's proposals (PROPOSAL_COLUMNS); empty for an unknown run too."""
+    values: dict[str, Any] = {
+        "status": filters.status,
+        "sibling_group_ref": filters.sibling_group_ref,
+        "household_ref": filters.household_ref,
+        "agency_ids": list(filters.agency_ids) if filters.agency_ids is not None else None,
+        "after_id": after_id,
+    }
+    params = {name: value for name, value in values.items() if value is not None and value != ""}
+    statement = _proposals_statement(tuple(params))
+    return list((await session.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
 
 
 # --- the pool: read-only queries over the register --------------------------------------
@@ -266,3 +333,68 @@ async def interest_pairs(session: AsyncSession) -> list[tuple[int, int]]:
         )
     )
     return [(g, h) for g, h in rows.all()]
+
+
+# --- live candidates: one unit against the households kept in memory ----------------------
+
+
+@dataclass(frozen=True)
+class CandidateContext:
+    group_id: int
+    group_ref: str
+    status: SiblingGroupStatus
+    policy_version: int | None
+    policy_settings: dict[str, Any] | None
+    stale: bool  # the households kept in memory missed a change (or there are none)
+
+
+def _latest_policy_column(column: InstrumentedAttribute[Any]) -> Any:
+    return select(column).order_by(ScoringPolicyVersion.version.desc()).limit(1).scalar_subquery()
+
+
+def _changed_since(snapshot: Any) -> Any:
+    """A transaction the snapshot did not see has changed the pool (migration p016)."""
+    return exists().where(
+        MatchingPoolChange.xid >= cast(func.pg_snapshot_xmin(snapshot), Text).cast(BigInteger),
+        ~func.pg_visible_in_snapshot(cast(cast(MatchingPoolChange.xid, Text), XID8), snapshot),
+    )
+
+
+@lru_cache(maxsize=2)
+def _candidate_context_statement(by_child: bool) -> Select:
+    snapshot = cast(bindparam("snapshot", type_=Text), PG_SNAPSHOT)
+    group_id = (
+        select(Child.sibling_group_id).where(Child.ref == bindparam("ref")).scalar_subquery()
+        if by_child
+        else select(SiblingGroup.id).where(SiblingGroup.ref == bindparam("ref")).scalar_subquery()
+    )
+    return select(
+        SiblingGroup.id,
+        SiblingGroup.ref,
+        SiblingGroup.status,
+        _latest_policy_column(ScoringPolicyVersion.version).label("policy_version"),
+        _latest_policy_column(ScoringPolicyVersion.settings).label("policy_settings"),
+        _changed_since(snapshot).label("stale"),
+    ).where(SiblingGroup.id == group_id)
+
+
+async def candidate_context(session: AsyncSession, ref: str, *, snapshot: str | None) -> CandidateContext | None:
+    """In one statement: the sibling group of a child ref ("C-...") or a group ref, the
+    latest scoring policy, and whether the pool changed since `snapshot` (None: not loaded)."""
+    statement = _candidate_context_statement(ref.startswith("C-"))
+    row = (await session.execute(statement, {"ref": ref, "snapshot": snapshot})).one_or_none()
+    if row is None:
+        return None
+    return CandidateContext(
+        group_id=row.id,
+        group_ref=row.ref,
+        status=row.status,
+        policy_version=row.policy_version,
+        policy_settings=row.policy_settings,
+        stale=snapshot is None or bool(row.stale),
+    )
+
+
+async def current_snapshot(session: AsyncSession) -> str:
+    """The snapshot of the session's next statement, as text (see live_pool)."""
+    return str(await session.scalar(select(cast(func.pg_current_snapshot(), Text))))

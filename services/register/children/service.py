@@ -7,7 +7,7 @@
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func
 
@@ -34,7 +34,7 @@ from services.register.errors import IllegalTransition, SiblingGroupSplit
 from services.register.interests import service as interests
 from services.register.lifecycle import SIBLING_GROUP_DIRECT, SIBLING_GROUP_TRANSITIONS, check_transition
 from services.register.links import repository as links
-from services.register.models import Child, SiblingGroup, need_column_name
+from services.register.models import Child, SiblingGroup
 from services.register.needs import Needs, contact_label, contact_level
 from services.register.vocabulary import NEEDS, AgencyKind, NeedLevel, SiblingGroupStatus
 
@@ -99,27 +99,32 @@ def to_summary(row: ChildRow, today: date) -> ChildSummary:
 
 
 NEED_LABELS = tuple(level.label for level in NeedLevel)
-NEED_COLUMNS = tuple((need.value, need_column_name(need)) for need in NEEDS)
+NEED_NAMES = tuple(need.value for need in NEEDS)
+N_NEEDS = len(NEEDS)
 
 
 def summary_item(row: Row[Any], today: date) -> dict[str, Any]:
-    """A list row (`repository.SUMMARY_COLUMNS`) as ChildSummary's fields, without a model."""
-    born, since = row.date_of_birth, row.waiting_since
+    """A list row (`repository.SUMMARY_COLUMNS`, then group_size) as ChildSummary's fields,
+    without a model. Unpacked by position: a Row's attribute lookups were a third of this."""
+    _, ref, group_ref, status, la_ref, raa_ref, placed_on, region, born, sex, ethnicity, *rest = cast(
+        tuple[Any, ...], row
+    )
+    needs, (since, visible, size) = rest[:N_NEEDS], rest[N_NEEDS:]
     return {
-        "ref": row.ref,
-        "sibling_group_ref": row.group_ref,
-        "sibling_group_size": row.group_size,
-        "status": row.status,
-        "la_ref": row.la_ref,
-        "raa_ref": row.raa_ref,
-        "region": row.region,
+        "ref": ref,
+        "sibling_group_ref": group_ref,
+        "sibling_group_size": size,
+        "status": status,
+        "la_ref": la_ref,
+        "raa_ref": raa_ref,
+        "region": region,
         "age_years": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
-        "sex": row.sex,
-        "ethnicity": row.ethnicity,
-        "needs": {need: NEED_LABELS[getattr(row, column)] for need, column in NEED_COLUMNS},
+        "sex": sex,
+        "ethnicity": ethnicity,
+        "needs": {need: NEED_LABELS[level] for need, level in zip(NEED_NAMES, needs, strict=True)},
         "waiting_since": since,
-        "days_waiting": ((row.placed_on if row.placed_on is not None else today) - since).days,
-        "profile_visible_to_adopters": row.profile_visible_to_adopters,
+        "days_waiting": ((placed_on if placed_on is not None else today) - since).days,
+        "profile_visible_to_adopters": visible,
     }
 
 

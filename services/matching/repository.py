@@ -34,6 +34,7 @@ from services.register.links.models import Link
 from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
 from services.register.vocabulary import (
     ACTIVE_LINK_STATUSES,
+    NEEDS,
     HouseholdStatus,
     InterestStatus,
     LinkStatus,
@@ -149,7 +150,8 @@ async def get_run(session: AsyncSession, ref: str) -> MatchRun:
 
 async def insert_proposals(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(MatchProposal), rows)
+        # Core, not the ORM's bulk path: the rows need no identity map (half the time)
+        await session.execute(insert(MatchProposal.metadata.tables[MatchProposal.__tablename__]), rows)
 
 
 async def proposal_for_update(session: AsyncSession, ref: str) -> MatchProposal:
@@ -295,17 +297,60 @@ async def pool_groups(
     return [(gid, ref) for gid, ref in (await session.execute(query.order_by(SiblingGroup.id))).all()]
 
 
-async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Child]:
-    query = select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.sibling_group_id, Child.id)
-    return list(await session.scalars(query))
+# What the engine reads of a child and of a household (loader.child_record and
+# household_record): never a name, never the case notes or applicants' names.
+POOL_CHILD_COLUMNS = (
+    Child.id,
+    Child.sibling_group_id,
+    Child.date_of_birth,
+    Child.waiting_since,
+    *(getattr(Child, f"need_{need}") for need in NEEDS),
+    Child.ethnicity,
+    Child.religion,
+    Child.languages,
+    Child.latitude,
+    Child.longitude,
+    Child.contact_plan,
+    Child.excluded_regions,
+    Child.birth_family_latitude,
+    Child.birth_family_longitude,
+    Child.min_distance_km,
+)
+POOL_HOUSEHOLD_COLUMNS = (
+    Household.id,
+    Household.ref,
+    Household.approved_children,
+    Household.age_min_years,
+    Household.age_max_years,
+    *(getattr(Household, f"need_{need}") for need in NEEDS),
+    Household.accepts_sibling_group,
+    Household.region,
+    Household.latitude,
+    Household.longitude,
+    Household.ethnicity,
+    Household.religion,
+    Household.languages,
+    Household.contact_openness,
+)
+
+
+async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Row[Any]]:
+    """POOL_CHILD_COLUMNS of the groups' children, by group then id."""
+    query = (
+        select(*POOL_CHILD_COLUMNS)
+        .where(Child.sibling_group_id.in_(group_ids))
+        .order_by(Child.sibling_group_id, Child.id)
+    )
+    return list((await session.execute(query)).all())
 
 
 async def pool_households(
     session: AsyncSession, *, regions: tuple[Region, ...], agency_refs: tuple[str, ...]
-) -> list[Household]:
-    """Approved households in scope that are in no active link, in id order."""
+) -> list[Row[Any]]:
+    """POOL_HOUSEHOLD_COLUMNS of the approved households in scope that are in no active
+    link, in id order."""
     query = (
-        select(Household)
+        select(*POOL_HOUSEHOLD_COLUMNS)
         .join(Agency, Household.approving_agency_id == Agency.id)
         .where(Household.status == HouseholdStatus.APPROVED, ~in_active_link(Link.household_id, Household.id))
     )
@@ -313,7 +358,7 @@ async def pool_households(
         query = query.where(Household.region.in_(regions))
     if agency_refs:
         query = query.where(Agency.ref.in_(agency_refs))
-    return list(await session.scalars(query.order_by(Household.id)))
+    return list((await session.execute(query.order_by(Household.id))).all())
 
 
 async def never_again_pairs(session: AsyncSession) -> list[tuple[int, int]]:

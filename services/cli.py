@@ -3,8 +3,9 @@
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -370,45 +371,70 @@ def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     service: Annotated[ServiceName, typer.Option(help="Which API this process serves")] = ServiceName.both,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (uvicorn's process manager); about one per core")
+    ] = 1,
 ) -> None:
     """Serve the register and matching APIs (both in one process by default, or one of them)."""
-    _serve(_settings(), host, port, service)
+    _serve(_settings(), host, port, service, workers)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both) -> None:
+def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both, workers: int = 1) -> None:
     from services.core.database import stop_embedded_postgres
 
     # uvicorn shuts down on SIGTERM, then raises the signal again; with the default action the
     # process would die there without stopping the embedded PostgreSQL. Exit normally instead.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        _run_server(settings, host, port, service)
+        _run_server(settings, host, port, service, workers)
     finally:
         stop_embedded_postgres()
 
 
-def _run_server(settings: Settings, host: str, port: int, service: ServiceName) -> None:
+def _run_server(settings: Settings, host: str, port: int, service: ServiceName, workers: int = 1) -> None:
     import uvicorn
 
     from services.core.observability import configure_logging
 
-    application = create_service_app(service, settings, database=database_url(settings))
-    configure_logging(settings.log_level)
+    url = database_url(settings)  # the embedded server, if any, is started (and held) here, once
     # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
     # Forwarded headers are read by the app, from TRUSTED_PROXIES only (core/http.py), never
     # by uvicorn, which would believe FORWARDED_ALLOW_IPS.
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=20,
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 20,
+    }
+    configure_logging(settings.log_level)
+    if workers == 1:
+        uvicorn.run(create_service_app(service, settings, database=url), **options)
+        return
+    # N processes on one socket, started and restarted by uvicorn's process manager; each
+    # builds its own app (engine, pool, token keys, matching pool) from the environment.
+    os.environ[WORKER_DATABASE_URL] = url
+    os.environ[WORKER_SERVICE] = service.value
+    uvicorn.run("services.cli:worker_app", factory=True, workers=workers, **options)
+
+
+WORKER_DATABASE_URL = "ADOPTION_REGISTER_WORKER_DATABASE_URL"
+WORKER_SERVICE = "ADOPTION_REGISTER_WORKER_SERVICE"
+
+
+def worker_app() -> Any:
+    """The app of one `serve --workers N` process (uvicorn imports and calls this in each)."""
+    from services.core.observability import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    return create_service_app(
+        ServiceName(os.environ[WORKER_SERVICE]), settings, database=os.environ[WORKER_DATABASE_URL]
     )
 
 

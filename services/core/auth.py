@@ -5,6 +5,7 @@ OpenAPI document lists the scopes. Tokens are RFC 9068 JWT access tokens signed 
 asymmetric key; the verifier only ever accepts the algorithms in `ALLOWED_ALGORITHMS`.
 """
 
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -108,11 +109,22 @@ KeyLoader = Callable[[], Awaitable[KeySet]]
 RevokedLoader = Callable[[], Awaitable[frozenset[str]]]
 
 
+# Verified tokens remembered per process (see TokenVerifier.verify).
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
     """Checks signature (against a cached JWKS), algorithm, type, issuer, audience and times.
 
     Keys are loaded outside the request path at start-up; an unknown `kid` (a key rotated in
     since) triggers at most one reload per `reload_interval` seconds.
+
+    A token that verified is remembered by the SHA-256 of its text until it expires, so the
+    next request with it skips the signature check. Never beyond what a full check would
+    give: the revocation list is consulted on every request, the entry is dropped at its
+    `exp` (with the same leeway), and every entry is forgotten whenever the keys or the
+    revocations are reloaded (at once on a change: `app_factory._follow_key_changes`), so a
+    retired or compromised key stops its tokens in the same moment as without the cache.
     """
 
     def __init__(
@@ -136,17 +148,39 @@ class TokenVerifier:
         self._reload_on_unknown_kid = reload_on_unknown_kid
         self._load_revoked = load_revoked
         self._revoked: frozenset[str] = frozenset()
+        self._kids: frozenset[str] = frozenset()
+        # sha256(token) -> (claims, expiry as a UNIX time, kid)
+        self._verified: dict[bytes, tuple[dict[str, Any], float, str]] = {}
 
     async def refresh(self) -> None:
-        self._keys = await self._load_keys()
-        if self._load_revoked is not None:
-            self._revoked = await self._load_revoked()
+        keys = await self._load_keys()
+        revoked = await self._load_revoked() if self._load_revoked is not None else self._revoked
+        self._keys, self._revoked = keys, revoked
+        self._kids = frozenset(k.kid for k in keys.keys if k.kid is not None)
+        self._verified = {}  # verified under the old keys: check again
         self._loaded_at = time.monotonic()
 
     def _knows(self, kid: str | None) -> bool:
-        return kid is not None and any(k.kid == kid for k in self._keys.keys)
+        return kid is not None and kid in self._kids
 
     async def verify(self, token: str) -> dict[str, Any]:
+        digest = hashlib.sha256(token.encode()).digest()
+        remembered = self._verified.get(digest)
+        if remembered is not None:
+            claims, expires, kid = remembered
+            if time.time() <= expires + self._leeway and kid in self._kids:
+                if claims.get("jti") in self._revoked:
+                    raise Unauthorized("The access token has been revoked.", headers=_challenge("invalid_token"))
+                return claims
+            self._verified.pop(digest, None)
+        claims = await self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        kid = jws.extract_compact(token.encode()).headers()["kid"]
+        self._verified[digest] = (claims, float(claims["exp"]), kid)
+        return claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jws.extract_compact(token.encode()).headers()
         except (JoseError, ValueError) as exc:

@@ -14,4 +14,10 @@ def today() -> date:
     return date.today()
 
 
-Today = Annotated[date, Depends(today)]
+async def todays_date() -> date:
+    """`today()` as a route dependency: async, so FastAPI calls it inline instead of in its
+    thread pool (a thread hop per request for a date)."""
+    return today()
+
+
+Today = Annotated[date, Depends(todays_date)]

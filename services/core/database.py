@@ -10,8 +10,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Dialect, MetaData, Text, text
+from sqlalchemy import Dialect, MetaData, Text, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -108,31 +109,97 @@ def database_url(settings: Settings) -> str:
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No overflow: under a burst SQLAlchemy opened up to pool_size more connections and
+        # closed each on its return, so every request beyond the pool paid a new backend,
+        # asyncpg's type introspection and new prepared statements (a p99 several times the
+        # p50). Requests wait for a pooled connection instead, up to pool_timeout.
+        max_overflow=0,
         pool_timeout=5,  # fail fast rather than queue behind a database that is down
         connect_args={
             "timeout": 5,
             "server_settings": {
                 "statement_timeout": str(settings.database_statement_timeout_ms),
                 "application_name": "adoption-register",
+                # `_literal` below relies on it (the default since PostgreSQL 9.1, made sure of).
+                "standard_conforming_strings": "on",
             },
         },
     )
+    event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
+    return engine
+
+
+def _replace_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """The pool's liveness check, without a round trip. SQLAlchemy's `pool_pre_ping` costs
+    three per request on asyncpg (BEGIN, a ping, ROLLBACK); asyncpg learns of a connection the
+    server closed (a restart, a terminated backend) from its socket, so a closed one is
+    replaced here before any request uses it. A connection that dies unnoticed fails its
+    request with 503 and SQLAlchemy then discards the whole pool (the outage test)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def set_request_context(session: AsyncSession, *, principal: str, request_id: str) -> None:
-    """Tell the database who is writing: the history triggers copy these into every version."""
-    await session.execute(
-        text("SELECT set_config('app.principal', :p, true), set_config('app.request_id', :r, true)"),
-        {"p": principal, "r": request_id},
+def _literal(value: str) -> str:
+    """A PostgreSQL string literal (standard_conforming_strings is on: see create_engine)."""
+    if "\x00" in value:
+        raise ValueError("PostgreSQL text cannot hold NUL")
+    return "'" + value.replace("'", "''") + "'"
+
+
+class _BegunTransaction:
+    """Stands for asyncpg's Transaction in SQLAlchemy's adapter once `set_request_context`
+    has sent BEGIN itself: the adapter's commit and rollback end it."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    async def commit(self) -> None:
+        await self._connection.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._connection.execute("ROLLBACK")
+
+
+async def set_request_context(
+    session: AsyncSession, *, principal: str, request_id: str, snapshot: bool = False
+) -> None:
+    """Tell the database who is writing: the history triggers copy these into every version.
+
+    Called first in a transaction. On a fresh connection it begins the transaction and sets
+    both values in ONE round trip (BEGIN and set_config as one simple-protocol message, since
+    asyncpg would otherwise send BEGIN on its own first). Inside an outer transaction (a
+    test's savepoint) it sets them with one statement after SQLAlchemy's own BEGIN.
+
+    `snapshot`: a read-only transaction that sees one consistent state of the database
+    throughout (REPEATABLE READ)."""
+    settings = f"set_config('app.principal', {_literal(principal)}, true), "
+    settings += f"set_config('app.request_id', {_literal(request_id)}, true)"
+    connection = await session.connection()
+    adapter: Any = (await connection.get_raw_connection()).dbapi_connection
+    driver: Any = getattr(adapter, "_connection", None)
+    fresh = (
+        getattr(adapter, "_transaction", False) is None
+        and getattr(adapter, "isolation_level", None) != "autocommit"
+        and driver is not None
+        and not driver.is_in_transaction()
     )
+    if not fresh:
+        if snapshot:  # must be the transaction's first statement
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        await session.execute(text(f"SELECT {settings}"))
+        return
+    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
+    async with adapter._execute_mutex:
+        await driver.execute(f"{begin}; SELECT {settings}")
+        adapter._transaction = _BegunTransaction(driver)
 
 
 @asynccontextmanager
@@ -145,7 +212,5 @@ async def transaction(
     `snapshot`: a read-only transaction that sees one consistent state of the database
     throughout (REPEATABLE READ), for reading a whole pool at once."""
     async with sessionmaker() as session, session.begin():
-        if snapshot:  # must be the transaction's first statement
-            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-        await set_request_context(session, principal=principal, request_id=request_id)
+        await set_request_context(session, principal=principal, request_id=request_id, snapshot=snapshot)
         yield session

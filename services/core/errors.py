@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -221,6 +222,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             "The database is not reachable; nothing was changed. Try again shortly.",
             request.url.path,
             {"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for pool_timeout: overloaded, not broken.
+        log.warning("no database connection free within the pool timeout on %s", request.url.path)
+        return problem(
+            503,
+            ServiceUnavailable.slug,
+            ServiceUnavailable.title,
+            "The service is too busy to take this request; nothing was changed. Try again shortly.",
+            request.url.path,
+            {"Retry-After": "2"},
         )
 
     @app.exception_handler(OSError)

@@ -7,6 +7,7 @@ its own tables.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from services.matching.engine.encode import (
     households_from_records,
     units_from_children,
 )
-from services.register.models import Child, Household, need_column_name
+from services.register.models import need_column_name
 from services.register.vocabulary import NEEDS, Region
 
 NEED_COLUMNS = [need_column_name(need) for need in NEEDS]
@@ -70,7 +71,7 @@ async def load_pool(
     ids = [gid for gid, _ in groups]
     children = await repository.pool_children(session, ids)
     households = await repository.pool_households(session, regions=scope.regions, agency_refs=scope.agency_refs)
-    by_group: dict[int, list[Child]] = {gid: [] for gid in ids}
+    by_group: dict[int, list[Any]] = {gid: [] for gid in ids}
     for child in children:
         by_group[child.sibling_group_id].append(child)
     kept = [(gid, ref) for gid, ref in groups if by_group[gid]]  # an empty group is never matched
@@ -107,7 +108,8 @@ async def load_pool(
     )
 
 
-def child_record(child: Child) -> ChildRecord:
+def child_record(child: Any) -> ChildRecord:
+    """From a Child, or a row of repository.POOL_CHILD_COLUMNS."""
     return ChildRecord(
         date_of_birth=child.date_of_birth,
         waiting_since=child.waiting_since,
@@ -125,7 +127,8 @@ def child_record(child: Child) -> ChildRecord:
     )
 
 
-def household_record(household: Household) -> HouseholdRecord:
+def household_record(household: Any) -> HouseholdRecord:
+    """From a Household, or a row of repository.POOL_HOUSEHOLD_COLUMNS."""
     return HouseholdRecord(
         approved_children=household.approved_children,
         age_min_years=household.age_min_years,

@@ -99,3 +99,16 @@ class DeclinedPair(Base):
     reason: Mapped[str] = mapped_column(Text)
     declined_by: Mapped[str] = mapped_column(Text)
     declined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MatchingPoolChange(Base):
+    """A transaction that changed what live candidates read (households, links, declined
+    pairs, interests): written by a statement trigger, once per transaction (migration
+    0013). See services/matching/live_pool.py."""
+
+    __tablename__ = "matching_pool_changes"
+
+    xid: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default=text("pg_current_xact_id()::text::bigint")
+    )
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,26 +3,59 @@ pairs), and the SELECTs of its read-only view of the register (the pool, `loader
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Exists, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Exists,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.types import UserDefinedType
 
 from services.core.errors import Conflict, NotFound
-from services.matching.models import DeclinedPair, MatchProposal, MatchRun, ScoringPolicyVersion
+from services.matching.models import DeclinedPair, MatchingPoolChange, MatchProposal, MatchRun, ScoringPolicyVersion
 from services.matching.vocabulary import ProposalStatus, RunStatus
 from services.register.links.models import Link
 from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
 from services.register.vocabulary import (
     ACTIVE_LINK_STATUSES,
+    NEEDS,
     HouseholdStatus,
     InterestStatus,
     LinkStatus,
     Region,
     SiblingGroupStatus,
 )
+
+
+class _PgType(UserDefinedType[Any]):
+    """A PostgreSQL type SQLAlchemy does not name, for casts only."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+XID8, PG_SNAPSHOT = _PgType("xid8"), _PgType("pg_snapshot")
 
 RUN_LOCK_KEY = 20261122  # pg_advisory_lock key of "a match run is in progress"
 
@@ -117,7 +150,8 @@ async def get_run(session: AsyncSession, ref: str) -> MatchRun:
 
 async def insert_proposals(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(MatchProposal), rows)
+        # Core, not the ORM's bulk path: the rows need no identity map (half the time)
+        await session.execute(insert(MatchProposal.metadata.tables[MatchProposal.__tablename__]), rows)
 
 
 async def proposal_for_update(session: AsyncSession, ref: str) -> MatchProposal:
@@ -170,29 +204,64 @@ class ProposalFilters:
     agency_ids: tuple[int, ...] | None = None
 
 
-async def list_proposals(
-    session: AsyncSession, run: MatchRun, filters: ProposalFilters, *, after_id: int | None, limit: int
-) -> list[ProposalRow]:
+# A proposal page's columns: its JSON documents come as text, sent on as they are stored.
+PROPOSAL_COLUMNS = (
+    MatchProposal.id,
+    MatchProposal.ref,
+    SiblingGroup.ref.label("sibling_group_ref"),
+    Household.ref.label("household_ref"),
+    MatchProposal.score,
+    cast(MatchProposal.components, Text).label("components"),
+    cast(MatchProposal.shortlist, Text).label("shortlist"),
+    MatchProposal.status,
+    MatchProposal.reason,
+    MatchProposal.decided_by,
+    MatchProposal.decided_at,
+    cast(MatchProposal.no_eligible_household, Text).label("no_eligible_household"),
+    cast(MatchProposal.not_top, Text).label("not_top"),
+)
+
+
+@lru_cache(maxsize=64)
+def _proposals_statement(present: tuple[str, ...]) -> Select:
+    """The page query for one combination of filters, built once; values are parameters.
+    The run is found by its ref in the same statement."""
+    run_id = select(MatchRun.id).where(MatchRun.ref == bindparam("run_ref")).scalar_subquery()
     query = (
-        select(MatchProposal, SiblingGroup.ref, Household.ref)
+        select(*PROPOSAL_COLUMNS)
         .join(SiblingGroup, MatchProposal.sibling_group_id == SiblingGroup.id)
         .outerjoin(Household, MatchProposal.household_id == Household.id)
-        .where(MatchProposal.run_id == run.id)
+        .where(MatchProposal.run_id == run_id)
     )
-    if filters.status:
-        query = query.where(MatchProposal.status == filters.status)
-    if filters.sibling_group_ref:
-        query = query.where(SiblingGroup.ref == filters.sibling_group_ref)
-    if filters.household_ref:
-        query = query.where(Household.ref == filters.household_ref)
-    if filters.agency_ids is not None:
-        query = query.where(
-            or_(SiblingGroup.la_id.in_(filters.agency_ids), Household.approving_agency_id.in_(filters.agency_ids))
-        )
-    if after_id is not None:
-        query = query.where(MatchProposal.id > after_id)
-    rows = await session.execute(query.order_by(MatchProposal.id).limit(limit))
-    return [ProposalRow(p, g, h) for p, g, h in rows.all()]
+    conditions = {
+        "status": lambda: MatchProposal.status == bindparam("status", type_=MatchProposal.status.type),
+        "sibling_group_ref": lambda: SiblingGroup.ref == bindparam("sibling_group_ref"),
+        "household_ref": lambda: Household.ref == bindparam("household_ref"),
+        "agency_ids": lambda: or_(
+            SiblingGroup.la_id.in_(bindparam("agency_ids", expanding=True)),
+            Household.approving_agency_id.in_(bindparam("agency_ids", expanding=True)),
+        ),
+        "after_id": lambda: MatchProposal.id > bindparam("after_id"),
+    }
+    for name in present:
+        query = query.where(conditions[name]())
+    return query.order_by(MatchProposal.id).limit(bindparam("limit"))
+
+
+async def list_proposals(
+    session: AsyncSession, run_ref: str, filters: ProposalFilters, *, after_id: int | None, limit: int
+) -> list[Row[Any]]:
+    """A page of the run's proposals (PROPOSAL_COLUMNS); empty for an unknown run too."""
+    values: dict[str, Any] = {
+        "status": filters.status,
+        "sibling_group_ref": filters.sibling_group_ref,
+        "household_ref": filters.household_ref,
+        "agency_ids": list(filters.agency_ids) if filters.agency_ids is not None else None,
+        "after_id": after_id,
+    }
+    params = {name: value for name, value in values.items() if value is not None and value != ""}
+    statement = _proposals_statement(tuple(params))
+    return list((await session.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
 
 
 # --- the pool: read-only queries over the register --------------------------------------
@@ -228,17 +297,60 @@ async def pool_groups(
     return [(gid, ref) for gid, ref in (await session.execute(query.order_by(SiblingGroup.id))).all()]
 
 
-async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Child]:
-    query = select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.sibling_group_id, Child.id)
-    return list(await session.scalars(query))
+# What the engine reads of a child and of a household (loader.child_record and
+# household_record): never a name, never the case notes or applicants' names.
+POOL_CHILD_COLUMNS = (
+    Child.id,
+    Child.sibling_group_id,
+    Child.date_of_birth,
+    Child.waiting_since,
+    *(getattr(Child, f"need_{need}") for need in NEEDS),
+    Child.ethnicity,
+    Child.religion,
+    Child.languages,
+    Child.latitude,
+    Child.longitude,
+    Child.contact_plan,
+    Child.excluded_regions,
+    Child.birth_family_latitude,
+    Child.birth_family_longitude,
+    Child.min_distance_km,
+)
+POOL_HOUSEHOLD_COLUMNS = (
+    Household.id,
+    Household.ref,
+    Household.approved_children,
+    Household.age_min_years,
+    Household.age_max_years,
+    *(getattr(Household, f"need_{need}") for need in NEEDS),
+    Household.accepts_sibling_group,
+    Household.region,
+    Household.latitude,
+    Household.longitude,
+    Household.ethnicity,
+    Household.religion,
+    Household.languages,
+    Household.contact_openness,
+)
+
+
+async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Row[Any]]:
+    """POOL_CHILD_COLUMNS of the groups' children, by group then id."""
+    query = (
+        select(*POOL_CHILD_COLUMNS)
+        .where(Child.sibling_group_id.in_(group_ids))
+        .order_by(Child.sibling_group_id, Child.id)
+    )
+    return list((await session.execute(query)).all())
 
 
 async def pool_households(
     session: AsyncSession, *, regions: tuple[Region, ...], agency_refs: tuple[str, ...]
-) -> list[Household]:
-    """Approved households in scope that are in no active link, in id order."""
+) -> list[Row[Any]]:
+    """POOL_HOUSEHOLD_COLUMNS of the approved households in scope that are in no active
+    link, in id order."""
     query = (
-        select(Household)
+        select(*POOL_HOUSEHOLD_COLUMNS)
         .join(Agency, Household.approving_agency_id == Agency.id)
         .where(Household.status == HouseholdStatus.APPROVED, ~in_active_link(Link.household_id, Household.id))
     )
@@ -246,7 +358,7 @@ async def pool_households(
         query = query.where(Household.region.in_(regions))
     if agency_refs:
         query = query.where(Agency.ref.in_(agency_refs))
-    return list(await session.scalars(query.order_by(Household.id)))
+    return list((await session.execute(query.order_by(Household.id))).all())
 
 
 async def never_again_pairs(session: AsyncSession) -> list[tuple[int, int]]:
@@ -266,3 +378,68 @@ async def interest_pairs(session: AsyncSession) -> list[tuple[int, int]]:
         )
     )
     return [(g, h) for g, h in rows.all()]
+
+
+# --- live candidates: one unit against the households kept in memory ----------------------
+
+
+@dataclass(frozen=True)
+class CandidateContext:
+    group_id: int
+    group_ref: str
+    status: SiblingGroupStatus
+    policy_version: int | None
+    policy_settings: dict[str, Any] | None
+    stale: bool  # the households kept in memory missed a change (or there are none)
+
+
+def _latest_policy_column(column: InstrumentedAttribute[Any]) -> Any:
+    return select(column).order_by(ScoringPolicyVersion.version.desc()).limit(1).scalar_subquery()
+
+
+def _changed_since(snapshot: Any) -> Any:
+    """A transaction the snapshot did not see has changed the pool (migration 0013)."""
+    return exists().where(
+        MatchingPoolChange.xid >= cast(func.pg_snapshot_xmin(snapshot), Text).cast(BigInteger),
+        ~func.pg_visible_in_snapshot(cast(cast(MatchingPoolChange.xid, Text), XID8), snapshot),
+    )
+
+
+@lru_cache(maxsize=2)
+def _candidate_context_statement(by_child: bool) -> Select:
+    snapshot = cast(bindparam("snapshot", type_=Text), PG_SNAPSHOT)
+    group_id = (
+        select(Child.sibling_group_id).where(Child.ref == bindparam("ref")).scalar_subquery()
+        if by_child
+        else select(SiblingGroup.id).where(SiblingGroup.ref == bindparam("ref")).scalar_subquery()
+    )
+    return select(
+        SiblingGroup.id,
+        SiblingGroup.ref,
+        SiblingGroup.status,
+        _latest_policy_column(ScoringPolicyVersion.version).label("policy_version"),
+        _latest_policy_column(ScoringPolicyVersion.settings).label("policy_settings"),
+        _changed_since(snapshot).label("stale"),
+    ).where(SiblingGroup.id == group_id)
+
+
+async def candidate_context(session: AsyncSession, ref: str, *, snapshot: str | None) -> CandidateContext | None:
+    """In one statement: the sibling group of a child ref ("C-...") or a group ref, the
+    latest scoring policy, and whether the pool changed since `snapshot` (None: not loaded)."""
+    statement = _candidate_context_statement(ref.startswith("C-"))
+    row = (await session.execute(statement, {"ref": ref, "snapshot": snapshot})).one_or_none()
+    if row is None:
+        return None
+    return CandidateContext(
+        group_id=row.id,
+        group_ref=row.ref,
+        status=row.status,
+        policy_version=row.policy_version,
+        policy_settings=row.policy_settings,
+        stale=snapshot is None or bool(row.stale),
+    )
+
+
+async def current_snapshot(session: AsyncSession) -> str:
+    """The snapshot of the session's next statement, as text (see live_pool)."""
+    return str(await session.scalar(select(cast(func.pg_current_snapshot(), Text))))

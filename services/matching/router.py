@@ -1,15 +1,18 @@
 """HTTP for matching: runs, proposals, live candidates, decisions and scoring policies."""
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import Row
 
 from services.core.audit import AuditAction
 from services.core.clock import Today
 from services.core.database import create_sessionmaker
 from services.core.http import Page, PagingParams
 from services.matching import repository, service
+from services.matching.live_pool import LivePool
 from services.matching.loader import Scope as PoolScope
 from services.matching.models import MatchRun
 from services.matching.repository import ProposalRow
@@ -51,6 +54,38 @@ def proposal_read(row: ProposalRow) -> ProposalRead:
         no_eligible_household=p.no_eligible_household,
         not_top=p.not_top,
     )
+
+
+def live_pool(request: Request) -> LivePool:
+    """The process's in-memory households for live candidates (made on first use)."""
+    pool = getattr(request.app.state, "matching_live_pool", None)
+    if pool is None:
+        pool = request.app.state.matching_live_pool = LivePool()
+    return pool
+
+
+def _stored_json(text: str | None) -> orjson.Fragment | None:
+    return None if text is None else orjson.Fragment(text)
+
+
+def proposal_item(row: Row[Any]) -> dict[str, Any]:
+    """ProposalRead's fields from `repository.PROPOSAL_COLUMNS`; the stored JSON documents
+    (components, shortlist, no_eligible_household, not_top) are sent as stored."""
+    return {
+        "ref": row.ref,
+        "sibling_group_ref": row.sibling_group_ref,
+        "household_ref": row.household_ref,
+        "score": row.score,
+        "components": _stored_json(row.components),
+        "shortlist": _stored_json(row.shortlist),
+        "status": row.status,
+        "reason": row.reason,
+        "decided_by": row.decided_by,
+        "decided_at": row.decided_at,
+        "link_ref": None,
+        "no_eligible_household": _stored_json(row.no_eligible_household),
+        "not_top": _stored_json(row.not_top),
+    }
 
 
 @router.post(
@@ -119,9 +154,8 @@ async def list_proposals(
     agency_ref: Annotated[
         str | None, Query(max_length=32, description="Proposals for this agency's children or households")
     ] = None,
-) -> Page[ProposalRead]:
+) -> Response:
     """Per unit: the proposed household, the score by component, and the next best households."""
-    run = await service.get_run(ctx.session, ref)
     filters = repository.ProposalFilters(
         status=status_filter,
         sibling_group_ref=sibling_group_ref,
@@ -130,19 +164,21 @@ async def list_proposals(
     )
     after = paging.after(int)
     rows = await repository.list_proposals(
-        ctx.session, run, filters, after_id=after[0] if after else None, limit=paging.fetch
+        ctx.session, ref, filters, after_id=after[0] if after else None, limit=paging.fetch
     )
-    return paging.page(rows, key=lambda row: [row.proposal.id], item=proposal_read)
+    if not rows:
+        await service.get_run(ctx.session, ref)  # 404 for a run that does not exist
+    return paging.page_response(rows, key=lambda row: [row.id], item=proposal_item)
 
 
 @router.get("/children/{ref}/candidates", response_model=CandidatesRead)
 async def candidates(
-    ctx: MatchingReader, ref: str, today: Today, k: Annotated[int, Query(ge=1, le=50)] = 10
+    ctx: MatchingReader, ref: str, today: Today, request: Request, k: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> CandidatesRead:
     """A live ranked shortlist for a child (or sibling group ref), each score explained."""
-    group, version, ranked, reasons = await service.live_candidates(ctx, ref, k, today)
+    group, version, ranked, reasons = await service.live_candidates(ctx, live_pool(request), ref, k, today)
     return CandidatesRead(
-        sibling_group_ref=group.ref,
+        sibling_group_ref=group.group_ref,
         status=group.status,
         policy_version=version,
         candidates=[Candidate(household_ref=h, score=sum(parts.values()), components=parts) for h, parts in ranked],

@@ -12,6 +12,7 @@
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,14 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
 from services.core.database import create_sessionmaker, transaction
-from services.core.errors import Conflict, InvalidInput
+from services.core.errors import Conflict, InvalidInput, NotFound
 from services.core.refs import new_ref
 from services.matching import repository
+from services.matching.engine.arrays import Pairs
 from services.matching.engine.eligibility import ruled_out_by
+from services.matching.engine.encode import units_from_children
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import MatchResult, candidates_for_unit, propose
 from services.matching.engine.scoring import COMPONENTS, pair_components
-from services.matching.loader import Pool, load_pool
+from services.matching.live_pool import LivePool
+from services.matching.loader import Pool, child_record, load_pool
 from services.matching.loader import Scope as PoolScope
 from services.matching.metrics import MATCH_RUN_SECONDS, MATCH_RUN_UNITS
 from services.matching.models import MatchRun, ScoringPolicyVersion
@@ -40,7 +44,6 @@ from services.register.children import repository as children
 from services.register.events import service as events
 from services.register.events.vocabulary import EventKind
 from services.register.links import service as links
-from services.register.models import SiblingGroup
 from services.register.vocabulary import NEEDS, SiblingGroupStatus
 
 log = logging.getLogger(__name__)
@@ -239,39 +242,39 @@ async def get_run(session: AsyncSession, ref: str) -> MatchRun:
 
 
 async def live_candidates(
-    ctx: RequestContext, ref: str, k: int, today: date
-) -> tuple[SiblingGroup, int, list[tuple[str, dict[str, int]]], dict[str, int] | None]:
-    """A ranked, explained shortlist for one child's sibling group, computed now."""
-    group = await _group_of(ctx, ref)
-    stored = await repository.latest_policy(ctx.session)
-    if group.status is not SiblingGroupStatus.WAITING:
-        return group, stored.version, [], None
-    pool = await load_pool(ctx.session, today=today, group_ids=[group.id])
-    if len(pool.units) == 0:
-        return group, stored.version, [], None
-    policy = ScoringPolicy.from_dict(stored.settings)
-    ranked = await asyncio.to_thread(
-        candidates_for_unit,
-        pool.units,
-        pool.households,
-        policy,
-        0,
-        k=k,
-        declined=pool.declined,
-        interests=pool.interests,
+    ctx: RequestContext, live: LivePool, ref: str, k: int, today: date
+) -> tuple[repository.CandidateContext, int, list[tuple[str, dict[str, int]]], dict[str, int] | None]:
+    """A ranked, explained shortlist for one child's sibling group, computed now: the unit
+    read from the register, the households from the process's `LivePool` (read again first
+    if the register changed since, the caller's own writes included)."""
+    asked_at = time.monotonic()
+    found = await repository.candidate_context(ctx.session, ref, snapshot=live.snapshot)
+    if found is None:
+        raise NotFound(f"No child {ref}." if ref.startswith("C-") else f"No sibling group {ref}.")
+    if found.policy_version is None or found.policy_settings is None:
+        raise Conflict("No scoring policy is stored; run the migrations.")
+    if found.status is not SiblingGroupStatus.WAITING:
+        return found, found.policy_version, [], None
+    children = [child_record(c) for c in await repository.pool_children(ctx.session, [found.group_id])]
+    if not children:  # an empty group is never matched
+        return found, found.policy_version, [], None
+    side = await live.households(ctx.session, stale=found.stale, asked_at=asked_at)
+    languages, households = side.encoded(children)
+    units = units_from_children([children], today, languages)
+    policy = ScoringPolicy.from_dict(found.policy_settings)
+
+    def pairs(by_group: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        cols = by_group.get(found.group_id, np.empty(0, dtype=np.int64))
+        return np.zeros(len(cols), dtype=np.int64), cols
+
+    declined = pairs(side.declined)
+    ranked = candidates_for_unit(
+        units, households, policy, 0, k=k, declined=declined, interests=Pairs(*pairs(side.interests))
     )
     if not ranked:
-        reasons = ruled_out_by(
-            pool.units, pool.households, 0, pool.declined, max_distance_km=policy.max_distance_km, need_names=NEEDS
-        )
-        return group, stored.version, [], reasons
-    return group, stored.version, [(pool.household_refs[j], parts) for j, parts in ranked], None
-
-
-async def _group_of(ctx: RequestContext, ref: str) -> SiblingGroup:
-    if ref.startswith("C-"):
-        return (await children.get_child(ctx.session, ref)).group
-    return await children.get_group(ctx.session, ref)
+        reasons = ruled_out_by(units, households, 0, declined, max_distance_km=policy.max_distance_km, need_names=NEEDS)
+        return found, found.policy_version, [], reasons
+    return found, found.policy_version, [(side.refs[j], parts) for j, parts in ranked], None
 
 
 # --- decisions --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ NEED_FILTER_HELP = (
 )
 
 
-def child_filters(
+async def child_filters(  # async: no I/O, so FastAPI calls it inline, not in its thread pool
     region: Region | None = None,
     la_ref: Annotated[str | None, Query(max_length=32)] = None,
     raa_ref: Annotated[str | None, Query(max_length=32)] = None,

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Row, Select, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -12,7 +14,7 @@ from sqlalchemy.sql.elements import Label
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
 from services.register.models import Agency, Child, Placement, SiblingGroup, need_column_name
-from services.register.vocabulary import NeedLevel, Region, SiblingGroupStatus
+from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
 
 LA = aliased(Agency, name="la")
 RAA = aliased(Agency, name="raa")
@@ -51,72 +53,135 @@ class ChildFilters:
     needs_at_most: tuple[tuple[str, NeedLevel], ...] = ()
 
 
+SIBLING = aliased(Child, name="sibling")
+
+
+@lru_cache(maxsize=1)
 def _group_size() -> Label[int]:
     # Counted per row through the sibling_group_id index: cheap for a page of 50, unlike an
     # aggregate over the whole table.
-    sibling = aliased(Child, name="sibling")
     return (
         select(func.count())
-        .where(sibling.sibling_group_id == Child.sibling_group_id)
+        .where(SIBLING.sibling_group_id == Child.sibling_group_id)
         .scalar_subquery()
         .label("group_size")
     )
 
 
-def _child_rows() -> tuple[Select[Child, SiblingGroup, str, str, int, date | None], Label[int]]:
-    size = _group_size()
-    query = (
-        select(Child, SiblingGroup, LA.ref, RAA.ref, size, Placement.placed_on)
+def _child_rows() -> Select[Child, SiblingGroup, str, str, int, date | None]:
+    return (
+        select(Child, SiblingGroup, LA.ref, RAA.ref, _group_size(), Placement.placed_on)
         .join(SiblingGroup, Child.sibling_group_id == SiblingGroup.id)
         .join(LA, SiblingGroup.la_id == LA.id)
         .join(RAA, LA.parent_raa_id == RAA.id)
         .outerjoin(Placement, (Placement.sibling_group_id == SiblingGroup.id) & Placement.ended_on.is_(None))
     )
-    return query, size
+
+
+@lru_cache(maxsize=2)
+def _one_child(for_update: bool) -> Select[Child, SiblingGroup, str, str, int, date | None]:
+    """Built once (per locking mode) and reused, the ref a bound parameter."""
+    query = _child_rows().where(Child.ref == bindparam("ref"))
+    return query.with_for_update(of=[Child, SiblingGroup]) if for_update else query
 
 
 async def get_child(session: AsyncSession, ref: str, *, for_update: bool = False) -> ChildRow:
-    query, _ = _child_rows()
-    query = query.where(Child.ref == ref)
-    if for_update:
-        query = query.with_for_update(of=[Child, SiblingGroup])
-    row = (await session.execute(query)).one_or_none()
+    row = (await session.execute(_one_child(for_update), {"ref": ref})).one_or_none()
     if row is None:
         raise NotFound(f"No child {ref}.")
     return ChildRow(*row)
 
 
+# What a family finder's list row shows, and nothing else: no name, no date of birth leaves
+# the database for a summary except to compute the age (no birth family, no notes).
+SUMMARY_COLUMNS = (
+    Child.id,
+    Child.ref,
+    SiblingGroup.ref.label("group_ref"),
+    SiblingGroup.status,
+    LA.ref.label("la_ref"),
+    RAA.ref.label("raa_ref"),
+    Placement.placed_on,
+    Child.region,
+    Child.date_of_birth,
+    Child.sex,
+    Child.ethnicity,
+    *(getattr(Child, need_column_name(need)) for need in NEEDS),
+    Child.waiting_since,
+    Child.profile_visible_to_adopters,
+)
+
+
+@lru_cache(maxsize=256)
+def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Select:
+    """The list query for one combination of filters, built once and reused (SQLAlchemy
+    memoises a statement's cache key, so a reused statement skips building and compiling);
+    the filters' values are bound parameters."""
+    present, needs, paged = shape
+    size = _group_size()
+    query = (
+        select(*SUMMARY_COLUMNS, size)
+        .join(SiblingGroup, Child.sibling_group_id == SiblingGroup.id)
+        .join(LA, SiblingGroup.la_id == LA.id)
+        .join(RAA, LA.parent_raa_id == RAA.id)
+        .outerjoin(Placement, (Placement.sibling_group_id == SiblingGroup.id) & Placement.ended_on.is_(None))
+    )
+    conditions = {
+        "region": lambda: Child.region == bindparam("region", type_=Child.region.type),
+        "la_ref": lambda: LA.ref == bindparam("la_ref"),
+        "raa_ref": lambda: RAA.ref == bindparam("raa_ref"),
+        "statuses": lambda: SiblingGroup.status.in_(bindparam("statuses", expanding=True)),
+        "born_by": lambda: Child.date_of_birth <= bindparam("born_by"),
+        "born_after": lambda: Child.date_of_birth > bindparam("born_after"),
+        "waiting_by": lambda: Child.waiting_since <= bindparam("waiting_by"),
+        "waiting_from": lambda: Child.waiting_since >= bindparam("waiting_from"),
+        "size_min": lambda: size >= bindparam("size_min"),
+        "size_max": lambda: size <= bindparam("size_max"),
+    }
+    for name in present:
+        query = query.where(conditions[name]())
+    for i, need in enumerate(needs):
+        query = query.where(getattr(Child, need_column_name(need)) <= bindparam(f"need_{i}"))
+    if paged:
+        query = query.where(
+            tuple_(Child.waiting_since, Child.id) > tuple_(bindparam("after_since"), bindparam("after_id"))
+        )
+    return query.order_by(Child.waiting_since, Child.id).limit(bindparam("limit"))
+
+
 async def list_children(
     session: AsyncSession, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
-) -> list[ChildRow]:
-    """Longest waiting first; the cursor is the last row's (waiting_since, id)."""
-    query, size = _child_rows()
-    if filters.region:
-        query = query.where(Child.region == filters.region)
-    if filters.la_ref:
-        query = query.where(LA.ref == filters.la_ref)
-    if filters.raa_ref:
-        query = query.where(RAA.ref == filters.raa_ref)
-    if filters.statuses:
-        query = query.where(SiblingGroup.status.in_(filters.statuses))
-    if filters.age_min is not None:
-        query = query.where(Child.date_of_birth <= years_ago(today, filters.age_min))
-    if filters.age_max is not None:
-        query = query.where(Child.date_of_birth > years_ago(today, filters.age_max + 1))
-    if filters.min_days_waiting is not None:
-        query = query.where(Child.waiting_since <= today - timedelta(days=filters.min_days_waiting))
-    if filters.max_days_waiting is not None:
-        query = query.where(Child.waiting_since >= today - timedelta(days=filters.max_days_waiting))
-    if filters.sibling_group_size_min is not None:
-        query = query.where(size >= filters.sibling_group_size_min)
-    if filters.sibling_group_size_max is not None:
-        query = query.where(size <= filters.sibling_group_size_max)
-    for need, level in filters.needs_at_most:
-        query = query.where(getattr(Child, need_column_name(need)) <= int(level))
+) -> list[Row[Any]]:
+    """Longest waiting first; the cursor is the last row's (waiting_since, id). Rows carry
+    SUMMARY_COLUMNS and group_size."""
+    values: dict[str, object] = {
+        "region": filters.region,
+        "la_ref": filters.la_ref,
+        "raa_ref": filters.raa_ref,
+        "statuses": list(filters.statuses) or None,
+        "born_by": years_ago(today, filters.age_min) if filters.age_min is not None else None,
+        "born_after": years_ago(today, filters.age_max + 1) if filters.age_max is not None else None,
+        "waiting_by": today - timedelta(days=filters.min_days_waiting)
+        if filters.min_days_waiting is not None
+        else None,
+        "waiting_from": today - timedelta(days=filters.max_days_waiting)
+        if filters.max_days_waiting is not None
+        else None,
+        "size_min": filters.sibling_group_size_min,
+        "size_max": filters.sibling_group_size_max,
+    }
+    params = {name: value for name, value in values.items() if value is not None and value != ""}
+    for i, (_, level) in enumerate(filters.needs_at_most):
+        params[f"need_{i}"] = int(level)
     if after is not None:
-        query = query.where(tuple_(Child.waiting_since, Child.id) > tuple_(*after))
-    rows = await session.execute(query.order_by(Child.waiting_since, Child.id).limit(limit))
-    return [ChildRow(*row) for row in rows.all()]
+        params["after_since"], params["after_id"] = after
+    params["limit"] = limit
+    shape = (
+        tuple(name for name in values if name in params),
+        tuple(need for need, _ in filters.needs_at_most),
+        after is not None,
+    )
+    return list((await session.execute(_list_statement(shape), params)).all())
 
 
 async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False) -> SiblingGroup:

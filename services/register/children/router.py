@@ -25,16 +25,12 @@ router = APIRouter(tags=["children"])
 
 
 @router.get("/v1/children", response_model=Page[ChildSummary])
-async def list_children(
-    ctx: ChildReader, today: Today, filters: ChildFilterParams, paging: PagingParams
-) -> Page[ChildSummary]:
+async def list_children(ctx: ChildReader, today: Today, filters: ChildFilterParams, paging: PagingParams) -> Response:
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
     after = paging.after(date.fromisoformat, int)
     rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=paging.fetch)
-    return paging.page(
-        rows,
-        key=lambda row: [row.child.waiting_since.isoformat(), row.child.id],
-        item=lambda row: service.to_summary(row, today),
+    return paging.page_response(
+        rows, key=lambda row: [row.waiting_since.isoformat(), row.id], item=lambda row: service.summary_item(row, today)
     )
 
 

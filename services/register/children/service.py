@@ -7,9 +7,9 @@
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
@@ -37,7 +37,7 @@ from services.register.links import repository as links
 from services.register.models import Child, SiblingGroup
 from services.register.needs import Needs, contact_label, contact_level
 from services.register.profiles import repository as profiles
-from services.register.vocabulary import AgencyKind, SiblingGroupStatus
+from services.register.vocabulary import NEEDS, AgencyKind, NeedLevel, SiblingGroupStatus
 
 # About 1 km: a child's stored location is never more precise than this.
 LOCATION_DECIMALS = 2
@@ -97,6 +97,36 @@ def to_summary(row: ChildRow, today: date) -> ChildSummary:
         days_waiting=((row.placed_on if row.placed_on is not None else today) - c.waiting_since).days,
         profile_visible_to_adopters=c.profile_visible_to_adopters,
     )
+
+
+NEED_LABELS = tuple(level.label for level in NeedLevel)
+NEED_NAMES = tuple(need.value for need in NEEDS)
+N_NEEDS = len(NEEDS)
+
+
+def summary_item(row: Row[Any], today: date) -> dict[str, Any]:
+    """A list row (`repository.SUMMARY_COLUMNS`, then group_size) as ChildSummary's fields,
+    without a model. Unpacked by position: a Row's attribute lookups were a third of this."""
+    _, ref, group_ref, status, la_ref, raa_ref, placed_on, region, born, sex, ethnicity, *rest = cast(
+        tuple[Any, ...], row
+    )
+    needs, (since, visible, size) = rest[:N_NEEDS], rest[N_NEEDS:]
+    return {
+        "ref": ref,
+        "sibling_group_ref": group_ref,
+        "sibling_group_size": size,
+        "status": status,
+        "la_ref": la_ref,
+        "raa_ref": raa_ref,
+        "region": region,
+        "age_years": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
+        "sex": sex,
+        "ethnicity": ethnicity,
+        "needs": {need: NEED_LABELS[level] for need, level in zip(NEED_NAMES, needs, strict=True)},
+        "waiting_since": since,
+        "days_waiting": ((placed_on if placed_on is not None else today) - since).days,
+        "profile_visible_to_adopters": visible,
+    }
 
 
 def to_read(row: ChildRow, today: date) -> ChildRead:

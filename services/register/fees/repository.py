@@ -1,11 +1,13 @@
 """All SQL for interagency fees."""
 
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Bundle, aliased
 
 from services.core.errors import NotFound
 from services.register.fees.models import (
@@ -78,7 +80,9 @@ async def cross_agency_placements(session: AsyncSession, placed_on_or_before: da
     )
 
 
-def lines_query() -> Select:
+def lines_query(line: Any = FeeLine) -> Select:
+    """Lines with their parties, placement, dispute and settlement; `line` is what is selected
+    of the line itself (the entity, or LINE_FIELDS for a list)."""
     open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
     settled_by = (
         select(Reconciliation.ref)
@@ -89,7 +93,7 @@ def lines_query() -> Select:
     credited = aliased(FeeLine, name="credited")
     return (
         select(
-            FeeLine,
+            line,
             Payer.ref,
             Payee.ref,
             Placement.ref,
@@ -97,11 +101,53 @@ def lines_query() -> Select:
             settled_by.label("settled_by"),
             credited.ref.label("credits_ref"),
         )
+        .select_from(FeeLine)
         .join(Payer, FeeLine.payer_agency_id == Payer.id)
         .join(Payee, FeeLine.payee_agency_id == Payee.id)
         .join(Placement, FeeLine.placement_id == Placement.id)
         .outerjoin(credited, FeeLine.credits_line_id == credited.id)
     )
+
+
+# The fields of a listed line (LineRead's), as a bundle standing where the entity stood in
+# `lines_query()` rows: `line_read` reads either.
+LINE_FIELDS: Bundle[Any] = Bundle(
+    "line",
+    FeeLine.id,
+    FeeLine.ref,
+    FeeLine.event,
+    FeeLine.month,
+    FeeLine.amount_pence,
+    FeeLine.due_on,
+    FeeLine.reason,
+    FeeLine.raised_at,
+)
+
+
+@lru_cache(maxsize=64)
+def _lines_statement(present: tuple[str, ...]) -> Select:
+    """The list query for one combination of filters, built once; values are parameters."""
+    open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
+    settled = exists().where(ReconciliationLine.line_id == FeeLine.id)
+    query = lines_query(LINE_FIELDS)
+    conditions = {
+        "agency_id": lambda: or_(
+            FeeLine.payer_agency_id == bindparam("agency_id"), FeeLine.payee_agency_id == bindparam("agency_id")
+        ),
+        "counterparty_ref": lambda: or_(
+            Payer.ref == bindparam("counterparty_ref"), Payee.ref == bindparam("counterparty_ref")
+        ),
+        "due_from": lambda: FeeLine.due_on >= bindparam("due_from"),
+        "due_to": lambda: FeeLine.due_on <= bindparam("due_to"),
+        "placement_ref": lambda: Placement.ref == bindparam("placement_ref"),
+        "settled": lambda: settled,
+        "disputed": lambda: and_(open_dispute, ~settled),
+        "open": lambda: and_(~open_dispute, ~settled),
+        "after_id": lambda: FeeLine.id > bindparam("after_id"),
+    }
+    for name in present:
+        query = query.where(conditions[name]())
+    return query.order_by(FeeLine.id).limit(bindparam("limit"))
 
 
 async def list_lines(
@@ -116,28 +162,19 @@ async def list_lines(
     after_id: int | None,
     limit: int | None,
 ) -> list:
-    query = lines_query()
-    if agency_id is not None:
-        query = query.where(or_(FeeLine.payer_agency_id == agency_id, FeeLine.payee_agency_id == agency_id))
-    if counterparty_ref:
-        query = query.where(or_(Payer.ref == counterparty_ref, Payee.ref == counterparty_ref))
-    if due_from:
-        query = query.where(FeeLine.due_on >= due_from)
-    if due_to:
-        query = query.where(FeeLine.due_on <= due_to)
-    if placement_ref:
-        query = query.where(Placement.ref == placement_ref)
-    open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
-    settled = exists().where(ReconciliationLine.line_id == FeeLine.id)
-    if status == "settled":
-        query = query.where(settled)
-    elif status == "disputed":
-        query = query.where(open_dispute, ~settled)
-    elif status == "open":
-        query = query.where(~open_dispute, ~settled)
-    if after_id is not None:
-        query = query.where(FeeLine.id > after_id)
-    return list((await session.execute(query.order_by(FeeLine.id).limit(limit))).all())
+    """Rows shaped as `lines_query()`'s, with LINE_FIELDS for the line."""
+    values: dict[str, Any] = {
+        "agency_id": agency_id,
+        "counterparty_ref": counterparty_ref,
+        "due_from": due_from,
+        "due_to": due_to,
+        "placement_ref": placement_ref,
+        "after_id": after_id,
+    }
+    params = {name: value for name, value in values.items() if value is not None and value != ""}
+    present = tuple(params) + ((status,) if status in ("settled", "disputed", "open") else ())
+    params["limit"] = limit
+    return list((await session.execute(_lines_statement(present), params)).all())
 
 
 async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):

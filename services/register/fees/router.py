@@ -82,7 +82,7 @@ async def list_invoice_lines(
     status_filter: Annotated[Literal["open", "disputed", "settled"] | None, Query(alias="status")] = None,
     placement_ref: Annotated[str | None, Query(max_length=32)] = None,
     format: Literal["json", "csv"] | None = None,
-) -> Response | Page[LineRead]:
+) -> Response:
     """Invoice lines, as JSON pages or (`?format=csv` or `Accept: text/csv`) as one CSV
     page for a finance system: invoice number, dates, payer, payee, the placement reference
     (never the child's case reference), net amount, VAT status. Page with `cursor` as in JSON."""
@@ -95,13 +95,12 @@ async def list_invoice_lines(
         placement_ref=placement_ref,
     )
     rows = await service.list_lines(ctx, filters, paging)
-    page = paging.page(rows, key=lambda row: [row[0].id], item=service.line_read)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
         headers = {"Content-Disposition": 'attachment; filename="invoice-lines.csv"'}
-        if page.next_cursor:
-            headers["Link"] = f'<?format=csv&cursor={page.next_cursor}>; rel="next"'
+        if next_cursor := paging.next(rows, key=lambda row: [row[0].id]):
+            headers["Link"] = f'<?format=csv&cursor={next_cursor}>; rel="next"'
         return Response(service.invoices_csv(rows[: paging.limit]), media_type="text/csv", headers=headers)
-    return page
+    return paging.page_response(rows, key=lambda row: [row[0].id], item=service.line_item)
 
 
 @router.get("/coverage", response_model=CoverageReport)

@@ -436,6 +436,26 @@ async def raise_all_due_one_by_one(session, *, as_of: date, today: date, raised_
     return len(placements), raised, missing
 
 
+def line_item(row) -> dict[str, Any]:
+    """LineRead's fields as plain values (the invoice list sends these as JSON at once)."""
+    line, payer_ref, payee_ref, placement_ref, disputed, settled_by, credits_ref = row
+    return {
+        "ref": line.ref,
+        "placement_ref": placement_ref,
+        "event": line.event,
+        "month": line.month,
+        "payer_ref": payer_ref,
+        "payee_ref": payee_ref,
+        "amount_pence": line.amount_pence,
+        "due_on": line.due_on,
+        "credits_ref": credits_ref,
+        "reason": line.reason,
+        "status": "settled" if settled_by else "disputed" if disputed else "open",
+        "settled_by": settled_by,
+        "raised_at": line.raised_at,
+    }
+
+
 def line_read(row) -> LineRead:
     line, payer_ref, payee_ref, placement_ref, disputed, settled_by, credits_ref = row
     status = "settled" if settled_by else "disputed" if disputed else "open"

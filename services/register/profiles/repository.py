@@ -3,14 +3,15 @@ child's agency allows adopters to see the profile."""
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import Row, and_, bindparam, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import NotFound
 from services.register.ages import band_end, band_start, years_ago
 from services.register.models import Child, SiblingGroup, need_column_name
-from services.register.vocabulary import NeedLevel, Region, SiblingGroupStatus
+from services.register.vocabulary import NEEDS, NeedLevel, Region, SiblingGroupStatus
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,10 @@ def _visible():
 
 async def page(
     session: AsyncSession, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
-) -> list[SiblingGroup]:
+) -> list[Row[int, str]]:
+    """(id, profile_ref) of a page of visible groups: all a page needs of the group."""
     member = Child.sibling_group_id == SiblingGroup.id
-    query = select(SiblingGroup).where(_visible())
+    query = select(SiblingGroup.id, SiblingGroup.profile_ref).where(_visible())
     if filters.region:
         query = query.where(exists().where(member, Child.region == filters.region))
     if filters.sibling_group_size is not None:
@@ -73,7 +75,7 @@ async def page(
         query = query.where(not_(exists().where(member, too_young | too_old)))
     if after_ref:
         query = query.where(SiblingGroup.profile_ref > after_ref)
-    return list(await session.scalars(query.order_by(SiblingGroup.profile_ref).limit(limit)))
+    return list((await session.execute(query.order_by(SiblingGroup.profile_ref).limit(limit))).all())
 
 
 async def is_visible(session: AsyncSession, sibling_group_id: int) -> bool:
@@ -92,9 +94,30 @@ async def get_visible(session: AsyncSession, profile_ref: str, *, for_update: bo
     return group
 
 
-async def children_of(session: AsyncSession, group_ids: list[int]) -> dict[int, list[Child]]:
-    rows = await session.scalars(select(Child).where(Child.sibling_group_id.in_(group_ids)).order_by(Child.id))
-    found: dict[int, list[Child]] = {gid: [] for gid in group_ids}
-    for child in rows:
-        found[child.sibling_group_id].append(child)
+# What a profile shows of each child, or derives from: never a name, a date of birth beyond
+# the age band, the birth family or the case notes.
+PROFILE_COLUMNS = (
+    Child.sibling_group_id,
+    Child.region,
+    Child.waiting_since,
+    Child.contact_plan,
+    Child.date_of_birth,
+    Child.sex,
+    Child.ethnicity,
+    *(getattr(Child, need_column_name(need)) for need in NEEDS),
+    Child.profile_text,
+)
+_CHILDREN_OF = (
+    select(*PROFILE_COLUMNS)
+    .where(Child.sibling_group_id.in_(bindparam("group_ids", expanding=True)))
+    .order_by(Child.id)
+)
+
+
+async def children_of(session: AsyncSession, group_ids: list[int]) -> dict[int, list[Row[Any]]]:
+    """PROFILE_COLUMNS of the groups' children, by group (one statement, built once)."""
+    found: dict[int, list[Row[Any]]] = {gid: [] for gid in group_ids}
+    if group_ids:
+        for child in await session.execute(_CHILDREN_OF, {"group_ids": group_ids}):
+            found[child.sibling_group_id].append(child)
     return found

@@ -20,7 +20,7 @@ from services.register.vocabulary import Region
 router = APIRouter(tags=["adopters"])
 
 
-def profile_filters(
+async def profile_filters(  # async: no I/O, so FastAPI calls it inline, not in its thread pool
     region: Region | None = None,
     sibling_group_size: Annotated[int | None, Query(ge=1, le=10)] = None,
     age_min_years: Annotated[int | None, Query(ge=0, le=17)] = None,
@@ -46,7 +46,7 @@ ProfileFilterParams = Annotated[ProfileFilters, Depends(profile_filters)]
 @router.get("/v1/profiles", response_model=Page[ProfileRead])
 async def list_profiles(
     ctx: ProfileReader, today: Today, filters: ProfileFilterParams, paging: PagingParams
-) -> Page[ProfileRead]:
+) -> Response:
     """Anonymised profiles of children in active family finding whose agency allows it."""
     return await service.list_profiles(ctx, filters, paging, today)
 

@@ -3,11 +3,15 @@ expressions of interest (capped, one open per profile)."""
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Response
+from sqlalchemy import Row
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden, InvalidInput
-from services.core.http import Page, Paging
+from services.core.http import Paging
 from services.core.refs import new_ref
 from services.register.ages import age_in_years
 from services.register.audit.resources import AuditResource
@@ -18,19 +22,18 @@ from services.register.households.schemas import HouseholdRead
 from services.register.households.service import to_read as household_read
 from services.register.interests import repository as interests
 from services.register.interests import service as interest_rules
-from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
-from services.register.needs import Needs, contact_label
+from services.register.models import Agency, ExpressionOfInterest, Household, need_column_name
+from services.register.needs import contact_label
 from services.register.profiles import repository
 from services.register.profiles.repository import HouseholdFit, ProfileFilters
 from services.register.profiles.schemas import (
     AgeBand,
-    ChildProfile,
     InterestCreate,
     InterestRead,
     ProfileRead,
     WaitBand,
 )
-from services.register.vocabulary import HouseholdStatus, InterestStatus
+from services.register.vocabulary import NEEDS, HouseholdStatus, InterestStatus, NeedLevel
 
 # (lowest age in the band, its label), youngest first.
 AGE_BANDS: tuple[tuple[int, AgeBand], ...] = ((0, "0-1"), (2, "2-4"), (5, "5-7"), (8, "8-10"), (11, "11-17"))
@@ -52,25 +55,30 @@ def wait_band(days: int) -> WaitBand:
     return [label for fewest, label in WAIT_BANDS if days >= fewest][-1]
 
 
-def to_profile(group: SiblingGroup, children: list[Child], today: date) -> ProfileRead:
+NEED_LABELS = tuple(level.label for level in NeedLevel)
+NEED_COLUMNS = tuple((need.value, need_column_name(need)) for need in NEEDS)
+
+
+def to_profile(profile_ref: str, children: list[Row[Any]], today: date) -> dict[str, Any]:
+    """ProfileRead's fields from `repository.PROFILE_COLUMNS` rows, as plain values."""
     longest_wait = max((today - c.waiting_since).days for c in children)
-    return ProfileRead(
-        ref=group.profile_ref,
-        region=children[0].region,
-        sibling_group_size=len(children),
-        waiting=wait_band(longest_wait),
-        contact_plan=contact_label(max(c.contact_plan for c in children)),
-        children=[
-            ChildProfile(
-                age_band=age_band(c.date_of_birth, today),
-                sex=c.sex,
-                ethnicity=c.ethnicity,
-                needs=Needs.from_levels(c.needs()),
-                about=c.profile_text,
-            )
+    return {
+        "ref": profile_ref,
+        "region": children[0].region,
+        "sibling_group_size": len(children),
+        "waiting": wait_band(longest_wait),
+        "contact_plan": contact_label(max(c.contact_plan for c in children)),
+        "children": [
+            {
+                "age_band": age_band(c.date_of_birth, today),
+                "sex": c.sex,
+                "ethnicity": c.ethnicity,
+                "needs": {need: NEED_LABELS[getattr(c, column)] for need, column in NEED_COLUMNS},
+                "about": c.profile_text,
+            }
             for c in children
         ],
-    )
+    }
 
 
 async def own_household(ctx: RequestContext, *, for_update: bool = False) -> tuple[Household, Agency]:
@@ -93,7 +101,7 @@ async def own_interests(ctx: RequestContext) -> list[InterestRead]:
     return [to_interest(eoi, profile_ref) for eoi, profile_ref in rows]
 
 
-async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Paging, today: date) -> Page[ProfileRead]:
+async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Paging, today: date) -> Response:
     if filters.fits:
         if ctx.principal.household_ref is None:
             raise InvalidInput(
@@ -113,8 +121,8 @@ async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Pa
         ctx.session, filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch
     )
     children = await repository.children_of(ctx.session, [g.id for g in groups[: paging.limit]])
-    return paging.page(
-        groups, key=lambda group: [group.profile_ref], item=lambda g: to_profile(g, children[g.id], today)
+    return paging.page_response(
+        groups, key=lambda group: [group.profile_ref], item=lambda g: to_profile(g.profile_ref, children[g.id], today)
     )
 
 
@@ -122,7 +130,7 @@ async def read_profile(ctx: RequestContext, ref: str, today: date) -> ProfileRea
     group = await repository.get_visible(ctx.session, ref)
     children = await repository.children_of(ctx.session, [group.id])
     ctx.audit(AuditAction.READ, AuditResource.PROFILE, ref)
-    return to_profile(group, children[group.id], today)
+    return ProfileRead.model_validate(to_profile(group.profile_ref, children[group.id], today))
 
 
 def to_interest(eoi: ExpressionOfInterest, profile_ref: str) -> InterestRead:

@@ -220,7 +220,10 @@ def create_client(
     scopes: Annotated[str, typer.Option(help="Space-separated scopes the client may ask for")],
     agency: Annotated[str | None, typer.Option(help="Bind the client's tokens to this agency's ref")] = None,
     public: Annotated[bool, typer.Option(help="A public client (the adopters' app): PKCE, no secret")] = False,
-    redirect_uri: Annotated[list[str] | None, typer.Option(help="Allowed redirect URI (public clients)")] = None,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(help="Allowed redirect URI: a client that signs adopters in (with --public: no secret)"),
+    ] = None,
 ) -> None:
     """Register a client; its secret is printed once and stored only as a hash."""
     from services.register.oauth.accounts import create_client as create
@@ -337,7 +340,8 @@ def serve(
     port: Port = 8000,
     service: Annotated[ServiceName, typer.Option(help="Which API this process serves")] = ServiceName.both,
 ) -> None:
-    """Serve the register and matching APIs (both in one process by default, or one of them)."""
+    """Serve the register and matching APIs (both in one process by default), one of them, or the
+    adopters' app (`--service adopter-app`, settings `ADOPTER_APP_*`)."""
     _serve(_settings(), host, port, service)
 
 

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -349,19 +349,27 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both) -> None:
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    service: ServiceName = ServiceName.both,
+    extra: "tuple[Any, int] | None" = None,
+) -> None:
     from services.core.database import stop_embedded_postgres
 
     # uvicorn shuts down on SIGTERM, then raises the signal again; with the default action the
     # process would die there without stopping the embedded PostgreSQL. Exit normally instead.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        _run_server(settings, host, port, service)
+        _run_server(settings, host, port, service, extra)
     finally:
         stop_embedded_postgres()
 
 
-def _run_server(settings: Settings, host: str, port: int, service: ServiceName) -> None:
+def _run_server(
+    settings: Settings, host: str, port: int, service: ServiceName, extra: "tuple[Any, int] | None" = None
+) -> None:
     import uvicorn
 
     from services.core.observability import configure_logging
@@ -371,24 +379,45 @@ def _run_server(settings: Settings, host: str, port: int, service: ServiceName) 
     # Our middleware writes one JSON line per request; uvicorn's access log would repeat it.
     # Forwarded headers are read by the app, from TRUSTED_PROXIES only (core/http.py), never
     # by uvicorn, which would believe FORWARDED_ALLOW_IPS.
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=20,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 20,
+    }
+    if extra is None:
+        uvicorn.run(application, port=port, **options)
+        return
+    # The demo: a second app (the adopters' app) on its own port in the same process. The
+    # first server handles the signals; when it stops, so does the second.
+    main = uvicorn.Server(uvicorn.Config(application, port=port, **options))
+    side = uvicorn.Server(uvicorn.Config(extra[0], port=extra[1], **options))
+
+    async def both() -> None:
+        side_task = asyncio.create_task(side._serve())  # its own serve() would take the signals too
+        try:
+            await main.serve()
+        finally:
+            side.should_exit = True
+            await side_task
+
+    asyncio.run(both())
 
 
 @app.command()
 def demo(
     host: Host = "127.0.0.1",
     port: Port = 8000,
+    app_port: Annotated[int, typer.Option(help="Port of the adopters' app")] = 8002,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic register")] = 1,
 ) -> None:
-    """Migrate, load the synthetic national register (once), and serve, printing where to look."""
+    """Migrate, load the synthetic national register (once), and serve both APIs and the
+    adopters' app, printing where to look."""
+    from pydantic import SecretStr
+
+    from services.adopter_app.app import create_app as create_adopter_app
+    from services.adopter_app.settings import AppSettings
     from services.core.migrate import upgrade
     from services.demo import prepare_demo
 
@@ -398,9 +427,18 @@ def demo(
     settings = _settings()
     url = database_url(settings)
     upgrade(url)
-    summary = asyncio.run(prepare_demo(url, settings, seed=seed, base_url=f"http://{host}:{port}"))
+    base_url, app_url = f"http://{host}:{port}", f"http://{host}:{app_port}"
+    summary, registered = asyncio.run(prepare_demo(url, settings, seed=seed, base_url=base_url, app_url=app_url))
     typer.echo(summary)
-    _serve(settings, host, port)
+    app_settings = AppSettings(
+        register_url=base_url,
+        public_url=app_url,
+        client_id=registered.client_id,
+        client_secret=SecretStr(registered.client_secret),
+        development=True,
+    )
+    adopter_app = create_adopter_app(app_settings, settings, database=url)
+    _serve(settings, host, port, extra=(adopter_app, app_port))
 
 
 def main() -> None:

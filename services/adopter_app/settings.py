@@ -5,8 +5,9 @@ import base64
 import hashlib
 import secrets
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SCOPES = "profiles:read interests:write support:request"
@@ -25,10 +26,14 @@ class AppSettings(BaseSettings):
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")
     scopes: str = DEFAULT_SCOPES
-    # Signs CSRF tokens and encrypts the tokens kept in the session table. Required outside
-    # development; in development a random one is made at start (sessions end on a restart).
+    # The register's ENVIRONMENT (no prefix): production insists on a session key and Secure cookies.
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias=AliasChoices("ENVIRONMENT", "environment")
+    )
+    # Signs CSRF tokens and encrypts the tokens kept in the session table. Required in
+    # production; elsewhere, if unset, a random one is made at start (sessions end on a restart).
     session_key: SecretStr | None = None
-    # Development: plain-http cookies (no Secure flag) and a generated session key.
+    # Development: plain-http cookies (no Secure flag, no __Host- prefix). Refused in production.
     development: bool = False
     session_idle_minutes: int = Field(default=60, ge=5, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=14 * 24)
@@ -36,9 +41,13 @@ class AppSettings(BaseSettings):
     page_size: int = Field(default=12, ge=1, le=100)
 
     @model_validator(mode="after")
-    def _key_outside_development(self) -> "AppSettings":
-        if not self.development and (self.session_key is None or len(self.session_key.get_secret_value()) < 32):
-            raise ValueError("ADOPTER_APP_SESSION_KEY (at least 32 characters) is required outside development")
+    def _strict_in_production(self) -> "AppSettings":
+        if self.environment != "production":
+            return self
+        if self.session_key is None or len(self.session_key.get_secret_value()) < 32:
+            raise ValueError("ADOPTER_APP_SESSION_KEY (at least 32 characters) is required in production")
+        if self.development:
+            raise ValueError("ADOPTER_APP_DEVELOPMENT (cookies without Secure) is refused in production")
         return self
 
     @property

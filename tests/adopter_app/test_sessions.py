@@ -4,9 +4,11 @@ tokens kept encrypted on the server, refresh on expiry, sign-out revokes."""
 import hashlib
 import re
 
-from pydantic import SecretStr
+import pytest
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
+from services.adopter_app.settings import AppSettings
 from tests.adopter_app.register_data import restricted
 
 COOKIE = "adopter_session"
@@ -151,3 +153,11 @@ async def test_pages_say_the_registers_errors_plainly_and_show_no_restricted_fie
             if shown.status_code == 200:
                 assert "default-src 'none'" in shown.headers["content-security-policy"]
                 assert shown.headers["cache-control"] == "no-store"
+
+
+def test_production_insists_on_a_session_key_and_secure_cookies():
+    with pytest.raises(ValidationError, match="ADOPTER_APP_SESSION_KEY"):
+        AppSettings(environment="production")
+    with pytest.raises(ValidationError, match="refused in production"):
+        AppSettings(environment="production", session_key="k" * 40, development=True)
+    assert AppSettings(environment="production", session_key="k" * 40).cookie_name == "__Host-adopter_session"

@@ -19,9 +19,10 @@ from services.adopter_app.settings import AppSettings
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals.update(views=views, label=views.label)
 MAX_MESSAGE = 2000
-MAX_NARRATIVE = 5000
-MAX_OFFERS = 20
-MAX_OFFER = 200
+# The register's limits on a family profile (register/family_profiles/schemas.py).
+MAX_NARRATIVE = 4000
+MAX_OFFERS = 12
+MAX_OFFER = 120
 
 router = APIRouter()
 
@@ -314,13 +315,7 @@ def _offers(text: str) -> list[str]:
 
 @router.get("/family-profile", response_class=HTMLResponse)
 async def family_profile(request: Request, current: SignedIn) -> Response:
-    profile, etag = None, ""
-    try:
-        response = await api(request, current, "GET", "/v1/households/me/profile")
-        profile, etag = response.json(), response.headers.get("etag", "")
-    except RegisterProblem as problem:
-        if problem.status != 404:
-            raise
+    profile, etag = await _own_profile(request, current)
     notice = None
     if "saved" in request.query_params:
         notice = "Your family's profile is saved."
@@ -335,8 +330,22 @@ async def family_profile(request: Request, current: SignedIn) -> Response:
         offers="\n".join((profile or {}).get("what_we_offer", [])),
         notice=notice,
         problems=[],
+        limits=(MAX_NARRATIVE, MAX_OFFERS, MAX_OFFER),
         nav="family",
     )
+
+
+async def _own_profile(request: Request, current: Current) -> tuple[dict[str, Any] | None, str]:
+    """The family's profile and the ETag to send back (none before the first save: the
+    register's empty draft has no record yet and its first save takes no If-Match)."""
+    try:
+        response = await api(request, current, "GET", "/v1/households/me/profile")
+    except RegisterProblem as problem:
+        if problem.status in (403, 404):  # not offered by this register, or not for this sign-in
+            return None, ""
+        raise
+    profile = response.json()
+    return profile, response.headers.get("etag", "") if profile.get("ref") else ""
 
 
 @router.post("/family-profile")
@@ -371,12 +380,7 @@ async def save_family_profile(request: Request, current: SignedIn) -> Response:
                 if problem.status in (412, 428)
                 else problem.detail
             )
-    profile = None
-    try:
-        response = await api(request, current, "GET", "/v1/households/me/profile")
-        profile, etag = response.json(), response.headers.get("etag", "")
-    except RegisterProblem:
-        pass
+    profile, etag = await _own_profile(request, current)
     return render(
         request,
         "family_profile.html",
@@ -387,6 +391,7 @@ async def save_family_profile(request: Request, current: SignedIn) -> Response:
         offers=offers_text,
         notice=None,
         problems=problems,
+        limits=(MAX_NARRATIVE, MAX_OFFERS, MAX_OFFER),
         nav="family",
     )
 

@@ -28,6 +28,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 webhooks_app = typer.Typer(help="Webhook deliveries of the events outbox.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
+notifications_app = typer.Typer(help="Emails to adopters (the notification outbox).", no_args_is_help=True)
+app.add_typer(notifications_app, name="notifications")
 
 CLI_PRINCIPAL = "cli:operator"
 
@@ -171,6 +173,38 @@ def deliver_webhooks(
 
     configure_logging(settings.log_level)
     # Ctrl-C in --once: a delivery in flight is rolled back with its transaction, sent again later.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(work())
+
+
+@notifications_app.command("send")
+def send_notifications(
+    once: Annotated[bool, typer.Option("--once", help="Send what is waiting now, then exit (cron, tests)")] = False,
+    interval: Annotated[float, typer.Option(min=1, max=3600, help="Seconds between rounds")] = 10.0,
+) -> None:
+    """Send unsent notifications (invitations, password resets) by SMTP (SMTP_URL). Without
+    SMTP_URL nothing is sent: the notifications wait in the outbox."""
+    from services.core.observability import configure_logging
+    from services.register.notifications.sender import send_unsent
+
+    settings = _settings()
+    if settings.smtp_url is None:
+        typer.echo("SMTP_URL is not set: no notification sent (they wait in the outbox)")
+        return
+
+    async def work() -> None:
+        engine = create_engine(database_url(settings), settings)
+        try:
+            while True:
+                sent = await send_unsent(engine, settings)
+                if once:
+                    typer.echo(f"{sent} notifications sent")
+                    return
+                await asyncio.sleep(interval)
+        finally:
+            await engine.dispose()
+
+    configure_logging(settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(work())
 

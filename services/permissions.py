@@ -23,6 +23,11 @@ ChildWriter = Annotated[RequestContext, requires(Scope.CHILDREN_WRITE, subjects=
 HouseholdReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
 HouseholdWriter = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
 
+# Adopters' accounts, managed by staff of the household's approving agency (which agency:
+# `register/access.py`, applied in `register/accounts/service.py`).
+AdopterAccountReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
+AdopterAccountAdmin = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
+
 PlacementReader = Annotated[RequestContext, requires(Scope.CHILDREN_READ, subjects=STAFF)]
 
 # Links between children and a family: each side's agency sees them and takes its steps
@@ -39,6 +44,13 @@ ProfileReader = Annotated[RequestContext, requires(Scope.PROFILES_READ, subjects
 # An adopter's own household and interests.
 AdopterReader = Annotated[RequestContext, requires(Scope.PROFILES_READ, subjects=ADOPTERS)]
 AdopterInterestWriter = Annotated[RequestContext, requires(Scope.INTERESTS_WRITE, subjects=ADOPTERS)]
+
+# A household's own profile: its adopters write it and send it to their agency; staff of
+# that agency approve or return it; other agencies' family finders read the approved text
+# (who sees which version: `register/family_profiles/service.py`).
+FamilyProfileWriter = Annotated[RequestContext, requires(Scope.FAMILY_PROFILE_WRITE, subjects=ADOPTERS)]
+FamilyProfileReader = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_READ, subjects=STAFF)]
+FamilyProfileApprover = Annotated[RequestContext, requires(Scope.HOUSEHOLDS_WRITE, subjects=STAFF)]
 
 MatchingReader = Annotated[RequestContext, requires(Scope.MATCHING_READ, subjects=STAFF)]
 MatchingRunner = Annotated[RequestContext, requires(Scope.MATCHING_RUN, subjects=STAFF)]

@@ -53,16 +53,19 @@ class Scope(StrEnum):
     SUPPORT_READ = "support:read"
     SUPPORT_WRITE = "support:write"
     SUPPORT_REQUEST = "support:request"
+    FAMILY_PROFILE_WRITE = "family-profile:write"
 
 
 # All an adopter's token may ever carry: anonymised profiles, their own interests, their
-# own family's support and passport, and the public (suppressed) performance figures.
+# own family's support and passport, the public (suppressed) performance figures, and their
+# own family's profile (in their own words, for family finders).
 ADOPTER_SCOPES = frozenset(
     {
         Scope.PROFILES_READ.value,
         Scope.INTERESTS_WRITE.value,
         Scope.SUPPORT_REQUEST.value,
         Scope.SCORECARDS_READ.value,
+        Scope.FAMILY_PROFILE_WRITE.value,
     }
 )
 
@@ -245,6 +248,7 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.SUPPORT_READ: "Read families' adoption support records, ASF applications and reports",
     Scope.SUPPORT_WRITE: "Record assessments, ASF applications, budgets, passport additions and breakdowns",
     Scope.SUPPORT_REQUEST: "Adopters: ask for a support assessment; see your family's support and passport",
+    Scope.FAMILY_PROFILE_WRITE: "Adopters: write your family's profile for family finders and send it to your agency",
 }
 
 # Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.

@@ -13,6 +13,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
@@ -44,12 +45,22 @@ SECURITY_HEADERS = {
 }
 # The API sends JSON only; the interactive docs and the sign-in page need a little more.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-PAGE_CSP = (
+PAGE_CSP_BASE = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' "
     "'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
     "frame-ancestors 'none'; form-action 'self'"
 )
-PAGES = ("/docs", "/redoc", "/oauth/authorize")
+PAGE_CSP = PAGE_CSP_BASE
+PAGES = ("/docs", "/redoc", "/oauth/authorize", "/account/")
+
+
+def page_csp(form_action_origins: Sequence[str] = ()) -> str:
+    """The pages' policy; `form-action` also allows the given origins. The sign-in page
+    submits to itself and is then redirected to the client's redirect URI, and browsers
+    (Chromium) hold that redirect to `form-action` too: a route names its client's origins,
+    and only them, and sets this as its response's Content-Security-Policy (kept as is)."""
+    extra = "".join(f" {origin}" for origin in dict.fromkeys(form_action_origins))
+    return PAGE_CSP_BASE + extra
 
 
 _SECRETS = (
@@ -160,8 +171,9 @@ class RequestObservation:
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 for name, value in SECURITY_HEADERS.items():
                     extra.append((name.encode(), value.encode()))
-                csp = PAGE_CSP if scope["path"].startswith(PAGES) else API_CSP
-                extra.append((b"content-security-policy", csp.encode()))
+                if b"content-security-policy" not in present:  # a page's own (page_csp) is kept
+                    csp = PAGE_CSP if scope["path"].startswith(PAGES) else API_CSP
+                    extra.append((b"content-security-policy", csp.encode()))
                 if b"cache-control" not in present:
                     extra.append((b"cache-control", b"no-store"))
                 if self.hsts:

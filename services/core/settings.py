@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     # Deliveries one worker process makes at once (each holds a database connection meanwhile).
     webhook_worker_concurrency: int = Field(default=4, ge=1, le=32)
 
+    # Adopters' accounts: where the password pages send an adopter once a password is set
+    # (the adopters' app; unset: a page says to sign in from the app), and the SMTP server
+    # the notification outbox is sent through (smtp://host:25, smtp+starttls://user:pass@host:587,
+    # smtps://host:465; unset: nothing is sent, notifications wait in the outbox).
+    adopter_app_url: str | None = None
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "Adoption register <no-reply@adoption-register.example>"
+
     # HTTP
     cors_origins: list[str] = Field(default_factory=list, description="Origins of the client apps (browsers)")
     log_level: str = "INFO"
@@ -69,6 +77,11 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.database_url is None:
             raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
         return self
+
+    @property
+    def public_base_url(self) -> str:
+        """This register's public address (its token issuer): links in emails point here."""
+        return self.token_issuer.rstrip("/")
 
     @property
     def embedded_data_dir(self) -> Path:

@@ -4,36 +4,41 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from services.core.http import STORABLE_TEXT, RecordDate, RefText, RequestModel
+from services.matching.engine.policy import BOUNDS
 from services.matching.vocabulary import Decision, ProposalStatus, RunStatus
 from services.register.vocabulary import Region, SiblingGroupStatus
 
-Points = Annotated[int | None, Field(ge=0, le=1_000)]
+
+def _within_bounds(name: str) -> Any:
+    """The range of one policy setting, read from the engine's BOUNDS (stated once)."""
+    least, most = BOUNDS[name]
+    return Field(ge=least, le=most)
 
 
 class PolicyOverrides(RequestModel):
     """Settings of the scoring policy to change, each within its range (engine/policy.py,
     BOUNDS, which the engine enforces too): no weight can make a score overflow."""
 
-    needs_points_per_level: Points = None
-    needs_points_cap: Annotated[int | None, Field(ge=0, le=10_000)] = None
-    age_fit_points: Points = None
-    distance_points: Points = None
-    distance_half_points_km: Annotated[int | None, Field(ge=1, le=2_000)] = None
-    contact_points: Points = None
-    mutual_interest_points: Points = None
-    culture_points: Points = None
-    language_points: Points = None
-    religion_points: Points = None
-    soft_fade_days: Annotated[int | None, Field(ge=1, le=3_650)] = None
-    wait_points_per_30_days: Points = None
-    wait_points_cap: Annotated[int | None, Field(ge=0, le=10_000)] = None
-    sibling_group_points: Points = None
-    aged_five_plus_points: Points = None
-    disability_points: Points = None
-    minority_ethnic_points: Points = None
-    aged_five_plus_months: Annotated[int | None, Field(ge=0, le=216)] = None
-    long_wait_days: Annotated[int | None, Field(ge=0, le=3_650)] = None
-    max_distance_km: Annotated[int | None, Field(ge=0, le=2_000)] = None
+    needs_points_per_level: Annotated[int | None, _within_bounds("needs_points_per_level")] = None
+    needs_points_cap: Annotated[int | None, _within_bounds("needs_points_cap")] = None
+    age_fit_points: Annotated[int | None, _within_bounds("age_fit_points")] = None
+    distance_points: Annotated[int | None, _within_bounds("distance_points")] = None
+    distance_half_points_km: Annotated[int | None, _within_bounds("distance_half_points_km")] = None
+    contact_points: Annotated[int | None, _within_bounds("contact_points")] = None
+    mutual_interest_points: Annotated[int | None, _within_bounds("mutual_interest_points")] = None
+    culture_points: Annotated[int | None, _within_bounds("culture_points")] = None
+    language_points: Annotated[int | None, _within_bounds("language_points")] = None
+    religion_points: Annotated[int | None, _within_bounds("religion_points")] = None
+    soft_fade_days: Annotated[int | None, _within_bounds("soft_fade_days")] = None
+    wait_points_per_30_days: Annotated[int | None, _within_bounds("wait_points_per_30_days")] = None
+    wait_points_cap: Annotated[int | None, _within_bounds("wait_points_cap")] = None
+    sibling_group_points: Annotated[int | None, _within_bounds("sibling_group_points")] = None
+    aged_five_plus_points: Annotated[int | None, _within_bounds("aged_five_plus_points")] = None
+    disability_points: Annotated[int | None, _within_bounds("disability_points")] = None
+    minority_ethnic_points: Annotated[int | None, _within_bounds("minority_ethnic_points")] = None
+    aged_five_plus_months: Annotated[int | None, _within_bounds("aged_five_plus_months")] = None
+    long_wait_days: Annotated[int | None, _within_bounds("long_wait_days")] = None
+    max_distance_km: Annotated[int | None, _within_bounds("max_distance_km")] = None
 
     def changes(self) -> dict[str, int]:
         return self.model_dump(exclude_none=True)

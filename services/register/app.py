@@ -6,11 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.app_factory import build_app
 from services.core.settings import Settings
+from services.register.accounts.pages import router as account_pages_router
+from services.register.accounts.router import router as accounts_router
 from services.register.agencies.router import router as agencies_router
 from services.register.audit.router import router as audit_router
 from services.register.children.router import router as children_router
 from services.register.events.router import router as events_router
 from services.register.events.router import webhooks_router
+from services.register.family_profiles.router import router as family_profiles_router
 from services.register.fees.router import router as fees_router
 from services.register.households.router import router as households_router
 from services.register.interests.router import router as interests_router
@@ -25,10 +28,13 @@ from services.register.support.router import router as support_router
 
 ROUTERS: tuple[APIRouter, ...] = (
     oauth_router,
+    account_pages_router,
     profiles_router,
+    family_profiles_router,
     agencies_router,
     children_router,
     households_router,
+    accounts_router,
     links_router,
     placements_router,
     interests_router,

@@ -280,7 +280,8 @@ class ExpressionOfInterest(Record):
         ),
         CheckConstraint("length(message) <= 2000", name="message_length"),
         CheckConstraint(
-            "outcome IS NULL OR outcome IN ('linked_with_you', 'linked_elsewhere', 'no_longer_looking')",
+            "outcome IS NULL OR outcome IN "
+            "('linked_with_you', 'linked_elsewhere', 'no_longer_looking', 'left_register')",
             name="outcome_known",
         ),
     )

@@ -143,7 +143,8 @@ class InterestOutcome(StrEnum):
 
     LINKED_WITH_YOU = "linked_with_you"
     LINKED_ELSEWHERE = "linked_elsewhere"
-    NO_LONGER_LOOKING = "no_longer_looking"
+    NO_LONGER_LOOKING = "no_longer_looking"  # kept for interests closed before left_register
+    LEFT_REGISTER = "left_register"
 
     @property
     def explanation(self) -> str:
@@ -151,6 +152,7 @@ class InterestOutcome(StrEnum):
             InterestOutcome.LINKED_WITH_YOU: "Your agency and the child's agency are now talking about your family.",
             InterestOutcome.LINKED_ELSEWHERE: "These children are now linked with another family.",
             InterestOutcome.NO_LONGER_LOOKING: "The children's agency is no longer looking for a family for them.",
+            InterestOutcome.LEFT_REGISTER: "These children are no longer waiting on the register.",
         }[self]
 
 

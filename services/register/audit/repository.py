@@ -6,16 +6,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.audit import AuditEvent, RecordVersion
 from services.core.errors import NotFound
 from services.register.audit.schemas import VersionedRecord
+from services.register.family_profiles.models import FamilyProfile
 from services.register.links.models import Link
-from services.register.models import Agency, Child, Household, Placement, SiblingGroup
+from services.register.models import Agency, Child, Household, Placement, Record, SiblingGroup
+from services.register.support.models import (
+    AdoptionBreakdown,
+    AsfLimits,
+    PassportEntitlement,
+    SupportAssessment,
+    SupportBudget,
+)
 
-MODELS: dict[VersionedRecord, type[Agency | SiblingGroup | Child | Household | Placement | Link]] = {
+MODELS: dict[VersionedRecord, type[Record]] = {
     VersionedRecord.AGENCY: Agency,
     VersionedRecord.SIBLING_GROUP: SiblingGroup,
     VersionedRecord.CHILD: Child,
     VersionedRecord.HOUSEHOLD: Household,
     VersionedRecord.PLACEMENT: Placement,
     VersionedRecord.LINK: Link,
+    VersionedRecord.SUPPORT_ASSESSMENT: SupportAssessment,
+    VersionedRecord.ASF_LIMITS: AsfLimits,
+    VersionedRecord.SUPPORT_BUDGET: SupportBudget,
+    VersionedRecord.PASSPORT_ENTITLEMENT: PassportEntitlement,
+    VersionedRecord.ADOPTION_BREAKDOWN: AdoptionBreakdown,
+    VersionedRecord.FAMILY_PROFILE: FamilyProfile,
 }
 
 

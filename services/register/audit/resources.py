@@ -9,6 +9,8 @@ class AuditResource(StrEnum):
     CHILD = "child"
     SIBLING_GROUP = "sibling_group"
     HOUSEHOLD = "household"
+    ADOPTER_ACCOUNT = "adopter_account"
+    FAMILY_PROFILE = "family_profile"
     PLACEMENT = "placement"
     LINK = "link"
     PROFILE = "profile"

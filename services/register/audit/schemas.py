@@ -16,6 +16,12 @@ class VersionedRecord(StrEnum):
     HOUSEHOLD = "household"
     PLACEMENT = "placement"
     LINK = "link"
+    SUPPORT_ASSESSMENT = "support_assessment"
+    ASF_LIMITS = "asf_limits"
+    SUPPORT_BUDGET = "support_budget"
+    PASSPORT_ENTITLEMENT = "passport_entitlement"
+    ADOPTION_BREAKDOWN = "adoption_breakdown"
+    FAMILY_PROFILE = "family_profile"
 
 
 class AuditEventRead(BaseModel):

@@ -36,6 +36,7 @@ from services.register.lifecycle import SIBLING_GROUP_DIRECT, SIBLING_GROUP_TRAN
 from services.register.links import repository as links
 from services.register.models import Child, SiblingGroup
 from services.register.needs import Needs, contact_label, contact_level
+from services.register.profiles import repository as profiles
 from services.register.vocabulary import AgencyKind, SiblingGroupStatus
 
 # About 1 km: a child's stored location is never more precise than this.
@@ -220,12 +221,25 @@ async def update_child(ctx: RequestContext, row: ChildRow, body: ChildUpdate, to
         should_be_placed_on=child.should_be_placed_on,
         today=today,
     )
+    touched = [row.group]
     if target_ref is not None and target_ref != row.group.ref:
         target = await repository.find_group(ctx.session, target_ref, field="body.sibling_group_ref")
         await _move_children(ctx, [child], target, {row.group.id: row.group})
+        touched.append(target)
     await ctx.session.flush()
+    for group in touched:
+        await close_interests_if_hidden(ctx, group)
     ctx.audit(AuditAction.UPDATE, AuditResource.CHILD, child.ref)
     return to_read(await repository.get_child(ctx.session, child.ref), today)
+
+
+async def close_interests_if_hidden(ctx: RequestContext, group: SiblingGroup) -> None:
+    """A group adopters can no longer see (a child's profile hidden, the group emptied) has
+    left the register for them: their open interests in it close (`left_register`)."""
+    if not await profiles.is_visible(ctx.session, group.id):
+        await interests.close_open_interests(
+            ctx, await links.open_interests_in_group(ctx.session, group.id), linked_household_id=None
+        )
 
 
 def _touch(group: SiblingGroup) -> None:
@@ -301,6 +315,8 @@ async def create_group(ctx: RequestContext, body: SiblingGroupCreate) -> Sibling
     ctx.session.add(group)
     await ctx.session.flush()
     await _move_children(ctx, children, group, sources)
+    for source in sources.values():
+        await close_interests_if_hidden(ctx, source)
     ctx.audit(AuditAction.CREATE, AuditResource.SIBLING_GROUP, group.ref)
     return await group_read(ctx, group)
 

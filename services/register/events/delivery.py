@@ -14,10 +14,13 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,7 +30,7 @@ from services.core.settings import Settings
 from services.register.events import repository
 from services.register.events.models import ERROR_MAX_LENGTH
 from services.register.events.repository import ClaimedDelivery
-from services.register.events.service import secret_key, to_event_read
+from services.register.events.service import not_public, secret_key, to_event_read
 from services.register.events.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,30 @@ def payload(claimed: ClaimedDelivery) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def _send(client: httpx.AsyncClient, claimed: ClaimedDelivery, at: datetime) -> tuple[int | None, str | None]:
+async def refused_address(url: str) -> str | None:
+    """Why a production worker must not send to this URL, or None. Every address the name
+    resolves to must be public: a receiver's DNS changed to point at the cluster, a private
+    network or the cloud metadata address would otherwise receive signed payloads and let
+    the worker probe inside (server-side request forgery). The NetworkPolicy
+    (egress-webhooks) enforces the same below the application."""
+    host = urlsplit(url).hostname or ""
+    if not_public(host):
+        return "refused: not a public address"
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"refused: the host does not resolve ({exc.strerror or exc})"[:ERROR_MAX_LENGTH]
+    if any(not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos):
+        return "refused: the host resolves to a local or private address"
+    return None
+
+
+async def _send(
+    client: httpx.AsyncClient, claimed: ClaimedDelivery, at: datetime, settings: Settings
+) -> tuple[int | None, str | None]:
     """(HTTP status, error): an error is None only for a 2xx answer."""
+    if settings.environment == "production" and (refusal := await refused_address(claimed.url)):
+        return None, refusal
     body = payload(claimed)
     timestamp = int(at.timestamp())
     headers = {
@@ -113,7 +138,7 @@ async def deliver_due(engine: AsyncEngine, settings: Settings, *, now: datetime 
                 if claimed is None:
                     return attempts
                 at = now or datetime.now(UTC)
-                status, error = await _send(client, claimed, at)
+                status, error = await _send(client, claimed, at, settings)
                 _record(claimed, at, status, error, settings)
                 attempts += 1
 

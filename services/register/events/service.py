@@ -8,6 +8,7 @@ delivery worker (`delivery.py`) sends them afterwards.
 
 import base64
 import binascii
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -212,6 +213,24 @@ def check_url(url: str, environment: Literal["development", "test", "production"
         raise _url_error("The URL must not carry credentials; verify the signature instead.")
     if parts.fragment or any(c.isspace() for c in url):
         raise _url_error("The URL must not have a fragment or spaces.")
+    if environment == "production" and not_public(parts.hostname):
+        raise _url_error("The URL must name a public internet host, not a local or private address.")
+
+
+LOCAL_NAMES = ("localhost", "localhost.localdomain")
+
+
+def not_public(host: str) -> bool:
+    """True for a host that is a local name or a literal address outside the public internet
+    (loopback, private, link-local such as cloud metadata, reserved). A name's addresses are
+    checked again when a delivery resolves it (`delivery.refused_address`)."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host in LOCAL_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
 
 
 def secret_key(secret: str) -> bytes:

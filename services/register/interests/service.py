@@ -66,11 +66,12 @@ async def answer(ctx: RequestContext, ref: str, body: InterestAnswer, expected_v
 async def close_open_interests(
     ctx: RequestContext, open_interests: list[ExpressionOfInterest], *, linked_household_id: int | None
 ) -> None:
-    """The children are linked (with `linked_household_id`) or have left the register: every
-    open interest in them closes with an outcome its adopters see, freeing their places."""
+    """The children are linked (with `linked_household_id`) or have left the register (their
+    plan withdrawn, their adoption order made, their profile hidden from adopters): every open
+    interest in them closes with an outcome its adopters see, freeing their places."""
     for eoi in open_interests:
         if linked_household_id is None:
-            eoi.outcome = InterestOutcome.NO_LONGER_LOOKING
+            eoi.outcome = InterestOutcome.LEFT_REGISTER
         elif eoi.household_id == linked_household_id:
             eoi.outcome = InterestOutcome.LINKED_WITH_YOU
         else:

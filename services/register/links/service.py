@@ -463,6 +463,11 @@ async def record_adoption_order(ctx: RequestContext, link: Link, body: StepOn, t
     await _record(ctx, link, LinkStatus.ADOPTED, body.on, body.note)
     placement = await _placement_of(ctx, link)
     await placements.record_adoption_order(ctx, placement, body.on, today)
+    # The children have left the register: any interest still open in them closes (those
+    # of other families closed when the link was agreed; this is the safety net).
+    await interests.close_open_interests(
+        ctx, await repository.open_interests_in_group(ctx.session, link.sibling_group_id), linked_household_id=None
+    )
 
 
 async def withdraw(ctx: RequestContext, link: Link, body: StepWithReason, today: date) -> None:

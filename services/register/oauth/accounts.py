@@ -1,6 +1,7 @@
 """Adopter accounts and client registrations: creation and password checks."""
 
 import asyncio
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,12 +33,16 @@ def _verify(stored: str, password: str) -> bool:
 
 async def authenticate_adopter(session: AsyncSession, email: str, password: str) -> AdopterAccount | None:
     account = await repository.adopter_by_email(session, email)
-    # argon2 is deliberately slow: keep it off the event loop.
-    ok = await asyncio.to_thread(_verify, account.password_hash if account else _DUMMY_HASH, password)
-    return account if account and ok else None
+    # An invited account has no password yet: it cannot sign in, and costs the same time
+    # as an unknown email. argon2 is deliberately slow: keep it off the event loop.
+    stored = account.password_hash if account and account.password_hash else None
+    ok = await asyncio.to_thread(_verify, stored or _DUMMY_HASH, password)
+    return account if account and stored and ok else None
 
 
 async def invite_adopter(session: AsyncSession, *, household_ref: str, email: str, password: str) -> AdopterAccount:
+    """An active account with a password set at once (the operators' command and the demo);
+    agencies invite over the API instead (`register/accounts`), and the adopter chooses it."""
     row = await repository.household_with_agency_ref(session, household_ref)
     if row is None:
         raise LookupError(f"no household {household_ref}")
@@ -49,6 +54,8 @@ async def invite_adopter(session: AsyncSession, *, household_ref: str, email: st
         household_id=household.id,
         household_ref=household.ref,
         agency_ref=agency_ref,
+        invited_at=datetime.now(UTC),
+        activated_at=datetime.now(UTC),
     )
     session.add(account)
     await session.flush()

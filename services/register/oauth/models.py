@@ -81,7 +81,9 @@ class OAuthClient(Base):
 
 
 class AdopterAccount(Base):
-    """An adopter's login, bound to one approved household."""
+    """An adopter's login, bound to one approved household. Invited by the household's agency
+    with no password (it cannot sign in); active once the adopter sets one through the
+    invitation link; disabled by the agency."""
 
     __tablename__ = "adopter_accounts"
     __table_args__ = (Index("uq_adopter_accounts_email", func.lower(text("email")), unique=True),)
@@ -89,15 +91,40 @@ class AdopterAccount(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     ref: Mapped[str] = mapped_column(Text, unique=True)
     email: Mapped[str] = mapped_column(Text)
-    password_hash: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     household_ref: Mapped[str] = mapped_column(Text)
     agency_ref: Mapped[str] = mapped_column(Text)  # the household's approving agency
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def state(self) -> str:
+        if self.disabled_at is not None:
+            return "disabled"
+        return "active" if self.password_hash is not None else "invited"
 
     def get_user_id(self) -> str:
         return self.ref
+
+
+class AccountToken(Base):
+    """A single-use link token sent to an adopter by email: an invitation (sets the first
+    password) or a password reset. Only its SHA-256 hash is stored."""
+
+    __tablename__ = "adopter_account_tokens"
+    __table_args__ = (CheckConstraint("purpose IN ('invitation', 'password_reset')", name="purpose_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("adopter_accounts.id"), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set when used, and when a newer token of the same purpose replaces it.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuthorizationCode(Base):

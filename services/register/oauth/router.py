@@ -9,7 +9,7 @@ import base64
 import html
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Depends, Request
@@ -21,10 +21,13 @@ from services.core.context import request_id_of
 from services.core.database import set_request_context
 from services.core.errors import TYPE_BASE
 from services.core.http import client_address
+from services.core.observability import page_csp
 from services.core.settings import Settings
 from services.register.oauth import keys
 from services.register.oauth import repository as oauth_repository
 from services.register.oauth.accounts import authenticate_adopter
+from services.register.oauth.models import OAuthClient
+from services.register.oauth.pages import page as _page
 from services.register.oauth.rate_limit import (
     Attempt,
     account_key,
@@ -50,6 +53,9 @@ router = APIRouter(tags=["oauth"])
 SCOPE_DESCRIPTIONS = {
     Scope.PROFILES_READ.value: "See anonymised profiles of children waiting for a family",
     Scope.INTERESTS_WRITE.value: "Tell agencies your household is interested in a child",
+    Scope.FAMILY_PROFILE_WRITE.value: "Write your family's profile and send it to your agency",
+    Scope.SUPPORT_REQUEST.value: "Ask for adoption support and see your family's support",
+    Scope.SCORECARDS_READ.value: "See how agencies are doing (published figures)",
 }
 
 
@@ -210,6 +216,22 @@ def _error_redirect_or_page(error: OAuth2Error) -> Response:
 REDIRECT = {"description": "Back to the client's redirect URI, with a code or an error"}
 
 
+def _redirect_origins(client: OAuthClient) -> list[str]:
+    """The web origins of the client's registered redirect URIs (http and https only)."""
+    origins = []
+    for uri in client.redirect_uris:
+        parts = urlsplit(uri)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+def _csp_for(client: OAuthClient) -> dict[str, str]:
+    """The sign-in page's policy for this client: its form may lead to the client's own
+    redirect URIs (and no other client's)."""
+    return {"Content-Security-Policy": page_csp(_redirect_origins(client))}
+
+
 @router.get(
     "/oauth/authorize",
     response_class=HTMLResponse,
@@ -225,7 +247,9 @@ async def authorize_page(request: Request, session: OAuthSession) -> Response:
         )
     except OAuth2Error as error:
         return _error_redirect_or_page(error)
-    return HTMLResponse(_login_form(values, grant.client.name, grant.request.payload.scope or ""))
+    return HTMLResponse(
+        _login_form(values, grant.client.name, grant.request.payload.scope or ""), headers=_csp_for(grant.client)
+    )
 
 
 @router.post(
@@ -261,7 +285,7 @@ async def authorize(request: Request, attempt: SignInAttempt, session: OAuthSess
                     oauth_values, grant.client.name, scope, "Too many failed attempts. Please wait a few minutes."
                 ),
                 status_code=429,
-                headers={"Retry-After": str(attempt.retry_after_seconds)},
+                headers={"Retry-After": str(attempt.retry_after_seconds), **_csp_for(grant.client)},
             )
         account = await authenticate_adopter(session, email, password)
         if account is not None:
@@ -270,6 +294,7 @@ async def authorize(request: Request, attempt: SignInAttempt, session: OAuthSess
             return HTMLResponse(
                 _login_form(oauth_values, grant.client.name, scope, "The email or password is not right."),
                 status_code=401,
+                headers=_csp_for(grant.client),
             )
 
     def respond(server: RegisterServer) -> tuple[int, Any, dict]:
@@ -277,7 +302,7 @@ async def authorize(request: Request, attempt: SignInAttempt, session: OAuthSess
         return server.create_authorization_response(req, grant_user=account, grant=server.get_consent_grant(req))
 
     status, _, headers = await _with_server(session, settings, respond)
-    return Response(status_code=status, headers=headers)
+    return Response(status_code=status, headers={**headers, **_csp_for(grant.client)})
 
 
 @router.get("/.well-known/jwks.json")
@@ -310,18 +335,6 @@ async def metadata(request: Request) -> JSONResponse:
     )
 
 
-def _page(title: str, body: str) -> str:
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} - Adoption register</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-label{{display:block;margin-top:1rem;font-weight:600}}
-input{{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box}}
-button{{font-size:1rem;padding:.6rem 1.2rem;margin:1.5rem .5rem 0 0}}
-[role=alert]{{color:#b00020;font-weight:600}}</style>
-</head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"""
-
-
 def _login_form(values: dict[str, list[str]], client_name: str, scope: str, error: str | None = None) -> str:
     hidden = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v[0])}">' for k, v in values.items() if v
@@ -334,5 +347,6 @@ def _login_form(values: dict[str, list[str]], client_name: str, scope: str, erro
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" name="decision" value="allow">Sign in and allow</button>
-<button type="submit" name="decision" value="deny" formnovalidate>Deny</button></form>"""
+<button type="submit" name="decision" value="deny" formnovalidate>Deny</button></form>
+<p><a href="/account/forgot">Forgot your password?</a></p>"""
     return _page("Sign in to the adoption register", body)

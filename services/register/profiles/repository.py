@@ -14,12 +14,24 @@ from services.register.vocabulary import NeedLevel, Region, SiblingGroupStatus
 
 
 @dataclass(frozen=True)
+class HouseholdFit:
+    """What a household is approved for: the groups it `fits`."""
+
+    approved_children: int
+    age_min_years: int
+    age_max_years: int
+    accepts_sibling_group: bool
+
+
+@dataclass(frozen=True)
 class ProfileFilters:
     region: Region | None = None
     sibling_group_size: int | None = None
     age_min_years: int | None = None
     age_max_years: int | None = None
     needs_at_most: tuple[tuple[str, NeedLevel], ...] = ()
+    fits: bool = False  # only groups the calling household's approval fits (`fit`)
+    fit: HouseholdFit | None = None
 
 
 def _visible():
@@ -41,18 +53,33 @@ async def page(
     if filters.sibling_group_size is not None:
         size = select(func.count()).where(member).scalar_subquery()
         query = query.where(size == filters.sibling_group_size)
-    # Widened to whole age bands: adopters see bands, never exact ages.
+    # Every child of the group in range, widened to whole age bands: adopters see bands,
+    # never exact ages.
     if filters.age_min_years is not None:
         oldest_born = years_ago(today, band_start(filters.age_min_years))
-        query = query.where(exists().where(member, Child.date_of_birth <= oldest_born))
+        query = query.where(not_(exists().where(member, Child.date_of_birth > oldest_born)))
     if filters.age_max_years is not None:
         youngest_born = years_ago(today, band_end(filters.age_max_years) + 1)
-        query = query.where(exists().where(member, Child.date_of_birth > youngest_born))
+        query = query.where(not_(exists().where(member, Child.date_of_birth <= youngest_born)))
     for need, level in filters.needs_at_most:
         query = query.where(not_(exists().where(member, getattr(Child, need_column_name(need)) > int(level))))
+    if filters.fit is not None:
+        # The household's approval: how many children, every child's age, siblings at all.
+        fit = filters.fit
+        size = select(func.count()).where(member).scalar_subquery()
+        query = query.where(size <= (fit.approved_children if fit.accepts_sibling_group else 1))
+        too_young = Child.date_of_birth > years_ago(today, fit.age_min_years)
+        too_old = Child.date_of_birth <= years_ago(today, fit.age_max_years + 1)
+        query = query.where(not_(exists().where(member, too_young | too_old)))
     if after_ref:
         query = query.where(SiblingGroup.profile_ref > after_ref)
     return list(await session.scalars(query.order_by(SiblingGroup.profile_ref).limit(limit)))
+
+
+async def is_visible(session: AsyncSession, sibling_group_id: int) -> bool:
+    """Whether adopters can see the group's profile (and so express interest in it)."""
+    found = await session.scalar(select(SiblingGroup.id).where(SiblingGroup.id == sibling_group_id, _visible()))
+    return found is not None
 
 
 async def get_visible(session: AsyncSession, profile_ref: str, *, for_update: bool = False) -> SiblingGroup:

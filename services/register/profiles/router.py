@@ -26,6 +26,9 @@ def profile_filters(
     age_min_years: Annotated[int | None, Query(ge=0, le=17)] = None,
     age_max_years: Annotated[int | None, Query(ge=0, le=17)] = None,
     need: Annotated[list[NeedFilter], Query(max_length=8, description="`<need>:<level>`: at most that level")] = [],  # noqa: B006 - FastAPI copies a query default for each request
+    fits: Annotated[
+        bool, Query(description="Adopters: only the children your household's approval fits (number, ages, siblings)")
+    ] = False,
 ) -> ProfileFilters:
     return ProfileFilters(
         region=region,
@@ -33,6 +36,7 @@ def profile_filters(
         age_min_years=age_min_years,
         age_max_years=age_max_years,
         needs_at_most=parse_need_filters(need),
+        fits=fits,
     )
 
 

@@ -1,11 +1,12 @@
 """Adopter-facing rules: anonymised profiles, the adopters' own household, and their
 expressions of interest (capped, one open per profile)."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
-from services.core.errors import Conflict, Forbidden
+from services.core.errors import Conflict, Forbidden, InvalidInput
 from services.core.http import Page, Paging
 from services.core.refs import new_ref
 from services.register.ages import age_in_years
@@ -20,7 +21,7 @@ from services.register.interests import service as interest_rules
 from services.register.models import Agency, Child, ExpressionOfInterest, Household, SiblingGroup
 from services.register.needs import Needs, contact_label
 from services.register.profiles import repository
-from services.register.profiles.repository import ProfileFilters
+from services.register.profiles.repository import HouseholdFit, ProfileFilters
 from services.register.profiles.schemas import (
     AgeBand,
     ChildProfile,
@@ -93,6 +94,20 @@ async def own_interests(ctx: RequestContext) -> list[InterestRead]:
 
 
 async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Paging, today: date) -> Page[ProfileRead]:
+    if filters.fits:
+        if ctx.principal.household_ref is None:
+            raise InvalidInput(
+                "fits=true shows the children an adopter household's approval fits: it needs an adopter's token.",
+                extra={"errors": [{"field": "query.fits", "message": "for adopters only", "code": "adopters_only"}]},
+            )
+        household, _ = await own_household(ctx)
+        fit = HouseholdFit(
+            approved_children=household.approved_children,
+            age_min_years=household.age_min_years,
+            age_max_years=household.age_max_years,
+            accepts_sibling_group=household.accepts_sibling_group,
+        )
+        filters = replace(filters, fit=fit)
     after = paging.after(str)
     groups = await repository.page(
         ctx.session, filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch

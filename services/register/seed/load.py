@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.refs import new_ref
+from services.register.family_profiles.models import FamilyProfile
 from services.register.fees.service import raise_all_due
 from services.register.links.models import Link, LinkStep
 from services.register.models import Agency, Child, Household, Placement, SiblingGroup, need_column_name
 from services.register.seed import repository
 from services.register.seed.calibration import calibration_report, format_report
+from services.register.seed.family_profiles import family_profile_rows
 from services.register.seed.generate import AgencyRow, SyntheticRegister, generate_register
 from services.register.seed.support import load_support
 from services.register.vocabulary import AgencyKind, LinkOrigin, LinkStatus
@@ -190,7 +192,9 @@ async def load_register(session: AsyncSession, register: SyntheticRegister, *, s
         raise RegisterNotEmpty("the register already has agencies: the synthetic set loads only into an empty one")
     agency_ids = await _agencies(session, register)
     await _groups(session, register.groups, agency_ids)
-    await _households(session, register.households, agency_ids)
+    household_ids = await _households(session, register.households, agency_ids)
+    profiles = family_profile_rows(household_ids, support_seed, register.today)
+    await repository.insert_rows(session, FamilyProfile, profiles)
     history = register.history
     placed_groups = await _groups(session, [h["group"] for h in history], agency_ids)
     placed_households = await _households(session, [h["household"] for h in history], agency_ids)
@@ -222,6 +226,7 @@ async def load_register(session: AsyncSession, register: SyntheticRegister, *, s
         "waiting units": len(register.groups),
         "waiting children": sum(len(g["children"]) for g in register.groups),
         "households": len(register.households),
+        "approved family profiles": len(profiles),
         "past placements": len(placement_ids),
         "past links": links,
         "fee lines": lines,

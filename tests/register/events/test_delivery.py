@@ -27,9 +27,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from services.core.errors import InvalidInput
 from services.core.settings import Settings
 from services.register.events.delivery import deliver_due, sign
-from services.register.events.service import EventKind, emit
+from services.register.events.service import EventKind, check_url, emit, not_public
 from tests.factories import add_agencies
 from tests.fixtures.database import Databases
 
@@ -168,7 +169,7 @@ async def world(make_app, webhook_database: str) -> AsyncIterator[World]:
 
 
 def worker_settings(**overrides: Any) -> Settings:
-    return Settings(environment="test", **{"webhook_timeout_seconds": 5, **overrides})
+    return Settings(**{"environment": "test", "webhook_timeout_seconds": 5, **overrides})
 
 
 def test_the_signature_is_the_standard_webhooks_one():
@@ -208,6 +209,45 @@ async def test_deliveries_are_signed_and_sent_once(world, auth):
     log = await world.log(auth, hook)
     assert {(d["status"], d["attempts"], d["last_status_code"]) for d in log} == {("delivered", 1, 200)}
     assert all(d["delivered_at"] and d["next_attempt_at"] is None for d in log)
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True),
+        ("[::1]", True),
+        ("10.2.3.4", True),
+        ("192.168.0.9", True),
+        ("169.254.169.254", True),  # a cloud's metadata service
+        ("localhost", True),
+        ("hooks.localhost", True),
+        ("100.64.0.1", True),  # carrier-grade NAT: not global
+        ("93.184.215.14", False),
+        ("case-system.example.org", False),  # a name: its addresses are checked when sent
+    ],
+)
+def test_production_webhooks_must_name_a_public_host(host, local):
+    assert not_public(host) is local
+    url = f"https://{host}/hooks"
+    if local:
+        with pytest.raises(InvalidInput):
+            check_url(url, "production")
+    else:
+        check_url(url, "production")
+    check_url(url, "test")  # a developer's own receiver on this machine is allowed outside production
+
+
+async def test_a_production_worker_sends_nothing_to_a_local_address(world, auth):
+    # Registered where local receivers are allowed, then delivered by a production worker: a
+    # name that has come to resolve to a private address is refused in the same way.
+    hook, receiver = await world.webhook(auth, "RAA-S")
+    await world.emit("RAA-S", 1)
+    production = worker_settings(environment="production", database_url="postgresql://unused/production")
+    assert await deliver_due(world.engine, production) >= 1
+    assert receiver.received == []
+    (delivery,) = await world.log(auth, hook, "RAA-S")
+    assert delivery["status"] == "pending" and delivery["last_status_code"] is None
+    assert delivery["last_error"].startswith("refused:")
 
 
 async def test_a_failing_receiver_gets_the_event_again_until_it_recovers(world, auth):

@@ -84,3 +84,24 @@ async def test_load_counts_fees_and_refuses_a_second_load(seeded, make_app, auth
     async with AsyncSession(bind=seeded, join_transaction_mode="create_savepoint") as s:
         with pytest.raises(RegisterNotEmpty):
             await load_register(s, generate_register(1, date.today(), history_years=0))
+
+
+async def test_a_share_of_waiting_households_have_an_approved_family_profile(seeded, make_app, auth):
+    rows = (
+        await seeded.execute(
+            text(
+                "SELECT h.ref, a.ref, f.state, f.approved_narrative = f.narrative FROM family_profiles f "
+                "JOIN households h ON h.id = f.household_id JOIN agencies a ON a.id = h.approving_agency_id"
+            )
+        )
+    ).all()
+    assert 0.3 * 1_420 < len(rows) < 0.5 * 1_420
+    assert {(state, same) for _, _, state, same in rows} == {("approved", True)}
+    household_ref, agency_ref = rows[0][0], rows[0][1]
+    other = next(
+        ref for ref in (await seeded.scalars(text("SELECT ref FROM agencies WHERE kind = 'raa'"))) if ref != agency_ref
+    )
+    app = await make_app(seeded)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        read = await client.get(f"/v1/households/{household_ref}/profile", headers=auth(agency=other))
+    assert read.status_code == 200 and read.json()["state"] == "approved" and read.json()["narrative"]

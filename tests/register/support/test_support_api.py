@@ -395,3 +395,15 @@ async def test_three_years_after_the_order_the_familys_authority_is_responsible(
     read = await client.get(f"/v1/support/assessments/{asked['ref']}", headers=authority(auth, "RAA-S"))
     assert read.status_code == 200 and "family's authority" in read.json()["responsibility_basis"]
     assert (await client.get(f"/v1/support/assessments/{asked['ref']}", headers=authority(auth))).status_code == 403
+
+
+async def test_a_support_records_history_is_in_the_audit_trail(client, auth):
+    fam = await adopted_family(client, auth)
+    ref = await assessed(client, auth, fam)
+    response = await client.get(f"/v1/audit/versions/support_assessment/{ref}", headers=auth("audit:read"))
+    assert response.status_code == 200, response.text
+    versions = response.json()
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["data"]["outcome"] is None and versions[1]["data"]["outcome"] == "support_plan"
+    missing = await client.get("/v1/audit/versions/support_budget/SB-NONE", headers=auth("audit:read"))
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"

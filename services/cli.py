@@ -463,6 +463,8 @@ def demo(
     upgrade(url)
     base_url, app_url = f"http://{host}:{port}", f"http://{host}:{app_port}"
     summary, registered = asyncio.run(prepare_demo(url, settings, seed=seed, base_url=base_url, app_url=app_url))
+    # The register's password pages send adopters on to the app once a password is set.
+    settings = settings.model_copy(update={"adopter_app_url": settings.adopter_app_url or app_url})
     typer.echo(summary)
     app_settings = AppSettings(
         register_url=base_url,

@@ -44,7 +44,7 @@ DEMO_SCOPES = (
 )
 DEMO_TOKEN_MINUTES = 60
 DEMO_ADOPTER_EMAIL = "adopter@demo.example"
-APP_SCOPES = ("profiles:read", "interests:write", "support:request")
+APP_SCOPES = ("profiles:read", "interests:write", "support:request", "family-profile:write")
 
 
 @dataclass(frozen=True)

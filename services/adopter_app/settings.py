@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SCOPES = "profiles:read interests:write support:request"
+DEFAULT_SCOPES = "profiles:read interests:write support:request family-profile:write"
 
 
 class AppSettings(BaseSettings):

@@ -18,7 +18,13 @@ from tests.factories import TODAY, child_payload, household_payload
 from tests.register.profiles.test_adopter_views import NAMES, restricted_values
 
 PASSWORD = "a long enough test password"
-APP_SCOPES = " ".join(sorted(s for s in ("profiles:read", "interests:write", "support:request") if s in ADOPTER_SCOPES))
+APP_SCOPES = " ".join(
+    sorted(
+        s
+        for s in ("profiles:read", "interests:write", "support:request", "family-profile:write")
+        if s in ADOPTER_SCOPES
+    )
+)
 
 
 async def _ok(response: httpx.Response) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 tokens kept encrypted on the server, refresh on expiry, sign-out revokes."""
 
 import hashlib
+import html
 import re
 
 import pytest
@@ -161,3 +162,28 @@ def test_production_insists_on_a_session_key_and_secure_cookies():
     with pytest.raises(ValidationError, match="refused in production"):
         AppSettings(environment="production", session_key="k" * 40, development=True)
     assert AppSettings(environment="production", session_key="k" * 40).cookie_name == "__Host-adopter_session"
+
+
+async def test_the_family_profile_is_saved_sent_and_guarded_against_a_lost_update(stack):
+    async with stack.adopter_app() as browser:
+        await stack.sign_in(browser, "a@example.org")
+        page = await browser.get("/family-profile")
+        assert "not written yet" in page.text
+        token = csrf(page.text)
+        fields = {"csrf_token": token, "narrative": "Two of us and a cat.", "what_we_offer": "A garden\n\nTime\n"}
+        saved = await browser.post("/family-profile", data={**fields, "etag": "", "action": "save"})
+        assert saved.status_code == 303 and saved.headers["location"] == "/family-profile?saved"
+        page = await browser.get("/family-profile")
+        etag = html.unescape(re.search(r'name="etag" value="([^"]*)"', page.text).group(1))
+        assert etag and "Draft" in page.text and "A garden\nTime</textarea>" in page.text
+        stale = await browser.post("/family-profile", data={**fields, "etag": '"0"', "action": "submit"})
+        assert stale.status_code == 400 and "changed the profile meanwhile" in stale.text
+        sent = await browser.post("/family-profile", data={**fields, "etag": etag, "action": "submit"})
+        assert sent.status_code == 303 and sent.headers["location"] == "/family-profile?submitted"
+        assert "Sent to your agency for approval" in (await browser.get("/family-profile")).text
+        too_long = await browser.post("/family-profile", data={**fields, "narrative": "x" * 4001, "etag": etag})
+        assert too_long.status_code == 400 and "4000 characters or fewer" in too_long.text
+    async with stack.adopter_app() as other:  # the other household's profile is its own
+        await stack.sign_in(other, "b@example.org")
+        theirs = await other.get("/family-profile")
+        assert "not written yet" in theirs.text and "Two of us and a cat." not in theirs.text

@@ -18,6 +18,7 @@ from services.adopter_app.settings import AppSettings
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals.update(views=views, label=views.label)
+TEMPLATES.env.filters["day"] = views.day
 MAX_MESSAGE = 2000
 # The register's limits on a family profile (register/family_profiles/schemas.py).
 MAX_NARRATIVE = 4000

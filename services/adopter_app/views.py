@@ -2,6 +2,7 @@
 filters turned into the register's query."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 AGE_BANDS: dict[str, tuple[int, int]] = {
@@ -65,6 +66,15 @@ PROFILE_STATES = {
     "approved": "Approved: family finders can read it",
     "returned": "Returned by your agency for changes",
 }
+
+
+def day(value: Any) -> str:
+    """An ISO date or timestamp as people write it: 23 November 2026."""
+    try:
+        when = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{when.day} {when:%B %Y}"
 
 
 def label(table: dict[str, str], code: Any) -> str:

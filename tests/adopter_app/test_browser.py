@@ -208,7 +208,8 @@ class Pages:
         self.stack = stack
         self.checked: list[str] = []
         self.axe = AXE.read_text()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's pages only
+        SCREENSHOTS.mkdir(parents=True)
 
     def open(self, path: str) -> None:
         self.driver.get(self.stack["app"] + path)

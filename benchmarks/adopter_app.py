@@ -124,7 +124,7 @@ async def main(requests: int) -> None:
         ),
         ("a child's profile", f"/children/{ref}", [f"/v1/profiles/{ref}", "/v1/households/me/interests"]),
         ("our interests", "/interests", ["/v1/households/me/interests"]),
-        ("our family profile", "/family-profile", []),
+        ("our family profile", "/family-profile", ["/v1/households/me/profile"]),
         ("passport", "/passport", ["/v1/passport"]),
         ("support", "/support", ["/v1/support/me"]),
     ]

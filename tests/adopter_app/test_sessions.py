@@ -187,3 +187,15 @@ async def test_the_family_profile_is_saved_sent_and_guarded_against_a_lost_updat
         await stack.sign_in(other, "b@example.org")
         theirs = await other.get("/family-profile")
         assert "not written yet" in theirs.text and "Two of us and a cat." not in theirs.text
+
+
+async def test_children_page_on_with_the_filters_kept(stack):
+    async with stack.adopter_app(page_size=1) as browser:
+        await stack.sign_in(browser, "a@example.org")
+        first = await browser.get("/children", params={"view": "all", "age_band": "2-4"})
+        refs = re.findall(r'href="/children/(PR-[A-Z0-9]+)"', first.text)
+        following = html.unescape(re.search(r'<a href="([^"]+)">Next page</a>', first.text).group(1))
+        assert len(refs) == 1 and "age_band=2-4" in following and "cursor=" in following
+        second = await browser.get(following)
+        assert re.findall(r'href="/children/(PR-[A-Z0-9]+)"', second.text) != refs
+        assert ">First page</a>" in second.text and "<dd>8-10" not in second.text

@@ -154,7 +154,7 @@ def browser(tmp_path_factory, monkeypatch_module) -> Iterator[Any]:
         "--disable-sync",
         "--disable-dev-shm-usage",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        "--window-size=1280,1000",
+        "--window-size=1280,1400",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
@@ -242,7 +242,7 @@ class Pages:
         driver.set_window_size(375, 812)  # a phone
         width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"{name} scrolls sideways on a phone: {width}"
-        driver.set_window_size(1280, 1000)
+        driver.set_window_size(1280, 1400)
         self.checked.append(name)
 
     def _keyboard(self, name: str) -> None:

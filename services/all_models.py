@@ -1,6 +1,7 @@
 """Every ORM model, importable from one place so Alembic (and the test that compares the
 models with the migrations) sees every table."""
 
+from services.adopter_app import models as adopter_app_models
 from services.core import audit
 from services.core.database import Base
 from services.matching import models as matching_models
@@ -16,6 +17,7 @@ from services.register.support import models as support_models
 
 # Imported for their side effect of adding tables to Base.metadata.
 __all__ = [
+    "adopter_app_models",
     "audit",
     "event_models",
     "family_profile_models",

@@ -1,5 +1,6 @@
-"""Which APIs one process serves: both (the embedded default of `adoption-register serve`), or
-one of them, as each runs in its own Deployment in production from the same image."""
+"""Which service one process serves: both APIs (the embedded default of `adoption-register
+serve`), one of them, or the adopters' app, as each runs in its own Deployment in production
+from the same image."""
 
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ class ServiceName(StrEnum):
     both = "both"
     register = "register"
     matching = "matching"
+    adopter_app = "adopter-app"
 
 
 def create_combined_app(settings: Settings, *, database: str | None = None) -> FastAPI:
@@ -32,3 +34,8 @@ def create_service_app(service: ServiceName, settings: Settings, *, database: st
             return create_matching_app(
                 settings, key_source=local_public_keys, revoked_source=revoked_access_tokens, database=database
             )
+        case ServiceName.adopter_app:
+            from services.adopter_app.app import create_app as create_adopter_app
+            from services.adopter_app.settings import get_app_settings
+
+            return create_adopter_app(get_app_settings(), settings, database=database)

@@ -255,7 +255,10 @@ def create_client(
     scopes: Annotated[str, typer.Option(help="Space-separated scopes the client may ask for")],
     agency: Annotated[str | None, typer.Option(help="Bind the client's tokens to this agency's ref")] = None,
     public: Annotated[bool, typer.Option(help="A public client (the adopters' app): PKCE, no secret")] = False,
-    redirect_uri: Annotated[list[str] | None, typer.Option(help="Allowed redirect URI (public clients)")] = None,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(help="Allowed redirect URI: a client that signs adopters in (with --public: no secret)"),
+    ] = None,
 ) -> None:
     """Register a client; its secret is printed once and stored only as a hash."""
     from services.register.oauth.accounts import create_client as create
@@ -375,7 +378,8 @@ def serve(
         int, typer.Option(min=1, max=64, help="Server processes (uvicorn's process manager); about one per core")
     ] = 1,
 ) -> None:
-    """Serve the register and matching APIs (both in one process by default, or one of them)."""
+    """Serve the register and matching APIs (both in one process by default), one of them, or the
+    adopters' app (`--service adopter-app`, settings `ADOPTER_APP_*`)."""
     _serve(_settings(), host, port, service, workers)
 
 
@@ -383,19 +387,33 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _serve(settings: Settings, host: str, port: int, service: ServiceName = ServiceName.both, workers: int = 1) -> None:
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    service: ServiceName = ServiceName.both,
+    workers: int = 1,
+    extra: "tuple[Any, int] | None" = None,
+) -> None:
     from services.core.database import stop_embedded_postgres
 
     # uvicorn shuts down on SIGTERM, then raises the signal again; with the default action the
     # process would die there without stopping the embedded PostgreSQL. Exit normally instead.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        _run_server(settings, host, port, service, workers)
+        _run_server(settings, host, port, service, workers, extra)
     finally:
         stop_embedded_postgres()
 
 
-def _run_server(settings: Settings, host: str, port: int, service: ServiceName, workers: int = 1) -> None:
+def _run_server(
+    settings: Settings,
+    host: str,
+    port: int,
+    service: ServiceName,
+    workers: int = 1,
+    extra: "tuple[Any, int] | None" = None,
+) -> None:
     import uvicorn
 
     from services.core.observability import configure_logging
@@ -406,21 +424,37 @@ def _run_server(settings: Settings, host: str, port: int, service: ServiceName, 
     # by uvicorn, which would believe FORWARDED_ALLOW_IPS.
     options: dict[str, Any] = {
         "host": host,
-        "port": port,
         "log_config": None,
         "access_log": False,
         "proxy_headers": False,
         "timeout_graceful_shutdown": 20,
     }
     configure_logging(settings.log_level)
-    if workers == 1:
-        uvicorn.run(create_service_app(service, settings, database=url), **options)
+    if workers > 1:
+        # N processes on one socket, started and restarted by uvicorn's process manager; each
+        # builds its own app (engine, pool, token keys, matching pool) from the environment.
+        os.environ[WORKER_DATABASE_URL] = url
+        os.environ[WORKER_SERVICE] = service.value
+        uvicorn.run("services.cli:worker_app", factory=True, workers=workers, port=port, **options)
         return
-    # N processes on one socket, started and restarted by uvicorn's process manager; each
-    # builds its own app (engine, pool, token keys, matching pool) from the environment.
-    os.environ[WORKER_DATABASE_URL] = url
-    os.environ[WORKER_SERVICE] = service.value
-    uvicorn.run("services.cli:worker_app", factory=True, workers=workers, **options)
+    application = create_service_app(service, settings, database=url)
+    if extra is None:
+        uvicorn.run(application, port=port, **options)
+        return
+    # The demo: a second app (the adopters' app) on its own port in the same process. The
+    # first server handles the signals; when it stops, so does the second.
+    main = uvicorn.Server(uvicorn.Config(application, port=port, **options))
+    side = uvicorn.Server(uvicorn.Config(extra[0], port=extra[1], **options))
+
+    async def both() -> None:
+        side_task = asyncio.create_task(side._serve())  # its own serve() would take the signals too
+        try:
+            await main.serve()
+        finally:
+            side.should_exit = True
+            await side_task
+
+    asyncio.run(both())
 
 
 WORKER_DATABASE_URL = "ADOPTION_REGISTER_WORKER_DATABASE_URL"
@@ -442,9 +476,15 @@ def worker_app() -> Any:
 def demo(
     host: Host = "127.0.0.1",
     port: Port = 8000,
+    app_port: Annotated[int, typer.Option(help="Port of the adopters' app")] = 8002,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic register")] = 1,
 ) -> None:
-    """Migrate, load the synthetic national register (once), and serve, printing where to look."""
+    """Migrate, load the synthetic national register (once), and serve both APIs and the
+    adopters' app, printing where to look."""
+    from pydantic import SecretStr
+
+    from services.adopter_app.app import create_app as create_adopter_app
+    from services.adopter_app.settings import AppSettings
     from services.core.migrate import upgrade
     from services.demo import prepare_demo
 
@@ -454,9 +494,20 @@ def demo(
     settings = _settings()
     url = database_url(settings)
     upgrade(url)
-    summary = asyncio.run(prepare_demo(url, settings, seed=seed, base_url=f"http://{host}:{port}"))
+    base_url, app_url = f"http://{host}:{port}", f"http://{host}:{app_port}"
+    summary, registered = asyncio.run(prepare_demo(url, settings, seed=seed, base_url=base_url, app_url=app_url))
+    # The register's password pages send adopters on to the app once a password is set.
+    settings = settings.model_copy(update={"adopter_app_url": settings.adopter_app_url or app_url})
     typer.echo(summary)
-    _serve(settings, host, port)
+    app_settings = AppSettings(
+        register_url=base_url,
+        public_url=app_url,
+        client_id=registered.client_id,
+        client_secret=SecretStr(registered.client_secret),
+        development=True,
+    )
+    adopter_app = create_adopter_app(app_settings, settings, database=url)
+    _serve(settings, host, port, extra=(adopter_app, app_port))
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def test_kustomization_lists_every_manifest():
 
 def test_services_have_probes_limits_autoscaling_and_disruption_budgets():
     deployments = kinds("Deployment")
-    assert {d["metadata"]["name"] for d in deployments} == {"register", "matching"}
+    assert {d["metadata"]["name"] for d in deployments} == {"register", "matching", "adopter-app"}
     for deployment in deployments:
         for container in containers(deployment):
             assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -48,7 +48,7 @@ def test_services_have_probes_limits_autoscaling_and_disruption_budgets():
             assert {"requests", "limits"} <= set(container["resources"])
     targets = {h["spec"]["scaleTargetRef"]["name"] for h in kinds("HorizontalPodAutoscaler")}
     budgets = {p["metadata"]["name"] for p in kinds("PodDisruptionBudget")}
-    assert targets == budgets == {"register", "matching"}
+    assert targets == budgets == {"register", "matching", "adopter-app"}
 
 
 def test_migrations_job_nightly_jobs_and_network_policies():
@@ -116,8 +116,8 @@ def parse_cli(args: list[str]) -> typer.Context:
 def test_every_command_the_deployment_runs_is_one_the_cli_accepts(args):
     ctx = parse_cli(args)
     if args[0] == "serve":
-        # Each Deployment serves one API; only the developer's `serve` serves both.
-        assert ctx.params["service"] in (ServiceName.register, ServiceName.matching)
+        # Each Deployment serves one API (or the adopters' app); only the developer's `serve` serves both.
+        assert ctx.params["service"] in (ServiceName.register, ServiceName.matching, ServiceName.adopter_app)
         assert ctx.params["host"] == "0.0.0.0"
 
 

@@ -24,6 +24,8 @@ def test_the_wheel_carries_migrations_and_data(tmp_path):
         "migrations/script.py.mako",
         "services/register/seed/agencies.csv",
         "services/cli.py",
+        "services/adopter_app/templates/base.html",
+        "services/adopter_app/static/app.css",
     } <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "adoption-register = services.cli:app" in zipfile.ZipFile(wheel).read(entry_points).decode()

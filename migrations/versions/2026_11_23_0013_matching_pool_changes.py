@@ -1,7 +1,7 @@
 """matching_pool_changes: which transactions changed what the live candidates read
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-23 16:30:00.000000
 
 One row per transaction that wrote households, links, declined pairs or expressions of
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

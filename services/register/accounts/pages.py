@@ -12,6 +12,7 @@ headers (`core/observability.py`), each form with a CSRF token (`oauth/pages.py`
 
 import html
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.core.context import request_id_of
 from services.core.http import client_address
+from services.core.observability import page_csp
 from services.core.settings import Settings
 from services.register.accounts import service
 from services.register.accounts.schemas import Email
@@ -39,10 +41,18 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def _form_action_origins(request: Request) -> list[str]:
+    """The adopters' app's origin: a password form, once accepted, is redirected there, and
+    browsers (Chromium) hold that redirect to the page's `form-action`."""
+    parts = urlsplit(_settings(request).adopter_app_url or "")
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme in ("http", "https") and parts.netloc else []
+
+
 def _html(request: Request, title: str, body: str, status_code: int = 200, **headers: str) -> HTMLResponse:
     """A page whose forms carry a fresh CSRF token (the same value as its cookie)."""
     token = new_csrf_token()
     response = HTMLResponse(page(title, body.replace("{csrf}", csrf_field(token))), status_code=status_code)
+    response.headers["Content-Security-Policy"] = page_csp(_form_action_origins(request))
     response.headers.update(headers)
     return with_csrf_cookie(response, token, secure=_settings(request).environment == "production")
 

@@ -82,12 +82,15 @@ async def create_client(
         agency_id = await repository.agency_id(session, agency_ref)
         if agency_id is None:
             raise LookupError(f"no agency {agency_ref}")
-    if public:
+    if public or redirect_uris:
+        # A client that signs adopters in: public (PKCE, no secret), or confidential, such as
+        # the adopters' app (services/adopter_app), a backend that keeps a secret and the tokens.
         if not set(scopes) <= ADOPTER_SCOPES:
-            raise ValueError(f"a public (adopter) client may only have: {' '.join(sorted(ADOPTER_SCOPES))}")
+            raise ValueError(f"a client that signs adopters in may only have: {' '.join(sorted(ADOPTER_SCOPES))}")
         if not redirect_uris:
             raise ValueError("a public client needs at least one redirect URI")
-        grant_types, method, secret = ["authorization_code", "refresh_token"], "none", None
+        grant_types = ["authorization_code", "refresh_token"]
+        method, secret = ("none", None) if public else ("client_secret_basic", new_secret())
     else:
         grant_types, method, secret = ["client_credentials"], "client_secret_basic", new_secret()
     client = OAuthClient(

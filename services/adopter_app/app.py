@@ -1,0 +1,189 @@
+"""Builds the adopters' app: lifespan (database for sessions, one httpx client for the
+register), security headers, error pages, health and metrics."""
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.adopter_app import repository, router
+from services.adopter_app.register_client import (
+    RegisterClient,
+    RegisterProblem,
+    RegisterUnavailable,
+    SignInAgain,
+    http_client,
+)
+from services.adopter_app.sessions import Sessions
+from services.adopter_app.settings import AppSettings
+from services.core.database import create_engine, create_sessionmaker, database_url
+from services.core.migrate import ensure_schema_is_current
+from services.core.observability import (
+    REQUEST_ID_HEADER,
+    REQUEST_SECONDS,
+    SECURITY_HEADERS,
+    access_log,
+    install_secret_redaction,
+    metrics_endpoint,
+    plain_request_id,
+)
+from services.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Pages, one stylesheet, no script; forms post to the app only.
+APP_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class PageHeaders:
+    """Pure ASGI middleware: request id, security headers, no caching of pages, one JSON log
+    line per request (route template only: never a query string, which holds filters)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = plain_request_id(dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1"))
+        started, status = time.perf_counter(), 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = [(REQUEST_ID_HEADER.encode(), request_id.encode())]
+                extra += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                extra.append((b"content-security-policy", APP_CSP.encode()))
+                if not scope["path"].startswith("/static/"):
+                    extra.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "service": "adopter-app",
+                },
+            )
+
+
+def create_app(app_settings: AppSettings, settings: Settings, *, database: str | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(database or database_url(settings), settings)
+        await ensure_schema_is_current(engine)
+        http = http_client(app_settings)
+        app.state.engine = engine
+        app.state.sessions = Sessions(app_settings, create_sessionmaker(engine), RegisterClient(app_settings, http))
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    install_secret_redaction()
+    app = FastAPI(
+        title="Adopters' app",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.app_settings = app_settings
+    app.add_middleware(PageHeaders, hsts=not app_settings.development)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(router.router)
+    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            await repository.ping(app.state.engine)
+        except Exception:
+            return JSONResponse({"status": "not ready"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.exception_handler(router.NotSignedIn)
+    async def not_signed_in(request: Request, exc: router.NotSignedIn) -> Response:
+        return RedirectResponse("/", status_code=303)
+
+    @app.exception_handler(SignInAgain)
+    async def sign_in_again(request: Request, exc: SignInAgain) -> Response:
+        current = getattr(request.state, "current", None)
+        if current is not None:
+            await app.state.sessions.end(current)
+        response = RedirectResponse("/?ended", status_code=303)
+        router.clear_session_cookie(request, response)
+        return response
+
+    @app.exception_handler(router.CsrfRefused)
+    async def csrf_refused(request: Request, exc: router.CsrfRefused) -> Response:
+        return router.render(
+            request,
+            "error.html",
+            403,
+            title="This form has expired",
+            message="For your security we could not accept this form. Go back, reload the page and try again.",
+        )
+
+    @app.exception_handler(RegisterUnavailable)
+    async def unavailable(request: Request, exc: RegisterUnavailable) -> Response:
+        log.warning("the register is unavailable: %s", exc)
+        return router.render(
+            request,
+            "error.html",
+            503,
+            title="Sorry, there is a problem with the service",
+            message="The adoption register is not available just now. Please try again in a few minutes.",
+        )
+
+    @app.exception_handler(RegisterProblem)
+    async def register_problem(request: Request, exc: RegisterProblem) -> Response:
+        if exc.status == 404:
+            return router.not_found(request)
+        return router.render(
+            request,
+            "error.html",
+            exc.status,
+            title="Sorry, we could not do that",
+            message=exc.detail or "The adoption register refused this request.",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return router.not_found(request)
+        return router.render(
+            request, "error.html", exc.status_code, title="Sorry, we could not do that", message=str(exc.detail)
+        )
+
+    return app

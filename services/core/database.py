@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Dialect, MetaData, Text, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -197,9 +197,37 @@ async def set_request_context(
         await session.execute(text(f"SELECT {settings}"))
         return
     begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" if snapshot else "BEGIN"
-    async with adapter._execute_mutex:
-        await driver.execute(f"{begin}; SELECT {settings}")
-        adapter._transaction = _BegunTransaction(driver)
+    statement = f"{begin}; SELECT {settings}"
+    try:
+        async with adapter._execute_mutex:
+            await driver.execute(statement)
+            adapter._transaction = _BegunTransaction(driver)
+    except Exception as error:
+        raise await _as_sqlalchemy_error(connection, adapter, statement, error) from error
+
+
+async def _as_sqlalchemy_error(
+    connection: AsyncConnection, adapter: Any, statement: str, error: Exception
+) -> StatementError:
+    """asyncpg's own error, raised beneath SQLAlchemy, as SQLAlchemy would have raised it: a
+    DBAPIError (so a lost connection is a 503 like any other statement's), with the connection
+    invalidated when it is gone so the pool never hands it out again."""
+    dialect = connection.dialect
+    try:
+        adapter._handle_exception(error)  # raises asyncpg's error translated to the DBAPI's
+    except Exception as translated:
+        dbapi_error = translated
+    disconnected = dialect.is_disconnect(cast(Any, dbapi_error), adapter, None)
+    if disconnected:
+        await connection.invalidate(dbapi_error)
+    return DBAPIError.instance(
+        statement,
+        None,
+        dbapi_error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=disconnected,
+        dialect=dialect,
+    )
 
 
 @asynccontextmanager

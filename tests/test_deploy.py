@@ -56,16 +56,23 @@ def test_migrations_job_nightly_jobs_and_network_policies():
     assert sorted(containers(c)[0]["args"] for c in kinds("CronJob")) == [
         ["fees", "raise-due"],
         ["match"],
+        ["notifications", "send", "--once"],
         ["webhooks", "deliver", "--once"],
     ]
-    # Only the webhook worker may leave the cluster, and only to HTTPS outside private ranges.
-    outside = [
-        p for p in kinds("NetworkPolicy") if any("0.0.0.0/0" in str(rule) for rule in p["spec"].get("egress", []))
+    # Only two workers may leave the cluster: the webhook worker to HTTPS outside private
+    # ranges, and the notification sender to mail submission ports.
+    outside = {
+        p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]: p["spec"]["egress"][0]
+        for p in kinds("NetworkPolicy")
+        if any("0.0.0.0/0" in str(rule) for rule in p["spec"].get("egress", []))
+    }
+    assert set(outside) == {"webhooks-deliver", "notifications-send"}
+    assert outside["webhooks-deliver"]["ports"] == [{"port": 443, "protocol": "TCP"}]
+    assert "10.0.0.0/8" in outside["webhooks-deliver"]["to"][0]["ipBlock"]["except"]
+    assert outside["notifications-send"]["ports"] == [
+        {"port": 587, "protocol": "TCP"},
+        {"port": 465, "protocol": "TCP"},
     ]
-    assert [p["spec"]["podSelector"] for p in outside] == [
-        {"matchLabels": {"app.kubernetes.io/component": "webhooks-deliver"}}
-    ]
-    assert outside[0]["spec"]["egress"][0]["ports"] == [{"port": 443, "protocol": "TCP"}]
     deny = [p for p in kinds("NetworkPolicy") if p["spec"]["podSelector"] == {}]
     assert deny and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
 

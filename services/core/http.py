@@ -38,6 +38,10 @@ RefText = Annotated[
 ]
 # Free text PostgreSQL can store: anything but the NUL character.
 STORABLE_TEXT = r"^[^\x00]*$"
+# A note or reason that says something, stated so the schema tells the truth about the blanks
+# stripped before the length is checked: at least three characters from the first non-blank
+# one to the last, and no NUL. Use with min_length=3.
+STATED_TEXT = r"^\s*[^\s\x00][^\x00]+[^\s\x00]\s*$"
 
 
 class RequestModel(BaseModel):

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from services.core.http import STORABLE_TEXT, RecordDate, RefText, RequestModel
+from services.core.http import STATED_TEXT, RecordDate, RefText, RequestModel
 from services.matching.engine.policy import BOUNDS
 from services.matching.vocabulary import Decision, ProposalStatus, RunStatus
 from services.register.vocabulary import Region, SiblingGroupStatus
@@ -130,7 +130,7 @@ class CandidatesRead(BaseModel):
 
 class PolicyCreate(RequestModel):
     settings: PolicyOverrides = Field(description="Settings that change from the current version")
-    note: str = Field(min_length=3, max_length=500, pattern=STORABLE_TEXT)
+    note: str = Field(min_length=3, max_length=500, pattern=STATED_TEXT)
 
 
 class PolicyRead(BaseModel):

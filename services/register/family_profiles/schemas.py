@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from services.core.http import Language, RequestModel
+from services.core.http import STATED_TEXT, Language, RequestModel
 from services.register.family_profiles.vocabulary import FamilyProfileState
 
 NARRATIVE_MAX = 4000
@@ -59,7 +59,9 @@ class FamilyProfileWrite(RequestModel):
 
 
 class FamilyProfileReturn(RequestModel):
-    reason: str = Field(min_length=3, max_length=2000, description="What the adopters should change; they see it")
+    reason: str = Field(
+        min_length=3, max_length=2000, pattern=STATED_TEXT, description="What the adopters should change; they see it"
+    )
 
 
 class FamilyProfileRead(BaseModel):

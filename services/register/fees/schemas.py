@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from services.core.http import RecordDate, RequestModel
+from services.core.http import STATED_TEXT, RecordDate, RequestModel
 from services.register.vocabulary import FeeEvent, FeeKind
 
 # Integer pence: 1.5 or "100" is refused, never rounded; at most £10 million, far above any fee.
@@ -195,7 +195,9 @@ class PaymentRead(BaseModel):
 
 
 class WaiverCreate(RequestModel):
-    decision: str = Field(min_length=3, max_length=2000, description="The recorded decision, and who took it")
+    decision: str = Field(
+        min_length=3, max_length=2000, pattern=STATED_TEXT, description="The recorded decision, and who took it"
+    )
     decided_on: date
 
 

@@ -3,13 +3,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.core.http import RequestModel
+from services.core.http import STATED_TEXT, RequestModel
 from services.register.vocabulary import InterestOutcome, InterestStatus
 
 
 class InterestAnswer(RequestModel):
     status: Literal["accepted", "declined"]
-    reason: str = Field(min_length=3, max_length=2000, description="Shown to the adopters and their agency")
+    reason: str = Field(
+        min_length=3, max_length=2000, pattern=STATED_TEXT, description="Shown to the adopters and their agency"
+    )
 
 
 class InterestStaffRead(BaseModel):

@@ -263,7 +263,8 @@ async def list_proposals(
     }
     params = {name: value for name, value in values.items() if value is not None and value != ""}
     statement = _proposals_statement(tuple(params))
-    return list((await session.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
+    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
+    return list((await connection.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
 
 
 # --- the pool: read-only queries over the register --------------------------------------

@@ -204,7 +204,8 @@ async def read_record_audited(session: AsyncSession, ref: str, audit: dict[str, 
     """SUMMARY_COLUMNS, group_size, then RECORD_COLUMNS of one child, with the audit event
     (`audit`: principal, action, resource_type, request_id, route) inserted by the same
     round trip. NotFound, and nothing written, when there is no such child."""
-    row = (await session.execute(_record_with_audit(), {"ref": ref, **audit})).one_or_none()
+    connection = await session.connection()  # Core: a plain row, no ORM execution or loading
+    row = (await connection.execute(_record_with_audit(), {"ref": ref, **audit})).one_or_none()
     if row is None:
         raise NotFound(f"No child {ref}.")
     return row
@@ -242,7 +243,8 @@ async def list_children(
         tuple(need for need, _ in filters.needs_at_most),
         after is not None,
     )
-    return list((await session.execute(_list_statement(shape), params)).all())
+    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
+    return list((await connection.execute(_list_statement(shape), params)).all())
 
 
 async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False) -> SiblingGroup:

@@ -92,8 +92,8 @@ async def _refs(engine: AsyncEngine, auth) -> dict[str, str]:
 # endpoint: (round trips, the statements in order, as a reminder of what they are)
 EXPECTED = {
     "children list": (3, "BEGIN + context; the page; COMMIT"),
-    "profile browse": (4, "BEGIN + context; the page of groups; their children; COMMIT"),
-    "full child record": (4, "BEGIN + context; the child; the audit row; COMMIT"),
+    "profile browse": (3, "BEGIN + context; the page of groups with their children; COMMIT"),
+    "full child record": (3, "BEGIN + context; the child and its audit row (one statement); COMMIT"),
     "candidates": (4, "BEGIN + context; group, policy and pool freshness; the unit's children; COMMIT"),
     "proposal page": (3, "BEGIN + context; the page (the run found in it); COMMIT"),
     "invoice list": (3, "BEGIN + context; the page; COMMIT"),

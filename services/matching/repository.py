@@ -7,11 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Exists,
     Row,
     Select,
     Text,
+    any_,
     bindparam,
     cast,
     exists,
@@ -261,7 +263,8 @@ async def list_proposals(
     }
     params = {name: value for name, value in values.items() if value is not None and value != ""}
     statement = _proposals_statement(tuple(params))
-    return list((await session.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
+    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
+    return list((await connection.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
 
 
 # --- the pool: read-only queries over the register --------------------------------------
@@ -336,12 +339,17 @@ POOL_HOUSEHOLD_COLUMNS = (
 
 async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Row[Any]]:
     """POOL_CHILD_COLUMNS of the groups' children, by group then id."""
-    query = (
-        select(*POOL_CHILD_COLUMNS)
-        .where(Child.sibling_group_id.in_(group_ids))
-        .order_by(Child.sibling_group_id, Child.id)
-    )
-    return list((await session.execute(query)).all())
+    connection = await session.connection()  # Core: plain rows, no ORM loading
+    return list((await connection.execute(_POOL_CHILDREN, {"group_ids": group_ids})).all())
+
+
+# Built once; the ids one array parameter (= ANY), so one prepared statement serves a single
+# group and the national run's thousands alike.
+_POOL_CHILDREN = (
+    select(*POOL_CHILD_COLUMNS)
+    .where(Child.sibling_group_id == any_(bindparam("group_ids", type_=ARRAY(BigInteger))))
+    .order_by(Child.sibling_group_id, Child.id)
+)
 
 
 async def pool_households(
@@ -427,16 +435,18 @@ async def candidate_context(session: AsyncSession, ref: str, *, snapshot: str | 
     """In one statement: the sibling group of a child ref ("C-...") or a group ref, the
     latest scoring policy, and whether the pool changed since `snapshot` (None: not loaded)."""
     statement = _candidate_context_statement(ref.startswith("C-"))
-    row = (await session.execute(statement, {"ref": ref, "snapshot": snapshot})).one_or_none()
+    connection = await session.connection()  # Core: one plain row, no ORM loading
+    row = (await connection.execute(statement, {"ref": ref, "snapshot": snapshot})).one_or_none()
     if row is None:
         return None
+    group_id, group_ref, status, policy_version, policy_settings, stale = row
     return CandidateContext(
-        group_id=row.id,
-        group_ref=row.ref,
-        status=row.status,
-        policy_version=row.policy_version,
-        policy_settings=row.policy_settings,
-        stale=snapshot is None or bool(row.stale),
+        group_id=group_id,
+        group_ref=group_ref,
+        status=status,
+        policy_version=policy_version,
+        policy_settings=policy_settings,
+        stale=snapshot is None or bool(stale),
     )
 
 

@@ -42,6 +42,27 @@ async def test_create_and_read_child_is_audited(client, auth, connection):
     assert actions == ["create", "read"]
 
 
+async def test_full_read_audits_who_and_which_request_and_a_missing_child_writes_nothing(client, auth, connection):
+    created, _ = await create_child(client, auth)
+    response = await client.get(f"/v1/children/{created['ref']}", headers={**auth(), "X-Request-ID": "req-audit-1"})
+    assert response.status_code == 200
+    event = (
+        await connection.execute(
+            text(
+                "SELECT principal, resource_type, request_id, route FROM audit_events "
+                "WHERE resource_ref = :r AND action = 'read'"
+            ),
+            {"r": created["ref"]},
+        )
+    ).one()
+    assert event.resource_type == "child" and event.route == "GET /v1/children/{ref}"
+    assert event.request_id == response.headers["X-Request-ID"] and event.principal
+    before = await connection.scalar(text("SELECT count(*) FROM audit_events"))
+    missing = await client.get("/v1/children/C-NOSUCHCHILD", headers=auth())
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith(PROBLEM)
+    assert await connection.scalar(text("SELECT count(*) FROM audit_events")) == before
+
+
 async def test_unknown_field_is_refused_as_problem(client, auth, connection):
     response = await client.post("/v1/children", json=child_payload(favourite_colour="blue"), headers=auth())
     assert response.status_code == 422

@@ -5,12 +5,13 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select, tuple_
+from sqlalchemy import Row, Select, bindparam, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import Label
 
+from services.core.audit import AuditEvent
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
 from services.register.models import Agency, Child, Placement, SiblingGroup, need_column_name
@@ -149,6 +150,67 @@ def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Sel
     return query.order_by(Child.waiting_since, Child.id).limit(bindparam("limit"))
 
 
+# The full record's further columns, after SUMMARY_COLUMNS and group_size.
+RECORD_COLUMNS = (
+    Child.first_name,
+    Child.surname,
+    Child.religion,
+    Child.languages,
+    Child.latitude,
+    Child.longitude,
+    Child.entered_care_on,
+    Child.placement_order_on,
+    Child.should_be_placed_on,
+    Child.contact_plan,
+    Child.contact_notes,
+    Child.birth_family_latitude,
+    Child.birth_family_longitude,
+    Child.excluded_regions,
+    Child.min_distance_km,
+    Child.profile_text,
+    Child.version,
+)
+
+
+@lru_cache(maxsize=1)
+def _record_with_audit() -> Select:
+    """One child's full record and its audit row in ONE statement (built once): the INSERT
+    is a data-modifying CTE fed by the read, so it writes exactly one row when the child
+    exists and none when it does not, in the request's transaction."""
+    record = (
+        select(*SUMMARY_COLUMNS, _group_size(), *RECORD_COLUMNS)
+        .join(SiblingGroup, Child.sibling_group_id == SiblingGroup.id)
+        .join(LA, SiblingGroup.la_id == LA.id)
+        .join(RAA, LA.parent_raa_id == RAA.id)
+        .outerjoin(Placement, (Placement.sibling_group_id == SiblingGroup.id) & Placement.ended_on.is_(None))
+        .where(Child.ref == bindparam("ref"))
+        .cte("record")
+    )
+    audit = insert(AuditEvent).from_select(
+        ["principal", "action", "resource_type", "resource_ref", "request_id", "route"],
+        select(
+            bindparam("principal"),
+            bindparam("action"),
+            bindparam("resource_type"),
+            record.c.ref,
+            bindparam("request_id"),
+            bindparam("route"),
+        ),
+    )
+    return select(record).add_cte(audit.cte("audit"))
+
+
+async def read_record_audited(session: AsyncSession, ref: str, audit: dict[str, str]) -> Row[Any]:
+    """SUMMARY_COLUMNS, group_size, then RECORD_COLUMNS of one child, with the audit event
+    (`audit`: principal, action, resource_type, request_id, route) inserted by the same
+    round trip. NotFound, and nothing written, when there is no such child."""
+    connection = await session.connection()  # Core: a plain row, no ORM execution or loading
+    row = (await connection.execute(_record_with_audit(), {"ref": ref, **audit})).one_or_none()
+    if row is None:
+        raise NotFound(f"No child {ref}.")
+    return row
+
+
 async def list_children(
     session: AsyncSession, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
 ) -> list[Row[Any]]:
@@ -181,7 +243,8 @@ async def list_children(
         tuple(need for need, _ in filters.needs_at_most),
         after is not None,
     )
-    return list((await session.execute(_list_statement(shape), params)).all())
+    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
+    return list((await connection.execute(_list_statement(shape), params)).all())
 
 
 async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False) -> SiblingGroup:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.core.clock import Today
-from services.core.http import Page, PagingParams, set_etag
+from services.core.http import Page, PagingParams, json_response, set_etag
 from services.permissions import ChildReader, ChildWriter
 from services.register.children import repository, service
 from services.register.children.dependencies import ChildFilterParams, ChildForUpdate, GroupForUpdate
@@ -35,11 +35,12 @@ async def list_children(ctx: ChildReader, today: Today, filters: ChildFilterPara
 
 
 @router.get("/v1/children/{ref}", response_model=ChildRead)
-async def get_child(ctx: ChildReader, ref: str, today: Today, response: Response) -> ChildRead:
+async def get_child(ctx: ChildReader, ref: str, today: Today) -> Response:
     """The full record, restricted fields included. Every call is audited."""
     child = await service.read_child(ctx, ref, today)
-    set_etag(response, child.version)
-    return child
+    response = json_response(child)
+    set_etag(response, child["version"])
+    return response
 
 
 @router.post("/v1/children", response_model=ChildRead, status_code=status.HTTP_201_CREATED)

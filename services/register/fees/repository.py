@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Bundle, aliased
+from sqlalchemy.orm import aliased
 
 from services.core.errors import NotFound
 from services.register.fees.models import (
@@ -80,9 +80,9 @@ async def cross_agency_placements(session: AsyncSession, placed_on_or_before: da
     )
 
 
-def lines_query(line: Any = FeeLine) -> Select:
+def lines_query(*line: Any) -> Select:
     """Lines with their parties, placement, dispute and settlement; `line` is what is selected
-    of the line itself (the entity, or LINE_FIELDS for a list)."""
+    of the line itself (the entity by default, or LINE_FIELDS' columns for a list)."""
     open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
     settled_by = (
         select(Reconciliation.ref)
@@ -93,7 +93,7 @@ def lines_query(line: Any = FeeLine) -> Select:
     credited = aliased(FeeLine, name="credited")
     return (
         select(
-            line,
+            *(line or (FeeLine,)),
             Payer.ref,
             Payee.ref,
             Placement.ref,
@@ -109,10 +109,10 @@ def lines_query(line: Any = FeeLine) -> Select:
     )
 
 
-# The fields of a listed line (LineRead's), as a bundle standing where the entity stood in
-# `lines_query()` rows: `line_read` reads either.
-LINE_FIELDS: Bundle[Any] = Bundle(
-    "line",
+# The fields of a listed line (LineRead's), standing where the entity stands in
+# `lines_query()` rows: a list row is flat, these then the parties' refs and the rest
+# (`service.line_item` reads it).
+LINE_FIELDS = (
     FeeLine.id,
     FeeLine.ref,
     FeeLine.event,
@@ -129,7 +129,7 @@ def _lines_statement(present: tuple[str, ...]) -> Select:
     """The list query for one combination of filters, built once; values are parameters."""
     open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
     settled = exists().where(ReconciliationLine.line_id == FeeLine.id)
-    query = lines_query(LINE_FIELDS)
+    query = lines_query(*LINE_FIELDS)
     conditions = {
         "agency_id": lambda: or_(
             FeeLine.payer_agency_id == bindparam("agency_id"), FeeLine.payee_agency_id == bindparam("agency_id")
@@ -162,7 +162,8 @@ async def list_lines(
     after_id: int | None,
     limit: int | None,
 ) -> list:
-    """Rows shaped as `lines_query()`'s, with LINE_FIELDS for the line."""
+    """Flat rows: LINE_FIELDS, then the rest of `lines_query()`'s columns. Run on the Core
+    connection: plain values, without the ORM's execution and loading layers."""
     values: dict[str, Any] = {
         "agency_id": agency_id,
         "counterparty_ref": counterparty_ref,
@@ -174,7 +175,8 @@ async def list_lines(
     params = {name: value for name, value in values.items() if value is not None and value != ""}
     present = tuple(params) + ((status,) if status in ("settled", "disputed", "open") else ())
     params["limit"] = limit
-    return list((await session.execute(_lines_statement(present), params)).all())
+    connection = await session.connection()
+    return list((await connection.execute(_lines_statement(present), params)).all())
 
 
 async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):

@@ -100,7 +100,7 @@ async def list_invoice_lines(
         if next_cursor := paging.next(rows, key=lambda row: [row[0].id]):
             headers["Link"] = f'<?format=csv&cursor={next_cursor}>; rel="next"'
         return Response(service.invoices_csv(rows[: paging.limit]), media_type="text/csv", headers=headers)
-    return paging.page_response(rows, key=lambda row: [row[0].id], item=service.line_item)
+    return paging.page_response(rows, key=lambda row: [row[0]], item=service.line_item)
 
 
 @router.get("/coverage", response_model=CoverageReport)

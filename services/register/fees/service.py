@@ -152,7 +152,7 @@ async def placement_fees(ctx: RequestContext, ref: str, today: date) -> Placemen
     return PlacementFees(
         placement_ref=ref,
         cross_agency=outcome.cross_agency,
-        lines=[line_read(r) for r in rows],
+        lines=[listed_line_read(r) for r in rows],
         not_raised=outcome.missing,
     )
 
@@ -437,23 +437,44 @@ async def raise_all_due_one_by_one(session, *, as_of: date, today: date, raised_
 
 
 def line_item(row) -> dict[str, Any]:
-    """LineRead's fields as plain values (the invoice list sends these as JSON at once)."""
-    line, payer_ref, payee_ref, placement_ref, disputed, settled_by, credits_ref = row
+    """LineRead's fields as plain values from a list row (`repository.list_lines`: flat), for
+    the invoice list to send as JSON at once."""
+    (
+        _,
+        ref,
+        event,
+        month,
+        amount_pence,
+        due_on,
+        reason,
+        raised_at,
+        payer_ref,
+        payee_ref,
+        placement_ref,
+        disputed,
+        settled_by,
+        credits_ref,
+    ) = row
     return {
-        "ref": line.ref,
+        "ref": ref,
         "placement_ref": placement_ref,
-        "event": line.event,
-        "month": line.month,
+        "event": event,
+        "month": month,
         "payer_ref": payer_ref,
         "payee_ref": payee_ref,
-        "amount_pence": line.amount_pence,
-        "due_on": line.due_on,
+        "amount_pence": amount_pence,
+        "due_on": due_on,
         "credits_ref": credits_ref,
-        "reason": line.reason,
+        "reason": reason,
         "status": "settled" if settled_by else "disputed" if disputed else "open",
         "settled_by": settled_by,
-        "raised_at": line.raised_at,
+        "raised_at": raised_at,
     }
+
+
+def listed_line_read(row) -> LineRead:
+    """LineRead of a list row (`repository.list_lines`)."""
+    return LineRead(**line_item(row))
 
 
 def line_read(row) -> LineRead:
@@ -984,7 +1005,7 @@ def invoices_csv(rows: list) -> str:
     writer = csv.writer(out)
     writer.writerow(INVOICE_CSV_COLUMNS)
     for row in rows:
-        line = line_read(row)
+        line = listed_line_read(row)
         writer.writerow(
             [
                 line.ref,

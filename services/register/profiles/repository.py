@@ -1,11 +1,13 @@
 """All SQL for adopter-facing profiles: only groups in active family finding whose every
 child's agency allows adopters to see the profile."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, exists, func, not_, select
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import NotFound
@@ -44,38 +46,73 @@ def _visible():
     )
 
 
+@lru_cache(maxsize=256)
+def _page_statement(shape: tuple[tuple[str, ...], tuple[str, ...]]) -> Select:
+    """A page of visible groups with their children's PROFILE_COLUMNS, for one combination of
+    filters: built once and reused (SQLAlchemy memoises a reused statement's cache key and
+    compiled form), the filters' values bound parameters. Rows: profile_ref, then
+    PROFILE_COLUMNS, ordered by profile_ref then child."""
+    present, needs = shape
+    member = Child.sibling_group_id == SiblingGroup.id
+    size = select(func.count()).where(member).scalar_subquery()
+    conditions = {
+        "region": lambda: exists().where(member, Child.region == bindparam("region", type_=Child.region.type)),
+        "size": lambda: size == bindparam("size"),
+        # Every child of the group in range, widened to whole age bands: adopters see bands,
+        # never exact ages.
+        "oldest_born": lambda: not_(exists().where(member, Child.date_of_birth > bindparam("oldest_born"))),
+        "youngest_born": lambda: not_(exists().where(member, Child.date_of_birth <= bindparam("youngest_born"))),
+        # The household's approval: how many children, every child's age, siblings at all.
+        "fit_size": lambda: size <= bindparam("fit_size"),
+        "fit_born": lambda: not_(
+            exists().where(
+                member,
+                (Child.date_of_birth > bindparam("fit_born_after")) | (Child.date_of_birth <= bindparam("fit_born_by")),
+            )
+        ),
+        "after_ref": lambda: SiblingGroup.profile_ref > bindparam("after_ref"),
+    }
+    groups = select(SiblingGroup.id, SiblingGroup.profile_ref).where(_visible())
+    for name in present:
+        groups = groups.where(conditions[name]())
+    for i, need in enumerate(needs):
+        groups = groups.where(
+            not_(exists().where(member, getattr(Child, need_column_name(need)) > bindparam(f"need_{i}")))
+        )
+    page = groups.order_by(SiblingGroup.profile_ref).limit(bindparam("limit")).subquery("page")
+    return (
+        select(page.c.profile_ref, *PROFILE_COLUMNS)
+        .join_from(page, Child, Child.sibling_group_id == page.c.id)
+        .order_by(page.c.profile_ref, Child.id)
+    )
+
+
 async def page(
     session: AsyncSession, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
-) -> list[Row[int, str]]:
-    """(id, profile_ref) of a page of visible groups: all a page needs of the group."""
-    member = Child.sibling_group_id == SiblingGroup.id
-    query = select(SiblingGroup.id, SiblingGroup.profile_ref).where(_visible())
-    if filters.region:
-        query = query.where(exists().where(member, Child.region == filters.region))
-    if filters.sibling_group_size is not None:
-        size = select(func.count()).where(member).scalar_subquery()
-        query = query.where(size == filters.sibling_group_size)
-    # Every child of the group in range, widened to whole age bands: adopters see bands,
-    # never exact ages.
+) -> list[tuple[str, list[Sequence[Any]]]]:
+    """A page of visible groups, each as (profile_ref, its children's PROFILE_COLUMNS rows
+    after the profile_ref): the groups and their children in one statement."""
+    params: dict[str, object] = {"region": filters.region, "size": filters.sibling_group_size, "after_ref": after_ref}
     if filters.age_min_years is not None:
-        oldest_born = years_ago(today, band_start(filters.age_min_years))
-        query = query.where(not_(exists().where(member, Child.date_of_birth > oldest_born)))
+        params["oldest_born"] = years_ago(today, band_start(filters.age_min_years))
     if filters.age_max_years is not None:
-        youngest_born = years_ago(today, band_end(filters.age_max_years) + 1)
-        query = query.where(not_(exists().where(member, Child.date_of_birth <= youngest_born)))
-    for need, level in filters.needs_at_most:
-        query = query.where(not_(exists().where(member, getattr(Child, need_column_name(need)) > int(level))))
-    if filters.fit is not None:
-        # The household's approval: how many children, every child's age, siblings at all.
-        fit = filters.fit
-        size = select(func.count()).where(member).scalar_subquery()
-        query = query.where(size <= (fit.approved_children if fit.accepts_sibling_group else 1))
-        too_young = Child.date_of_birth > years_ago(today, fit.age_min_years)
-        too_old = Child.date_of_birth <= years_ago(today, fit.age_max_years + 1)
-        query = query.where(not_(exists().where(member, too_young | too_old)))
-    if after_ref:
-        query = query.where(SiblingGroup.profile_ref > after_ref)
-    return list((await session.execute(query.order_by(SiblingGroup.profile_ref).limit(limit))).all())
+        params["youngest_born"] = years_ago(today, band_end(filters.age_max_years) + 1)
+    present = [name for name, value in params.items() if value is not None and value != ""]
+    if (fit := filters.fit) is not None:
+        params["fit_size"] = fit.approved_children if fit.accepts_sibling_group else 1
+        params["fit_born_after"] = years_ago(today, fit.age_min_years)
+        params["fit_born_by"] = years_ago(today, fit.age_max_years + 1)
+        present += ["fit_size", "fit_born"]
+    for i, (_, level) in enumerate(filters.needs_at_most):
+        params[f"need_{i}"] = int(level)
+    params["limit"] = limit
+    shape = (tuple(present), tuple(need for need, _ in filters.needs_at_most))
+    params = {name: value for name, value in params.items() if value is not None}
+    connection = await session.connection()  # Core: the rows are plain values, no ORM loading
+    groups: dict[str, list[Sequence[Any]]] = {}
+    for row in await connection.execute(_page_statement(shape), params):
+        groups.setdefault(row[0], []).append(row)
+    return list(groups.items())
 
 
 async def is_visible(session: AsyncSession, sibling_group_id: int) -> bool:

@@ -46,6 +46,20 @@ def ensure_environment() -> None:
     stamp.touch()
 
 
+def child_environment() -> dict[str, str]:
+    """The environment of every step, with bytecode caching on.
+
+    A test run starts dozens of Python processes (xdist workers, server processes, CLI calls),
+    each importing FastAPI, SQLAlchemy and SciPy. With PYTHONDONTWRITEBYTECODE set (some
+    machines set it globally) each of them compiles those from source again: about two
+    seconds of CPU a process. The caches go to __pycache__ folders inside .venv and the
+    checkout, which git ignores.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def pytest_parallel(args: list[str]) -> list[str]:
     """One worker per core, unless the caller chose (-n, --numprocesses, -p no:xdist, --pdb)."""
     chosen = any(a.startswith(("-n", "--numprocesses", "--pdb", "-pno:xdist")) or a == "no:xdist" for a in args)
@@ -64,7 +78,7 @@ def run_tests(args: list[str]) -> int:
     for name, command in steps:
         print(f"== {name}", flush=True)
         started = time.perf_counter()
-        code = subprocess.call(command, cwd=ROOT)
+        code = subprocess.call(command, cwd=ROOT, env=child_environment())
         print(
             f"== {name}: {'ok' if code == 0 else f'failed ({code})'} in {time.perf_counter() - started:.1f} s",
             flush=True,
@@ -81,7 +95,7 @@ def main() -> int:
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "demo":
         ensure_environment()
-        return subprocess.call([str(BIN / "adoption-register"), "demo", *rest], cwd=ROOT)
+        return subprocess.call([str(BIN / "adoption-register"), "demo", *rest], cwd=ROOT, env=child_environment())
     ensure_environment()
     return run_tests(rest)
 

@@ -9,6 +9,15 @@
 - logs: no personal name in any log line of the run.
 """
 
+import os
+
+import pytest
+
+# Before any settings are read, in this process and the server processes it starts: the tests
+# hash hundreds of passwords and check what is done with a hash, not its cost to crack (64 MiB
+# and 3 passes each by default; tests/register/oauth/test_password_hashing.py checks that).
+os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
+
 pytest_plugins = [
     "tests.fixtures.logs",
     "tests.fixtures.database",
@@ -16,3 +25,8 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.processes",
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort: the slow modules first, each module's tests still in their own order.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

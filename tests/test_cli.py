@@ -14,6 +14,8 @@ from services.core.settings import get_settings
 from services.register.seed import load
 from services.register.seed.generate import generate_register
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 
 @pytest.fixture
 def use_database(monkeypatch):

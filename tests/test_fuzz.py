@@ -8,6 +8,7 @@ import base64
 import itertools
 import re
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.register.oauth.accounts import create_client
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 # At least this many generated requests over the whole API per run (issue #14), spread evenly.
 CASES_PER_RUN = 1_000

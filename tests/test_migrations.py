@@ -4,6 +4,7 @@ and at head agree with the models."""
 import asyncio
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -13,6 +14,8 @@ from sqlalchemy.pool import NullPool
 
 from services.all_models import metadata
 from services.core.migrate import alembic_config, downgrade, upgrade
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 
 def _inspect(url: str, look):

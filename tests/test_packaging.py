@@ -6,6 +6,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -6,12 +6,15 @@ import time
 from datetime import date, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.matching.repository import RUN_LOCK_KEY
 from tests.factories import child_payload, household_payload
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 
 async def both(bases: list[str], make_request) -> list[httpx.Response]:

@@ -5,6 +5,9 @@ import asyncio
 import signal
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 
 def test_a_request_in_flight_finishes_before_the_process_exits(seeded_database_url, serve, token_for_servers):

@@ -52,6 +52,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 
 @pytest.fixture(scope="module")
 def stack(databases, tmp_path_factory) -> Iterator[dict[str, Any]]:

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from services.adopter_app.settings import AppSettings
 from tests.adopter_app.register_data import restricted
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 COOKIE = "adopter_session"
 
 

@@ -6,11 +6,14 @@ import time
 
 import httpx
 import pgserver
+import pytest
 from sqlalchemy import text
 
 from services.core.database import create_engine, start_embedded_postgres
 from services.core.migrate import upgrade
 from tests.factories import add_agencies, child_payload
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 
 async def test_outage_gives_fast_503_and_the_service_recovers(own_server_dir, make_app, settings, auth):

@@ -3,9 +3,12 @@
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
 
 from services.matching import service
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 # Every proposed pair checked against the hard rules in SQL, child by child, independently of
 # the engine: each child's needs, age, excluded regions, contact plan and own birth family.

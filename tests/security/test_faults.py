@@ -11,6 +11,7 @@ import uuid
 
 import httpx
 import pgserver
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -19,6 +20,8 @@ from services.core.database import create_engine, start_embedded_postgres
 from services.core.migrate import upgrade
 from tests.factories import add_agencies, child_payload
 from tests.fixtures.processes import free_port
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 KILL_APP_CONNECTIONS = text(
     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

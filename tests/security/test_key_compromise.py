@@ -4,10 +4,13 @@ import asyncio
 import time
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.register.oauth.keys import rotate_signing_key
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 # The operations guide promises this; measured about a tenth of a second on loopback.
 WITHIN_SECONDS = 5.0

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -9,24 +10,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import ADOPTER_SCOPES, Scope
 from services.core.refs import new_ref
+from services.core.settings import get_settings
 from services.register.oauth import repository
 from services.register.oauth.models import AdopterAccount, OAuthClient, new_secret, token_hash
 
-_hasher = PasswordHasher()
-# Checked when no account matches, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    # The process's configuration, read once. A hash records its own parameters, so hashes
+    # made with other settings still verify.
+    return PasswordHasher(memory_cost=get_settings().password_hash_memory_kib)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when no account matches, so a wrong email costs as long as a wrong password.
+    Made on first use: argon2 is slow on purpose, and most processes never sign anyone in."""
+    return _hasher().hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"passwords have at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def _verify(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -36,7 +49,7 @@ async def authenticate_adopter(session: AsyncSession, email: str, password: str)
     # An invited account has no password yet: it cannot sign in, and costs the same time
     # as an unknown email. argon2 is deliberately slow: keep it off the event loop.
     stored = account.password_hash if account and account.password_hash else None
-    ok = await asyncio.to_thread(_verify, stored or _DUMMY_HASH, password)
+    ok = await asyncio.to_thread(_verify, stored or _dummy_hash(), password)
     return account if account and stored and ok else None
 
 

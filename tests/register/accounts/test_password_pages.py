@@ -20,6 +20,8 @@ from tests.register.accounts.conftest import (
 )
 from tests.register.oauth.test_flows import PASSWORD
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 
 async def _invited(world, auth, newest_link, email="kim@example.org") -> str:
     created = await world["client"].post(

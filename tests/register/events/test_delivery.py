@@ -28,11 +28,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from services.core.errors import InvalidInput
-from services.core.settings import Settings
+from services.core.settings import PRODUCTION_MIN_PASSWORD_HASH_KIB, Settings
 from services.register.events.delivery import deliver_due, sign
 from services.register.events.service import EventKind, check_url, emit, not_public
 from tests.factories import add_agencies
 from tests.fixtures.database import Databases
+
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 ROOT = Path(__file__).resolve().parents[3]
 TOLERANCE_SECONDS = 5 * 60  # the specification's suggested replay window
@@ -242,7 +244,11 @@ async def test_a_production_worker_sends_nothing_to_a_local_address(world, auth)
     # name that has come to resolve to a private address is refused in the same way.
     hook, receiver = await world.webhook(auth, "RAA-S")
     await world.emit("RAA-S", 1)
-    production = worker_settings(environment="production", database_url="postgresql://unused/production")
+    production = worker_settings(
+        environment="production",
+        database_url="postgresql://unused/production",
+        password_hash_memory_kib=PRODUCTION_MIN_PASSWORD_HASH_KIB,
+    )
     assert await deliver_due(world.engine, production) >= 1
     assert receiver.received == []
     (delivery,) = await world.log(auth, hook, "RAA-S")

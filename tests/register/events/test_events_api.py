@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.settings import Settings
+from services.core.settings import PRODUCTION_MIN_PASSWORD_HASH_KIB, Settings
 from services.register.events.service import EventKind, emit
 from tests.factories import add_agencies
 
@@ -201,6 +201,7 @@ async def test_production_accepts_https_only(make_app, auth, agencies, settings)
     production = Settings(
         environment="production",
         database_url="postgresql://unused/unused",
+        password_hash_memory_kib=PRODUCTION_MIN_PASSWORD_HASH_KIB,
         token_issuer=settings.token_issuer,
         token_audience=settings.token_audience,
     )

@@ -23,6 +23,8 @@ from services.register.fees.netting import (
     settle,
 )
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 # Few agencies and a few round amounts make ties, zero nets and cycles common.
 AGENCIES = ("A", "B", "C", "D", "E", "F", "G")
 AMOUNTS = st.sampled_from([100, 200, 300, 2_700_000, 3_924_500]) | st.integers(1, 5_000_000)

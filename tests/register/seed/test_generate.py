@@ -8,6 +8,8 @@ from services.register.seed.calibration import calibration_report
 from services.register.seed.generate import SyntheticRegister, generate_register
 from services.register.vocabulary import AgencyKind
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 TODAY = date(2026, 11, 22)
 
 

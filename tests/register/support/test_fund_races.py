@@ -21,6 +21,8 @@ from tests.fixtures.database import Databases
 from tests.fixtures.processes import free_port
 from tests.register.support.test_support_api import adopted_family
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 SCOPES = ["children:read", "children:write", "households:read", "households:write", "links:read", "links:write"]
 SCOPES += ["support:read", "support:write"]
 

@@ -2,8 +2,9 @@
 resets), written in the same transaction as the change that needs them and sent later by
 `adoption-register notifications send` when SMTP is configured.
 
-A row holds the link it sends (the adopter needs it); the link's token is stored elsewhere
-only as a hash. Rows are never deleted: `sent_at` says when one went out.
+A row holds the link it sends until it is sent (the link's token is stored elsewhere only as a
+hash); the sender then removes the link from the row. Rows are never deleted: `sent_at` says
+when one went out.
 """
 
 from datetime import datetime

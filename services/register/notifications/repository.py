@@ -27,10 +27,18 @@ async def claim_unsent(session: AsyncSession, limit: int) -> list[Notification]:
     return list(rows)
 
 
+# A link in an email is a bearer secret until it is used or expires (its token is stored
+# elsewhere only as a hash). Once the email is out, the outbox has no reason to hold it: the row
+# keeps who was sent what kind of email, and when.
+LINK_REMOVED = "(link removed once sent)"
+
+
 def mark_sent(notification: Notification) -> None:
     notification.attempts += 1
     notification.sent_at = datetime.now(UTC)
     notification.last_error = None
+    notification.body = notification.body.replace(notification.link, LINK_REMOVED)
+    notification.link = LINK_REMOVED
 
 
 def mark_failed(notification: Notification, error: str) -> None:

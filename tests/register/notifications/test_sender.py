@@ -1,5 +1,5 @@
 """The outbox sender: nothing without SMTP_URL; with it, every unsent notification once, its
-link in the body; a refusal is counted and kept for the next round."""
+link in the body and then gone from the outbox; a refusal is counted and kept for the next round."""
 
 import smtplib
 import uuid
@@ -70,7 +70,8 @@ async def outbox(committed_database_url, monkeypatch, settings):
         async with engine.connect() as conn:
             return (
                 await conn.execute(
-                    text("SELECT sent_at, attempts, last_error FROM notifications WHERE ref = :r"), {"r": ref}
+                    text("SELECT sent_at, attempts, last_error, body, link FROM notifications WHERE ref = :r"),
+                    {"r": ref},
                 )
             ).one()
 
@@ -101,8 +102,10 @@ async def test_each_unsent_notification_is_sent_once_with_its_link(outbox, setti
     assert FakeSMTP.logins[0] == ("mailer", "p@ss")
     sent = await row(good_ref)
     assert sent.sent_at is not None and sent.attempts == 1
+    assert "/account/reset/T" not in sent.body + sent.link, "a sent link stays in the outbox"
     refused = await row(bad_ref)
     assert refused.sent_at is None and refused.attempts == 1 and refused.last_error == "SMTPRecipientsRefused"
+    assert refused.link == "https://r.test/account/reset/T", "an unsent link is kept for the next round"
     FakeSMTP.sent = []
     await send_unsent(engine, configured)
     assert [m["To"] for m in FakeSMTP.sent if m["To"] in (good, bad)] == [], "sent once; the refused one failed again"

@@ -6,7 +6,9 @@ national lead and may write for any agency its scopes allow.
 """
 
 from services.core.auth import Principal
+from services.core.context import RequestContext
 from services.core.errors import Forbidden
+from services.register.agencies import repository as agencies
 from services.register.models import Agency
 
 
@@ -24,3 +26,13 @@ def ensure_may_write_for(principal: Principal, agency: Agency, parent_raa_ref: s
             f"Only {agency.ref} (or its regional adoption agency) may change this record.",
             extra={"error": "agency_mismatch"},
         )
+
+
+async def principal_agency_id(ctx: RequestContext) -> int | None:
+    """The id of the agency the caller is bound to; None for a national principal."""
+    if ctx.principal.agency_ref is None:
+        return None
+    agency_id = await agencies.id_of(ctx.session, ctx.principal.agency_ref)
+    if agency_id is None:
+        raise Forbidden("The token's agency is not known to the register.")
+    return agency_id

@@ -252,10 +252,6 @@ async def line_ids_by_ref(session: AsyncSession, refs: list[str]) -> dict[str, i
     return dict((await session.execute(select(FeeLine.ref, FeeLine.id).where(FeeLine.ref.in_(refs)))).all())
 
 
-async def agency_id(session: AsyncSession, ref: str) -> int | None:
-    return await session.scalar(select(Agency.id).where(Agency.ref == ref))
-
-
 async def get_placement(session: AsyncSession, ref: str) -> Placement:
     placement = await session.scalar(select(Placement).where(Placement.ref == ref))
     if placement is None:

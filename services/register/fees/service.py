@@ -23,6 +23,8 @@ from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from services.core.http import Page, Paging, encode_cursor
 from services.core.refs import new_ref
+from services.register.access import principal_agency_id
+from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
 from services.register.children import repository as children
 from services.register.events import service as events
@@ -108,7 +110,7 @@ class LineFilters:
 async def list_lines(ctx: RequestContext, filters: LineFilters, paging: Paging) -> list:
     """Lines an officer's agency pays or is paid; a national officer sees all, or one agency's."""
     for name, ref in (("agency_ref", filters.agency_ref), ("counterparty_ref", filters.counterparty_ref)):
-        if ref and await repository.agency_id(ctx.session, ref) is None:
+        if ref and await agencies.id_of(ctx.session, ref) is None:
             raise InvalidInput(
                 f"{ref} is not a known agency.",
                 extra={
@@ -117,7 +119,7 @@ async def list_lines(ctx: RequestContext, filters: LineFilters, paging: Paging) 
             )
     agency_id = await principal_agency_id(ctx)
     if agency_id is None and filters.agency_ref:
-        agency_id = await repository.agency_id(ctx.session, filters.agency_ref)
+        agency_id = await agencies.id_of(ctx.session, filters.agency_ref)
     after = paging.after(int)
     return await repository.list_lines(
         ctx.session,
@@ -155,16 +157,6 @@ async def placement_fees(ctx: RequestContext, ref: str, today: date) -> Placemen
         lines=[listed_line_read(r) for r in rows],
         not_raised=outcome.missing,
     )
-
-
-async def principal_agency_id(ctx: RequestContext) -> int | None:
-    """The agency a finance officer is bound to (None: a national reconciler)."""
-    if ctx.principal.agency_ref is None:
-        return None
-    found = await repository.agency_id(ctx.session, ctx.principal.agency_ref)
-    if found is None:
-        raise Forbidden("The token's agency is not known to the register.")
-    return found
 
 
 # --- schedules ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from services.core.http import Page, PagingParams, expected_version, set_etag
 from services.permissions import InterestAnswerer, InterestReader
+from services.register.access import principal_agency_id
 from services.register.interests import repository, service
 from services.register.interests.schemas import InterestAnswer, InterestStaffRead
 from services.register.vocabulary import InterestStatus
@@ -18,7 +19,7 @@ async def list_interests(
     after = paging.after(int)
     rows = await repository.list_for_agency(
         ctx.session,
-        await service.principal_agency_id(ctx),
+        await principal_agency_id(ctx),
         status=status,
         after_id=after[0] if after else None,
         limit=paging.fetch,

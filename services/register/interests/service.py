@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from services.core.audit import AuditAction
 from services.core.context import RequestContext
 from services.core.errors import Conflict, Forbidden, PreconditionFailed
+from services.register.access import principal_agency_id
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
 from services.register.interests import repository
@@ -29,15 +30,6 @@ def to_read(row: InterestStaffRow) -> InterestStaffRead:
         answered_at=eoi.answered_at,
         version=eoi.version,
     )
-
-
-async def principal_agency_id(ctx: RequestContext) -> int | None:
-    if ctx.principal.agency_ref is None:
-        return None
-    agency_id = await agencies.id_of(ctx.session, ctx.principal.agency_ref)
-    if agency_id is None:
-        raise Forbidden("The token's agency is not known to the register.")
-    return agency_id
 
 
 def check_answerable(eoi: ExpressionOfInterest, expected_version: int) -> None:

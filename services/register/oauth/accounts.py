@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.auth import ADOPTER_SCOPES, Scope
 from services.core.refs import new_ref
 from services.core.settings import get_settings
+from services.register.agencies import repository as agencies
 from services.register.oauth import repository
 from services.register.oauth.models import AdopterAccount, OAuthClient, new_secret, token_hash
 
@@ -92,7 +93,7 @@ async def create_client(
         raise ValueError(f"unknown scopes: {' '.join(unknown)}")
     agency_id = None
     if agency_ref is not None:
-        agency_id = await repository.agency_id(session, agency_ref)
+        agency_id = await agencies.id_of(session, agency_ref)
         if agency_id is None:
             raise LookupError(f"no agency {agency_ref}")
     if public or redirect_uris:

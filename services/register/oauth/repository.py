@@ -94,10 +94,6 @@ async def household_with_agency_ref(session: AsyncSession, household_ref: str) -
     return (row[0], row[1]) if row else None
 
 
-async def agency_id(session: AsyncSession, agency_ref: str) -> int | None:
-    return await session.scalar(select(Agency.id).where(Agency.ref == agency_ref))
-
-
 async def client_auth_method(session: AsyncSession, client_id: str) -> str | None:
     return await session.scalar(
         select(OAuthClient.token_endpoint_auth_method).where(OAuthClient.client_id == client_id)

@@ -18,6 +18,7 @@ class EventKind(StrEnum):
     PLACEMENT_DISRUPTED = "placement_disrupted"
     ADOPTION_ORDER_RECORDED = "adoption_order_recorded"
     INVOICE_RAISED = "invoice_raised"
+    FAMILY_PROFILE_SUBMITTED = "family_profile_submitted"  # adopters sent it for approval
 
 
 class DeliveryStatus(StrEnum):

@@ -12,6 +12,8 @@ from services.core.refs import new_ref
 from services.register.access import ensure_may_write_for, may_write_for
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
+from services.register.events import service as events
+from services.register.events.vocabulary import EventKind
 from services.register.family_profiles import repository
 from services.register.family_profiles.models import FamilyProfile
 from services.register.family_profiles.schemas import FamilyProfileRead, FamilyProfileReturn, FamilyProfileWrite
@@ -118,6 +120,17 @@ async def write_own(ctx: RequestContext, body: FamilyProfileWrite, expected: int
     else:
         await ctx.session.flush()
     ctx.audit(AuditAction.CREATE if created else AuditAction.UPDATE, AuditResource.FAMILY_PROFILE, profile.ref)
+    if body.submit:
+        # The approving agency acts on it (approve or return); it hears of it like any other
+        # event (its RAA's webhooks too), with references only.
+        await events.emit(
+            ctx.session,
+            agency_id=household.approving_agency_id,
+            kind=EventKind.FAMILY_PROFILE_SUBMITTED,
+            subject_type="family_profile",
+            subject_ref=profile.ref,
+            data={"household_ref": household.ref},
+        )
     return to_current(profile, household.ref)
 
 

@@ -77,8 +77,16 @@ async def test_adopters_write_and_submit_their_profile_with_if_match(client, aut
     assert first.json()["ref"].startswith("FP-")
     assert (await put(client, me)).status_code == 428
     assert (await put(client, me, etag='"7"')).status_code == 412
+    feed = {"params": {"kind": "family_profile_submitted"}, "headers": auth("events:read", **OWN)}
+    assert (await client.get("/v1/events", **feed)).json()["items"] == [], "a draft tells nobody"
     submitted = await put(client, me, etag='"1"', submit=True)
     assert (submitted.json()["state"], submitted.json()["version"]) == ("submitted", 2)
+    told = (await client.get("/v1/events", **feed)).json()["items"]
+    assert [(e["subject_type"], e["subject_ref"], e["data"]) for e in told] == [
+        ("family_profile", first.json()["ref"], {"household_ref": homes[0]})
+    ], "the approving agency is told, with references only"
+    other = {"params": {"kind": "family_profile_submitted"}, "headers": auth("events:read", **OTHER)}
+    assert (await client.get("/v1/events", **other)).json()["items"] == []
     read = await client.get("/v1/households/me/profile", headers=me)
     assert read.json() == submitted.json() and read.headers["etag"] == '"2"'
     versions = await connection.scalar(

@@ -178,6 +178,21 @@ def deliver_webhooks(
         asyncio.run(work())
 
 
+@webhooks_app.command("seal-secrets")
+def seal_webhook_secrets() -> None:
+    """Seal, with WEBHOOK_SECRET_KEY, the webhook secrets stored before secrets were sealed
+    (new ones are sealed as they are stored). Safe to run again: it seals what is left."""
+    from services.register.events.service import seal_stored_secrets
+
+    settings = _settings()
+
+    async def work(session):
+        return await seal_stored_secrets(session, settings)
+
+    sealed = asyncio.run(_run_in_transaction(database_url(settings), settings, work, "webhooks-seal-secrets"))
+    typer.echo(f"{sealed} webhook secrets sealed")
+
+
 @notifications_app.command("send")
 def send_notifications(
     once: Annotated[bool, typer.Option("--once", help="Send what is waiting now, then exit (cron, tests)")] = False,

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.adopter_app import repository
 from services.adopter_app.models import AdopterAppSession
 from services.adopter_app.register_client import RegisterClient, RegisterUnavailable, SignInAgain, Tokens
-from services.adopter_app.settings import AppSettings, fernet_key, key_material
+from services.adopter_app.settings import AppSettings, key_material
+from services.core.sealing import Sealer, Unsealable
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +67,15 @@ class Vault:
     """Encrypts what the session table keeps of the register's tokens."""
 
     def __init__(self, settings: AppSettings) -> None:
-        self._fernet = Fernet(fernet_key(settings))
+        self._sealer = Sealer(key_material(settings), "tokens")
 
     def seal(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode()
+        return self._sealer.seal(value)
 
     def open(self, value: str) -> str:
         try:
-            return self._fernet.decrypt(value.encode()).decode()
-        except InvalidToken as exc:  # the key changed: the session cannot be used
+            return self._sealer.open(value)
+        except Unsealable as exc:  # the key changed: the session cannot be used
             raise SignInAgain("the session's tokens cannot be read with the current key") from exc
 
 

@@ -1,7 +1,6 @@
 """The app's own settings (prefix `ADOPTER_APP_`); the database comes from the register's
 `DATABASE_URL` (services/core/settings.py), where the app keeps its session table."""
 
-import base64
 import hashlib
 import secrets
 from functools import lru_cache
@@ -72,10 +71,6 @@ def _development_key() -> str:
 def key_material(settings: AppSettings) -> bytes:
     key = settings.session_key.get_secret_value() if settings.session_key else _development_key()
     return hashlib.sha256(key.encode()).digest()
-
-
-def fernet_key(settings: AppSettings) -> bytes:
-    return base64.urlsafe_b64encode(hashlib.sha256(b"tokens:" + key_material(settings)).digest())
 
 
 @lru_cache

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
     # Deliveries one worker process makes at once (each holds a database connection meanwhile).
     webhook_worker_concurrency: int = Field(default=4, ge=1, le=32)
+    # Seals the webhooks' signing secrets at rest (the API that stores them and the workers
+    # that sign with them must share it). Required in production; elsewhere a fixed
+    # development key, so that every local process agrees.
+    webhook_secret_key: SecretStr | None = Field(default=None, min_length=32)
 
     # Adopters' accounts: where the password pages send an adopter once a password is set
     # (the adopters' app; unset: a page says to sign in from the app), and the SMTP server
@@ -82,6 +86,8 @@ class Settings(BaseSettings):
         # Production data must live on a managed, backed-up server, never in a local folder.
         if self.environment == "production" and self.database_url is None:
             raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
+        if self.environment == "production" and self.webhook_secret_key is None:
+            raise ValueError("WEBHOOK_SECRET_KEY is required when ENVIRONMENT=production")
         if self.environment == "production" and self.password_hash_memory_kib < PRODUCTION_MIN_PASSWORD_HASH_KIB:
             raise ValueError(
                 f"PASSWORD_HASH_MEMORY_KIB must be at least {PRODUCTION_MIN_PASSWORD_HASH_KIB} in production"

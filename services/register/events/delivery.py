@@ -26,11 +26,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.core.database import create_sessionmaker, transaction
+from services.core.sealing import Unsealable
 from services.core.settings import Settings
 from services.register.events import repository
 from services.register.events.models import ERROR_MAX_LENGTH
 from services.register.events.repository import ClaimedDelivery
-from services.register.events.service import not_public, secret_key, to_event_read
+from services.register.events.service import not_public, open_secret, secret_key, to_event_read
 from services.register.events.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,10 @@ async def _send(
     """(HTTP status, error): an error is None only for a 2xx answer."""
     if settings.environment == "production" and (refusal := await refused_address(claimed.url)):
         return None, refusal
+    try:
+        secret = open_secret(settings, claimed.stored_secret)
+    except Unsealable:  # retried as any failure: the operator may restore the right key
+        return None, "not sent: the webhook's secret does not open with this WEBHOOK_SECRET_KEY"
     body = payload(claimed)
     timestamp = int(at.timestamp())
     headers = {
@@ -94,7 +99,7 @@ async def _send(
         "user-agent": USER_AGENT,
         "webhook-id": claimed.event.ref,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(claimed.secret, claimed.event.ref, timestamp, body),
+        "webhook-signature": sign(secret, claimed.event.ref, timestamp, body),
     }
     try:
         response = await client.post(claimed.url, content=body, headers=headers)

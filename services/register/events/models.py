@@ -81,7 +81,7 @@ class Webhook(Record):
 
 class WebhookSecret(Base):
     __tablename__ = "webhook_secrets"
-    __table_args__ = (CheckConstraint("secret LIKE 'whsec_%'", name="standard_form"),)
+    __table_args__ = (CheckConstraint("secret LIKE 'sealed:%' OR secret LIKE 'whsec_%'", name="standard_form"),)
 
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), primary_key=True)
     secret: Mapped[str] = mapped_column(Text)

@@ -186,7 +186,7 @@ class ClaimedDelivery:
     event: Event
     agency_ref: str
     url: str
-    secret: str
+    stored_secret: str  # as stored: sealed (events.service.open_secret gives the secret)
 
 
 async def claim_due(session: AsyncSession, now: datetime) -> ClaimedDelivery | None:
@@ -211,4 +211,10 @@ async def claim_due(session: AsyncSession, now: datetime) -> ClaimedDelivery | N
     if row is None:
         return None
     delivery, event, agency_ref, url, secret = row
-    return ClaimedDelivery(delivery=delivery, event=event, agency_ref=agency_ref, url=url, secret=secret)
+    return ClaimedDelivery(delivery=delivery, event=event, agency_ref=agency_ref, url=url, stored_secret=secret)
+
+
+async def unsealed_secrets(session: AsyncSession) -> list[WebhookSecret]:
+    """Secrets stored before sealing (bare `whsec_`), locked for the caller's transaction."""
+    query = select(WebhookSecret).where(WebhookSecret.secret.startswith("whsec_")).with_for_update()
+    return list(await session.scalars(query))

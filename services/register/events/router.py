@@ -42,7 +42,7 @@ async def create_webhook(
 ) -> WebhookCreated:
     """Register a receiver of your agency's events. The secret (yours, or one made here) is
     returned now and never again."""
-    created = await service.create_webhook(ctx, body, request.app.state.settings.environment)
+    created = await service.create_webhook(ctx, body, request.app.state.settings)
     set_etag(response, created.version)
     response.headers["Location"] = f"/v1/webhooks/{created.ref}"
     return created

@@ -22,6 +22,8 @@ from services.core.context import RequestContext
 from services.core.errors import Conflict, InvalidInput
 from services.core.http import encode_cursor
 from services.core.refs import new_ref
+from services.core.sealing import Sealer
+from services.core.settings import Settings
 from services.register.access import ensure_may_write_for
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
@@ -233,6 +235,38 @@ def not_public(host: str) -> bool:
         return False
 
 
+# A sealed secret is stored as this prefix and a Fernet token; a bare `whsec_` one was stored
+# before secrets were sealed and is still read (`adoption-register webhooks seal-secrets` seals it).
+SEALED_PREFIX = "sealed:"
+DEVELOPMENT_SECRET_KEY = "development only: webhook secrets are not protected by this key"
+
+
+def secret_sealer(settings: Settings) -> Sealer:
+    key = settings.webhook_secret_key.get_secret_value() if settings.webhook_secret_key else DEVELOPMENT_SECRET_KEY
+    return Sealer(key.encode(), "webhook-secrets")
+
+
+def seal_secret(settings: Settings, secret: str) -> str:
+    return SEALED_PREFIX + secret_sealer(settings).seal(secret)
+
+
+def open_secret(settings: Settings, stored: str) -> str:
+    """The `whsec_` secret of a stored value. Raises Unsealable when WEBHOOK_SECRET_KEY is not
+    the key it was sealed with."""
+    if not stored.startswith(SEALED_PREFIX):
+        return stored
+    return secret_sealer(settings).open(stored.removeprefix(SEALED_PREFIX))
+
+
+async def seal_stored_secrets(session: AsyncSession, settings: Settings) -> int:
+    """Seals the secrets stored before sealing existed; returns how many."""
+    found = await repository.unsealed_secrets(session)
+    for row in found:
+        row.secret = seal_secret(settings, row.secret)
+    await session.flush()
+    return len(found)
+
+
 def secret_key(secret: str) -> bytes:
     """The HMAC key of a `whsec_` secret (Standard Webhooks: the base64 after the prefix)."""
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
@@ -253,9 +287,7 @@ def _checked_secret(secret: str | None) -> str:
     return secret
 
 
-async def create_webhook(
-    ctx: RequestContext, body: WebhookCreate, environment: Literal["development", "test", "production"]
-) -> WebhookCreated:
+async def create_webhook(ctx: RequestContext, body: WebhookCreate, settings: Settings) -> WebhookCreated:
     agency_ref = body.agency_ref or ctx.principal.agency_ref
     if agency_ref is None:
         message = "Name the agency whose events the webhook receives."
@@ -266,12 +298,12 @@ async def create_webhook(
     # Locked: concurrent creations for one agency count their webhooks one after the other.
     agency, parent_ref = await agencies.get_with_parent_ref(ctx.session, found.ref, for_update=True)
     ensure_may_write_for(ctx.principal, agency, parent_ref)
-    check_url(body.url, environment)
+    check_url(body.url, settings.environment)
     secret = _checked_secret(body.secret)
     if await repository.count_active_webhooks(ctx.session, agency.id) >= MAX_ACTIVE_WEBHOOKS_PER_AGENCY:
         raise Conflict(f"{agency.ref} has {MAX_ACTIVE_WEBHOOKS_PER_AGENCY} active webhooks; disable one first.")
     webhook = Webhook(ref=new_ref("WH"), agency_id=agency.id, url=body.url, created_by=ctx.principal.audit_name)
-    await repository.add_webhook(ctx.session, webhook, secret)
+    await repository.add_webhook(ctx.session, webhook, seal_secret(settings, secret))
     ctx.audit(AuditAction.CREATE, AuditResource.WEBHOOK, webhook.ref)
     return WebhookCreated(**to_webhook_read(webhook, agency).model_dump(), secret=secret)
 

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from services.core.errors import InvalidInput
 from services.core.settings import PRODUCTION_MIN_PASSWORD_HASH_KIB, Settings
 from services.register.events.delivery import deliver_due, sign
-from services.register.events.service import EventKind, check_url, emit, not_public
+from services.register.events.service import EventKind, check_url, emit, not_public, seal_stored_secrets
 from tests.factories import add_agencies
 from tests.fixtures.database import Databases
 
@@ -213,6 +213,63 @@ async def test_deliveries_are_signed_and_sent_once(world, auth):
     assert all(d["delivered_at"] and d["next_attempt_at"] is None for d in log)
 
 
+async def stored_secret(world: World, hook: dict[str, Any]) -> str:
+    async with world.engine.connect() as conn:
+        return await conn.scalar(
+            text("SELECT s.secret FROM webhook_secrets s JOIN webhooks w ON w.id = s.webhook_id WHERE w.ref = :r"),
+            {"r": hook["ref"]},
+        )
+
+
+async def test_secrets_are_sealed_at_rest_and_a_worker_with_another_key_sends_nothing(world, auth):
+    hook, receiver = await world.webhook(auth, "VAA-1")
+    stored = await stored_secret(world, hook)
+    assert stored.startswith("sealed:") and receiver.secret.removeprefix("whsec_") not in stored
+    [event] = await world.emit("VAA-1")
+    await deliver_due(world.engine, worker_settings(webhook_secret_key="another key than the one it was sealed with"))
+    assert receiver.ids() == []
+    [entry] = await world.log(auth, hook, "VAA-1")
+    assert entry["status"] == "pending" and "WEBHOOK_SECRET_KEY" in entry["last_error"]
+    async with world.engine.begin() as conn:  # its retry is due
+        await conn.execute(
+            text(
+                "UPDATE webhook_deliveries SET next_attempt_at = now() "
+                "WHERE event_id = (SELECT id FROM events WHERE ref = :e)"
+            ),
+            {"e": event},
+        )
+    await deliver_due(world.engine, worker_settings())  # the right key again
+    assert receiver.ids() == [event] and all(r["verified"] for r in receiver.received)
+
+
+async def test_secrets_stored_before_sealing_still_sign_and_seal_secrets_seals_them(world, auth):
+    hook, receiver = await world.webhook(auth, "VAA-1")
+    async with world.engine.begin() as conn:  # as a register stored it before secrets were sealed
+        await conn.execute(
+            text(
+                "UPDATE webhook_secrets SET secret = :plain WHERE webhook_id = (SELECT id FROM webhooks WHERE ref = :r)"
+            ),
+            {"plain": receiver.secret, "r": hook["ref"]},
+        )
+    first = await world.emit("VAA-1")
+    await deliver_due(world.engine, worker_settings())
+    assert receiver.ids() == first
+    async with AsyncSession(world.engine) as session, session.begin():
+        assert await seal_stored_secrets(session, worker_settings()) >= 1
+    assert (await stored_secret(world, hook)).startswith("sealed:")
+    second = await world.emit("VAA-1")
+    await deliver_due(world.engine, worker_settings())
+    assert receiver.ids() == first + second and all(r["verified"] for r in receiver.received)
+
+
+def test_production_needs_a_webhook_secret_key():
+    production = {"environment": "production", "database_url": "postgresql://db/x"}
+    production["password_hash_memory_kib"] = PRODUCTION_MIN_PASSWORD_HASH_KIB
+    with pytest.raises(ValueError, match="WEBHOOK_SECRET_KEY"):
+        Settings(**production)
+    assert Settings(**production, webhook_secret_key="k" * 32).webhook_secret_key is not None
+
+
 @pytest.mark.parametrize(
     ("host", "local"),
     [
@@ -248,6 +305,7 @@ async def test_a_production_worker_sends_nothing_to_a_local_address(world, auth)
         environment="production",
         database_url="postgresql://unused/production",
         password_hash_memory_kib=PRODUCTION_MIN_PASSWORD_HASH_KIB,
+        webhook_secret_key="a production key of at least 32 characters",
     )
     assert await deliver_due(world.engine, production) >= 1
     assert receiver.received == []

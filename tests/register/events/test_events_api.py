@@ -202,6 +202,7 @@ async def test_production_accepts_https_only(make_app, auth, agencies, settings)
         environment="production",
         database_url="postgresql://unused/unused",
         password_hash_memory_kib=PRODUCTION_MIN_PASSWORD_HASH_KIB,
+        webhook_secret_key="a production key of at least 32 characters",
         token_issuer=settings.token_issuer,
         token_audience=settings.token_audience,
     )

@@ -6,7 +6,12 @@
 - tokens: real JWTs minted with a key made there, so scope checks run end to end;
 - app: the app on the test's connection, httpx clients through ASGITransport;
 - processes: real server processes on loopback;
-- logs: no personal name in any log line of the run.
+- logs: no personal name in any log line of the run;
+- accounts, adopters, fees, links, oauth, scorecards, support: records and journeys of one
+  domain that tests of other domains build on (fixtures, and helpers imported by name).
+
+A test module never imports from another test module or from a conftest
+(tests/test_layers.py checks it).
 """
 
 import os
@@ -24,6 +29,11 @@ pytest_plugins = [
     "tests.fixtures.tokens",
     "tests.fixtures.app",
     "tests.fixtures.processes",
+    "tests.fixtures.oauth",  # before accounts, which builds on it
+    "tests.fixtures.accounts",
+    "tests.fixtures.adopters",
+    "tests.fixtures.links",
+    "tests.fixtures.scorecards",
 ]
 
 

@@ -4,6 +4,8 @@
   session machinery in `core/database.py`; the matching engine takes arrays, not SQL);
 - `services/core` knows no domain: it imports nothing from the register or matching;
 - the simulation is pure computation: no SQLAlchemy, no ORM models, no database loader;
+- a test module imports helpers only from `tests.fixtures` and `tests.factories` (and its own
+  package's helper modules), never from another test module or a conftest;
 - Ruff and mypy run on the tree (run.py) and fail on a planted violation.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ROOT / "services"
+TESTS = ROOT / "tests"
 
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text"}
 # Files that may build SQL besides repositories: table definitions (server defaults and
@@ -68,10 +71,24 @@ def simulation_imports_database(root: Path) -> list[str]:
     return problems
 
 
+def imports_of_test_modules(root: Path) -> list[str]:
+    """Shared fixtures and helpers live in tests/fixtures (registered in tests/conftest.py):
+    importing them from a test module runs and registers that module twice, and importing
+    from a conftest bypasses pytest's own lookup."""
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        for module, _, line in _imported_names(ast.parse(path.read_text())):
+            last = module.rsplit(".", 1)[-1]
+            if module.startswith("tests.") and (last.startswith("test_") or last == "conftest"):
+                problems.append(f"{path.relative_to(root.parent)}:{line} imports {module}: use tests/fixtures")
+    return problems
+
+
 def test_the_tree_keeps_the_house_rules():
     assert sql_outside_repositories(SERVICES) == []
     assert core_imports_domain(SERVICES) == []
     assert simulation_imports_database(SERVICES) == []
+    assert imports_of_test_modules(TESTS) == []
 
 
 def _plant(tmp_path: Path, relative: str, source: str) -> Path:
@@ -94,6 +111,17 @@ def test_the_layer_checks_catch_planted_violations(tmp_path):
     ]
     assert simulation_imports_database(root) == [
         "services/matching/simulation/model.py:1 imports sqlalchemy: the simulation is pure"
+    ]
+    tests = tmp_path / "tests"
+    (tests / "things").mkdir(parents=True)
+    (tests / "things" / "test_b.py").write_text(
+        "from tests.things.test_a import made\n"
+        "from tests.things.conftest import thing\n"
+        "from tests.fixtures.x import y\n"
+    )
+    assert imports_of_test_modules(tests) == [
+        "tests/things/test_b.py:1 imports tests.things.test_a: use tests/fixtures",
+        "tests/things/test_b.py:2 imports tests.things.conftest: use tests/fixtures",
     ]
 
 

@@ -15,7 +15,7 @@ from services.core.auth import ADOPTER_SCOPES
 from services.register.oauth.accounts import create_client, invite_adopter
 from services.register.oauth.keys import rotate_signing_key
 from tests.factories import TODAY, child_payload, household_payload
-from tests.register.profiles.test_adopter_views import NAMES, restricted_values
+from tests.fixtures.adopters import NAMES, restricted_values
 
 PASSWORD = "a long enough test password"
 APP_SCOPES = " ".join(

@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from tests.factories import add_agencies, household_payload
-from tests.register.profiles.test_adopter_views import adopter, register  # noqa: F401 (a fixture)
+from tests.fixtures.adopters import adopter
 
 EVENTS = text("SELECT resource_type, resource_ref, route FROM audit_events WHERE action = 'read' AND route LIKE :route")
 
@@ -12,11 +12,11 @@ async def _reads(connection, route: str) -> list[tuple[str, str, str]]:
     return [tuple(row) for row in (await connection.execute(EVENTS, {"route": route})).all()]
 
 
-async def test_an_adopter_reading_its_own_household_is_audited(client, auth, connection, register):  # noqa: F811
-    mine = await client.get("/v1/households/me", headers=adopter(auth, register))
+async def test_an_adopter_reading_its_own_household_is_audited(client, auth, connection, adopter_register):
+    mine = await client.get("/v1/households/me", headers=adopter(auth, adopter_register))
     assert mine.status_code == 200
     assert await _reads(connection, "GET /v1/households/me") == [
-        ("household", register["household"]["ref"], "GET /v1/households/me")
+        ("household", adopter_register["household"]["ref"], "GET /v1/households/me")
     ]
 
 

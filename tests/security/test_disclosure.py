@@ -4,9 +4,8 @@ reveals a small count, and adopters filter ages only in the bands a profile show
 from datetime import date, timedelta
 
 from tests.factories import child_payload
-from tests.register.profiles.test_adopter_views import adopter
-from tests.register.profiles.test_adopter_views import register as adopter_register  # noqa: F401 (a fixture)
-from tests.register.scorecards.test_scorecards import cards, register  # noqa: F401 (a fixture)
+from tests.fixtures.adopters import adopter
+from tests.fixtures.scorecards import cards
 
 BANDS = ("under 6 months", "6 to 12 months", "12 to 18 months", "18 months or more")
 FIGURES = ("a1_days_care_to_placement", "a2_days_authority_to_match", "a3_percent_placed_within_14_months")
@@ -16,7 +15,7 @@ def _alone(group: list[bool]) -> bool:
     return sum(group) == 1
 
 
-async def test_no_suppressed_cell_can_be_derived_from_a_total(client, auth, register, connection):  # noqa: F811
+async def test_no_suppressed_cell_can_be_derived_from_a_total(client, auth, scorecard_register, connection):
     every = [c for level in ("national", "raa", "la") for c in await cards(client, auth, level=level)]
     by_ref = {c["agency_ref"]: c for c in every}
     # Rows: a card's waiting bands add up to its total (hidden counts as None).
@@ -47,7 +46,7 @@ async def test_no_suppressed_cell_can_be_derived_from_a_total(client, auth, regi
         assert not _alone([c["children"] is None for c in cells if c["children"] != 0]), (parent_ref, "waiting")
 
 
-async def test_no_percentage_reveals_a_small_count(client, auth, register, settings):  # noqa: F811
+async def test_no_percentage_reveals_a_small_count(client, auth, scorecard_register, settings):
     minimum = settings.scorecard_min_children
     for level in ("national", "raa", "la"):
         for card in await cards(client, auth, level=level):
@@ -62,7 +61,7 @@ async def test_no_percentage_reveals_a_small_count(client, auth, register, setti
                 assert count == 0 or count >= minimum, (card["agency_ref"], a3)
 
 
-async def test_adopters_age_filters_work_in_the_bands_a_profile_shows(client, auth, adopter_register):  # noqa: F811
+async def test_adopters_age_filters_work_in_the_bands_a_profile_shows(client, auth, adopter_register):
     today = date.today()
     for years in (2, 4):  # both in the band 2-4
         born = (today - timedelta(days=365 * years + 40)).isoformat()

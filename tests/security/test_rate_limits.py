@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.settings import Settings
 from services.register.oauth.accounts import create_client
 from services.register.oauth.keys import rotate_signing_key
-from tests.register.oauth.test_flows import REDIRECT, _authorize, oauth  # noqa: F401 (a fixture)
+from tests.fixtures.oauth import REDIRECT, authorize
 
 
 def _bad_code(public_client: str) -> dict[str, str]:
@@ -25,7 +25,7 @@ def _bad_code(public_client: str) -> dict[str, str]:
     }
 
 
-async def test_failures_naming_the_public_client_do_not_lock_out_adopters(oauth, settings):  # noqa: F811
+async def test_failures_naming_the_public_client_do_not_lock_out_adopters(oauth, settings):
     client = oauth["client"]
     for _ in range(settings.auth_max_failures_per_account + 2):
         failed = await client.post("/oauth/token", data=_bad_code(oauth["public"]))
@@ -40,7 +40,7 @@ async def test_failures_naming_the_public_client_do_not_lock_out_adopters(oauth,
         token_endpoint_auth_method="none",
     ) as adopter:
         verifier = generate_token(48)
-        redirected = await _authorize(adopter, oauth["app"], verifier)
+        redirected = await authorize(adopter, oauth["app"], verifier)
         token = await adopter.fetch_token(
             "http://test/oauth/token", authorization_response=redirected.headers["location"], code_verifier=verifier
         )
@@ -48,7 +48,7 @@ async def test_failures_naming_the_public_client_do_not_lock_out_adopters(oauth,
 
 
 @pytest.fixture
-async def behind_proxy(oauth, make_app, settings):  # noqa: F811
+async def behind_proxy(oauth, make_app, settings):
     """The app as deployed behind an ingress at 127.0.0.1 (the ASGI test client's address)."""
     proxied = Settings(
         **{**settings.model_dump(), "trusted_proxies": ["127.0.0.1/32"], "auth_max_failures_per_address": 3}
@@ -58,7 +58,7 @@ async def behind_proxy(oauth, make_app, settings):  # noqa: F811
         yield client
 
 
-async def test_each_caller_behind_a_trusted_proxy_is_limited_on_its_own_address(oauth, behind_proxy):  # noqa: F811
+async def test_each_caller_behind_a_trusted_proxy_is_limited_on_its_own_address(oauth, behind_proxy):
     noisy = {"X-Forwarded-For": "203.0.113.7"}
     codes = [
         (await behind_proxy.post("/oauth/token", data=_bad_code(oauth["public"]), headers=noisy)).status_code
@@ -77,7 +77,7 @@ async def test_each_caller_behind_a_trusted_proxy_is_limited_on_its_own_address(
     assert spoofed.status_code == 429
 
 
-async def test_forwarded_header_from_an_untrusted_peer_is_ignored(oauth, make_app, settings):  # noqa: F811
+async def test_forwarded_header_from_an_untrusted_peer_is_ignored(oauth, make_app, settings):
     direct = Settings(**{**settings.model_dump(), "auth_max_failures_per_address": 3})
     app = await make_app(app_settings=direct)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:

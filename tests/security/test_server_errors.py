@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from tests.factories import add_agencies, placed_group
-from tests.register.fees.test_fees_api import lines
+from tests.fixtures.fees import lines
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.register.oauth.test_flows import REDIRECT, _authorize, oauth  # noqa: F401 (a fixture)
+from tests.fixtures.oauth import REDIRECT, authorize
 
 RECORD_TABLES = (
     "agencies",
@@ -30,7 +30,7 @@ RECORD_TABLES = (
 )
 
 
-def _adopter_client(oauth) -> AsyncOAuth2Client:  # noqa: F811
+def _adopter_client(oauth) -> AsyncOAuth2Client:
     return AsyncOAuth2Client(
         client_id=oauth["public"],
         scope="profiles:read interests:write",
@@ -42,10 +42,10 @@ def _adopter_client(oauth) -> AsyncOAuth2Client:  # noqa: F811
     )
 
 
-async def test_a_replayed_code_revokes_the_tokens_issued_from_it(oauth):  # noqa: F811
+async def test_a_replayed_code_revokes_the_tokens_issued_from_it(oauth):
     async with _adopter_client(oauth) as client:
         verifier = generate_token(48)
-        location = (await _authorize(client, oauth["app"], verifier)).headers["location"]
+        location = (await authorize(client, oauth["app"], verifier)).headers["location"]
         token = await client.fetch_token(
             "http://test/oauth/token", authorization_response=location, code_verifier=verifier
         )
@@ -92,11 +92,11 @@ def debug_lines():
     root.setLevel(level)
 
 
-async def test_no_token_value_in_debug_logs_of_a_whole_flow(oauth, debug_lines):  # noqa: F811
+async def test_no_token_value_in_debug_logs_of_a_whole_flow(oauth, debug_lines):
     secrets: list[str] = []
     async with _adopter_client(oauth) as client:
         verifier = generate_token(48)
-        location = (await _authorize(client, oauth["app"], verifier)).headers["location"]
+        location = (await authorize(client, oauth["app"], verifier)).headers["location"]
         secrets.append(parse_qs(urlsplit(location).query)["code"][0])
         token = await client.fetch_token(
             "http://test/oauth/token", authorization_response=location, code_verifier=verifier

@@ -4,8 +4,8 @@ signed in (Chromium holds the redirect after the POST to `form-action`), and to 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.register.oauth.accounts import create_client
-from tests.register.accounts.conftest import browser, sign_in
-from tests.register.oauth.test_flows import PASSWORD, REDIRECT
+from tests.fixtures.accounts import browser, sign_in
+from tests.fixtures.oauth import PASSWORD, REDIRECT
 
 
 def _form_action(csp: str) -> list[str]:
@@ -24,7 +24,7 @@ def _query(client_id: str, redirect_uri: str = REDIRECT) -> dict[str, str]:
     }
 
 
-async def test_form_action_names_this_clients_redirect_origins_only(world, connection):
+async def test_form_action_names_this_clients_redirect_origins_only(account_world, connection):
     async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
         other, _ = await create_client(
             s,
@@ -35,8 +35,8 @@ async def test_form_action_names_this_clients_redirect_origins_only(world, conne
             public=True,
         )
         await s.commit()
-    async with await browser(world["app"]) as b:
-        ours = await b.get("/oauth/authorize", params=_query(world["public"]))
+    async with await browser(account_world["app"]) as b:
+        ours = await b.get("/oauth/authorize", params=_query(account_world["public"]))
         theirs = await b.get("/oauth/authorize", params=_query(other.client_id, "https://other.example:8443/cb"))
     assert ours.status_code == theirs.status_code == 200
     assert _form_action(ours.headers["content-security-policy"]) == ["'self'", "https://adopters.example"]
@@ -45,17 +45,17 @@ async def test_form_action_names_this_clients_redirect_origins_only(world, conne
     assert len(ours.headers.get_list("content-security-policy")) == 1, "one policy, not the page's and the API's"
 
 
-async def test_the_pages_after_a_failed_sign_in_and_the_redirect_keep_the_clients_origin(world):
-    failed = await sign_in(world, "sam@example.org", "not the password!")
+async def test_the_pages_after_a_failed_sign_in_and_the_redirect_keep_the_clients_origin(account_world):
+    failed = await sign_in(account_world, "sam@example.org", "not the password!")
     assert failed.status_code == 401
     assert _form_action(failed.headers["content-security-policy"]) == ["'self'", "https://adopters.example"]
-    signed_in = await sign_in(world, "sam@example.org", PASSWORD)
+    signed_in = await sign_in(account_world, "sam@example.org", PASSWORD)
     assert signed_in.status_code == 302 and signed_in.headers["location"].startswith(REDIRECT)
     assert "https://adopters.example" in _form_action(signed_in.headers["content-security-policy"])
 
 
-async def test_an_unknown_client_gets_plain_self(world):
-    async with await browser(world["app"]) as b:
+async def test_an_unknown_client_gets_plain_self(account_world):
+    async with await browser(account_world["app"]) as b:
         unknown = await b.get("/oauth/authorize", params=_query("client-nobody"))
         forgot = await b.get("/account/forgot")
         api = await b.get("/.well-known/jwks.json")

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from services.register.fees.calculation import add_months
 from tests.factories import add_agencies, placed_group
+from tests.fixtures.fees import lines
 
 TODAY = date.today()
 
@@ -17,12 +18,6 @@ TODAY = date.today()
 @pytest.fixture(autouse=True)
 async def agencies(connection):
     return await add_agencies(connection)
-
-
-async def lines(client, auth, **params):
-    response = await client.get("/v1/fees/invoices", params=params, headers=auth())
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
 
 
 async def test_published_schedules_are_loaded_and_defaults_are_marked(client, auth):

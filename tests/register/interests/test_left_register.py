@@ -7,8 +7,8 @@ import pytest
 
 from services.core.auth import ADOPTER_SCOPES
 from tests.factories import child_payload, household_payload
-from tests.register.links.test_links_api import ok, pair, request, step  # noqa: F401 (a fixture)
-from tests.register.profiles.test_adopter_views import adopter, register  # noqa: F401 (a fixture)
+from tests.fixtures.adopters import adopter
+from tests.fixtures.links import ok, request, step
 
 INTEREST_FIELDS = {
     "ref",
@@ -40,8 +40,8 @@ async def _patch(client, auth, url: str, body: dict) -> httpx.Response:
     return await client.patch(url, json=body, headers={**auth(), "If-Match": etag})
 
 
-async def _single_and_pair(capped, auth, register):  # noqa: F811
-    mine = adopter(auth, register)
+async def _single_and_pair(capped, auth, adopter_register):
+    mine = adopter(auth, adopter_register)
     profiles = await _profiles(capped, mine)
     single = next(p for p in profiles if p["sibling_group_size"] == 1)
     pair_ = next(p for p in profiles if p["sibling_group_size"] == 2)
@@ -52,9 +52,9 @@ async def _single_and_pair(capped, auth, register):  # noqa: F811
     return mine, single, pair_
 
 
-async def test_a_withdrawn_plan_closes_the_interest_and_frees_the_place(capped, auth, register):  # noqa: F811
-    mine, single, pair_ = await _single_and_pair(capped, auth, register)
-    group_ref = register["children"][0]["sibling_group_ref"]
+async def test_a_withdrawn_plan_closes_the_interest_and_frees_the_place(capped, auth, adopter_register):
+    mine, single, pair_ = await _single_and_pair(capped, auth, adopter_register)
+    group_ref = adopter_register["children"][0]["sibling_group_ref"]
     withdrawn = await _patch(capped, auth, f"/v1/sibling-groups/{group_ref}", {"status": "withdrawn"})
     assert withdrawn.status_code == 200, withdrawn.text
     interests = (await capped.get("/v1/households/me/interests", headers=mine)).json()
@@ -67,10 +67,10 @@ async def test_a_withdrawn_plan_closes_the_interest_and_frees_the_place(capped, 
     assert again.status_code == 201, "the place is free again"
 
 
-async def test_a_hidden_profile_closes_the_interest_and_frees_the_place(capped, auth, register):  # noqa: F811
-    mine, _, pair_ = await _single_and_pair(capped, auth, register)
+async def test_a_hidden_profile_closes_the_interest_and_frees_the_place(capped, auth, adopter_register):
+    mine, _, pair_ = await _single_and_pair(capped, auth, adopter_register)
     hidden = await _patch(
-        capped, auth, f"/v1/children/{register['children'][0]['ref']}", {"profile_visible_to_adopters": False}
+        capped, auth, f"/v1/children/{adopter_register['children'][0]['ref']}", {"profile_visible_to_adopters": False}
     )
     assert hidden.status_code == 200, hidden.text
     closed = (await capped.get("/v1/households/me/interests", headers=mine)).json()[0]
@@ -78,15 +78,17 @@ async def test_a_hidden_profile_closes_the_interest_and_frees_the_place(capped, 
     assert (await capped.post(f"/v1/profiles/{pair_['ref']}/interest", json={}, headers=mine)).status_code == 201
 
 
-async def test_an_edit_that_keeps_the_profile_visible_leaves_the_interest_open(capped, auth, register):  # noqa: F811
-    mine, _, _ = await _single_and_pair(capped, auth, register)
-    edited = await _patch(capped, auth, f"/v1/children/{register['children'][0]['ref']}", {"profile_text": "Sings."})
+async def test_an_edit_that_keeps_the_profile_visible_leaves_the_interest_open(capped, auth, adopter_register):
+    mine, _, _ = await _single_and_pair(capped, auth, adopter_register)
+    edited = await _patch(
+        capped, auth, f"/v1/children/{adopter_register['children'][0]['ref']}", {"profile_text": "Sings."}
+    )
     assert edited.status_code == 200
     assert (await capped.get("/v1/households/me/interests", headers=mine)).json()[0]["status"] == "open"
 
 
-async def test_the_answer_and_its_reason_reach_the_adopters_as_written(capped, auth, register):  # noqa: F811
-    mine, _, _ = await _single_and_pair(capped, auth, register)
+async def test_the_answer_and_its_reason_reach_the_adopters_as_written(capped, auth, adopter_register):
+    mine, _, _ = await _single_and_pair(capped, auth, adopter_register)
     staff = (await capped.get("/v1/interests", headers=auth())).json()["items"][0]
     reason = "We are looking for a family nearer to the children's grandparents; thank you for asking."
     answered = await capped.post(
@@ -99,7 +101,7 @@ async def test_the_answer_and_its_reason_reach_the_adopters_as_written(capped, a
     assert (seen["status"], seen["answer_reason"], seen["outcome"]) == ("declined", reason, None)
 
 
-async def test_linked_elsewhere_frees_the_other_familys_place(client, auth, pair, make_app, settings):  # noqa: F811
+async def test_linked_elsewhere_frees_the_other_familys_place(client, auth, pair, make_app, settings):
     south = auth(agency="RAA-S")
     other = (await ok(await client.post("/v1/households", json=household_payload(), headers=south), 201)).json()
     theirs = auth(*ADOPTER_SCOPES, household=other["ref"])

@@ -2,32 +2,12 @@
 agencies, disruption, and every refusal (which must write nothing)."""
 
 from datetime import date, timedelta
-from typing import Any
 
-import httpx
-import pytest
 from sqlalchemy import text
 
 from services.core.auth import ADOPTER_SCOPES
-from tests.factories import add_agencies, child_payload, household_payload
-
-TODAY = date.today()
-
-
-def day(days_ago: int) -> str:
-    return (TODAY - timedelta(days=days_ago)).isoformat()
-
-
-async def step(client, auth_headers, link: httpx.Response, name: str, body: dict[str, Any]) -> httpx.Response:
-    ref = link.json()["ref"]
-    return await client.post(
-        f"/v1/links/{ref}/{name}", json=body, headers={**auth_headers, "If-Match": link.headers["ETag"]}
-    )
-
-
-async def ok(response: httpx.Response, status: int = 200) -> httpx.Response:
-    assert response.status_code == status, response.text
-    return response
+from tests.factories import child_payload, household_payload
+from tests.fixtures.links import TODAY, day, ok, request, step
 
 
 async def feed(client, headers) -> list[tuple[str, str]]:
@@ -153,32 +133,6 @@ async def test_the_whole_journey_from_a_match_proposal_to_the_adoption_order(com
         await client.get("/v1/children", params={"status": "placed", "la_ref": prefix + "LA-N1"}, headers=north)
     ).json()
     assert [(c["ref"], c["days_waiting"]) for c in summary["items"]] == [(child["ref"], 290)]
-
-
-@pytest.fixture
-async def pair(connection, client, auth) -> dict[str, Any]:
-    """A waiting child of LA-N1 (RAA-N) and a household approved by RAA-S for one child."""
-    await add_agencies(connection)
-    child = await ok(await client.post("/v1/children", json=child_payload(), headers=auth(agency="RAA-N")), 201)
-    household = await ok(
-        await client.post("/v1/households", json=household_payload(approved_children=1), headers=auth(agency="RAA-S")),
-        201,
-    )
-    return {"child": child.json(), "household": household.json()}
-
-
-async def request(client, auth, pair, *, group_ref: str | None = None, on: str | None = None) -> httpx.Response:
-    return await client.post(
-        "/v1/links",
-        json={
-            "sibling_group_ref": group_ref or pair["child"]["sibling_group_ref"],
-            "household_ref": pair["household"]["ref"],
-            "origin": "family_finder",
-            "reason": "The second family on the shortlist: closer to the children's school",
-            "requested_on": on or day(40),
-        },
-        headers=auth(agency="RAA-N"),
-    )
 
 
 async def snapshot(connection) -> tuple[int, ...]:

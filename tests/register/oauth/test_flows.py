@@ -5,65 +5,18 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.register.oauth.accounts import create_client, invite_adopter
-from services.register.oauth.keys import rotate_signing_key
-from tests.factories import add_agencies, household_payload
-
-REDIRECT = "https://adopters.example/callback"
-PASSWORD = "correct horse battery staple"
+from tests.fixtures.oauth import PASSWORD, REDIRECT, authorize
 
 
 def claims_of(token: str) -> tuple[dict, dict]:
     head, body, _ = token.split(".")
     decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
     return decode(head), decode(body)
-
-
-@pytest.fixture
-async def oauth(connection, make_app, auth, monkeypatch):
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the test client speaks http to the ASGI app
-    await add_agencies(connection)
-    app = await make_app()
-    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-        await rotate_signing_key(s)
-        system, secret = await create_client(
-            s,
-            name="North RAA system",
-            scopes=["children:read", "households:read"],
-            agency_ref="RAA-N",
-            redirect_uris=[],
-            public=False,
-        )
-        adopters_app, _ = await create_client(
-            s,
-            name="Adopters' app",
-            scopes=["profiles:read", "interests:write"],
-            agency_ref=None,
-            redirect_uris=[REDIRECT],
-            public=True,
-        )
-        await s.commit()
-    for verifier in app.state.token_verifiers.values():
-        await verifier.refresh()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        household = await client.post("/v1/households", json=household_payload(), headers=auth())
-        async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-            await invite_adopter(s, household_ref=household.json()["ref"], email="Sam@Example.org", password=PASSWORD)
-            await s.commit()
-        yield {
-            "app": app,
-            "client": client,
-            "system": (system.client_id, secret),
-            "public": adopters_app.client_id,
-            "household": household.json()["ref"],
-        }
 
 
 async def test_client_credentials_token_works_end_to_end(oauth):
@@ -110,25 +63,6 @@ async def test_failed_token_requests_are_rate_limited(oauth, settings):
     assert codes[:-1] == [401] * settings.auth_max_failures_per_account and codes[-1] == 429
 
 
-async def _authorize(
-    client: AsyncOAuth2Client,
-    app,
-    verifier: str,
-    email: str = "sam@example.org",
-    password: str = PASSWORD,
-    decision: str = "allow",
-) -> httpx.Response:
-    """What the adopter does in the browser: open the sign-in page, sign in, allow."""
-    url, _state = client.create_authorization_url("http://test/oauth/authorize", code_verifier=verifier)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as browser:
-        page = await browser.get(url)
-        assert page.status_code == 200 and "<form" in page.text and "anonymised profiles" in page.text
-        params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        return await browser.post(
-            "/oauth/authorize", data={**params, "email": email, "password": password, "decision": decision}
-        )
-
-
 async def test_authorization_code_with_pkce_refresh_rotation_and_revocation(oauth):
     transport = httpx.ASGITransport(app=oauth["app"])
     async with AsyncOAuth2Client(
@@ -141,7 +75,7 @@ async def test_authorization_code_with_pkce_refresh_rotation_and_revocation(oaut
         token_endpoint_auth_method="none",
     ) as client:
         verifier = generate_token(48)
-        redirected = await _authorize(client, oauth["app"], verifier)
+        redirected = await authorize(client, oauth["app"], verifier)
         assert redirected.status_code == 302, redirected.text
         location = redirected.headers["location"]
         assert location.startswith(REDIRECT) and "code=" in location
@@ -172,7 +106,7 @@ async def test_authorization_code_with_pkce_refresh_rotation_and_revocation(oaut
         )
         assert family_revoked.status_code == 400, "reuse of a rotated token must revoke its whole family"
 
-        second = await _authorize(client, oauth["app"], verifier2 := generate_token(48))
+        second = await authorize(client, oauth["app"], verifier2 := generate_token(48))
         fresh = await client.fetch_token(
             "http://test/oauth/token", authorization_response=second.headers["location"], code_verifier=verifier2
         )
@@ -248,14 +182,14 @@ async def test_login_failures_deny_and_rate_limit(oauth, settings):
         transport=transport,
         base_url="http://test",
     ) as client:
-        denied = await _authorize(client, oauth["app"], generate_token(48), decision="deny")
+        denied = await authorize(client, oauth["app"], generate_token(48), decision="deny")
         assert denied.status_code == 302 and "error=access_denied" in denied.headers["location"]
         statuses = [
-            (await _authorize(client, oauth["app"], generate_token(48), password="wrong password!!")).status_code
+            (await authorize(client, oauth["app"], generate_token(48), password="wrong password!!")).status_code
             for _ in range(settings.auth_max_failures_per_account + 1)
         ]
         assert statuses[:-1] == [401] * settings.auth_max_failures_per_account and statuses[-1] == 429
-        still_limited = await _authorize(client, oauth["app"], generate_token(48))
+        still_limited = await authorize(client, oauth["app"], generate_token(48))
         assert still_limited.status_code == 429
 
 

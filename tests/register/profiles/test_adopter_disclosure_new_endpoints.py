@@ -4,7 +4,7 @@ restricted field of any child reaches an adopter, and each answer has exactly it
 
 from services.core.auth import ADOPTER_SCOPES
 from tests.factories import household_payload
-from tests.register.profiles.test_adopter_views import adopter, register, restricted_values  # noqa: F401 (a fixture)
+from tests.fixtures.adopters import adopter, restricted_values
 
 ADOPTER_GETS = (
     "/v1/households/me",
@@ -15,8 +15,8 @@ ADOPTER_GETS = (
 )
 
 
-async def test_the_adopters_newer_routes_show_no_restricted_field(client, auth, register):  # noqa: F811
-    mine = adopter(auth, register)
+async def test_the_adopters_newer_routes_show_no_restricted_field(client, auth, adopter_register):
+    mine = adopter(auth, adopter_register)
     profiles = (await client.get("/v1/profiles", headers=mine)).json()["items"]
     interest = await client.post(f"/v1/profiles/{profiles[0]['ref']}/interest", json={"message": "Hi"}, headers=mine)
     assert interest.status_code == 201
@@ -33,7 +33,7 @@ async def test_the_adopters_newer_routes_show_no_restricted_field(client, auth, 
         headers=mine,
     )
     assert written.status_code == 200
-    restricted = restricted_values(register)
+    restricted = restricted_values(adopter_register)
     for url in ADOPTER_GETS:
         response = await client.get(url, headers=mine)
         assert response.status_code == 200, (url, response.text)

@@ -8,7 +8,7 @@ import pytest
 
 from services.core.auth import ADOPTER_SCOPES
 from tests.factories import add_agencies
-from tests.register.support.test_support_api import adopted_family, apply, assessed, authority, ok
+from tests.fixtures.support import adopted_family, apply, assessed, authority, ok
 
 TODAY = date.today()
 SECRET_PROVIDER = "Riverside Therapy Rooms"

@@ -2,75 +2,17 @@
 take the child past the year's limit."""
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 from datetime import date
 
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from services.core.settings import Settings
-from services.register.oauth.keys import mint_access_token, rotate_signing_key, signing_key
-from tests.factories import add_agencies
-from tests.fixtures.database import Databases
-from tests.fixtures.processes import free_port
-from tests.register.support.test_support_api import adopted_family
+from tests.fixtures.support import adopted_family
 
 pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
-
-SCOPES = ["children:read", "children:write", "households:read", "households:write", "links:read", "links:write"]
-SCOPES += ["support:read", "support:write"]
-
-
-@pytest.fixture(scope="module")
-def servers(databases: Databases):
-    url = databases.create("migrated", "support")
-
-    async def prepare() -> str:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with engine.connect() as conn:
-            await add_agencies(conn)
-            await conn.commit()
-        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            await rotate_signing_key(session)
-            key = await signing_key(session)
-        await engine.dispose()
-        return mint_access_token(
-            key, Settings(), subject="racer", scopes=SCOPES, client_id="race", lifetime_seconds=600
-        )
-
-    token = asyncio.run(prepare())
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "--port", str(p)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for p in ports
-    ]
-    deadline = time.time() + 60
-    for port in ports:
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline, "the server processes did not start"
-            time.sleep(0.2)
-    yield [f"http://127.0.0.1:{p}" for p in ports], {"Authorization": f"Bearer {token}"}, url
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=30)
-    databases.drop(url)
 
 
 async def _assessed_child(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str]:
@@ -88,8 +30,8 @@ async def _assessed_child(client: httpx.AsyncClient, headers: dict[str, str]) ->
     return opened.json()["ref"], fam["child_refs"][0]
 
 
-async def test_parallel_applications_across_two_processes_never_pass_the_limit(servers):
-    bases, headers, url = servers
+async def test_parallel_applications_across_two_processes_never_pass_the_limit(cluster):
+    bases, headers, url = cluster
     async with httpx.AsyncClient(base_url=bases[0], timeout=60) as setup:
         assessment, child = await _assessed_child(setup, headers)
     async with httpx.AsyncClient(timeout=60) as client:

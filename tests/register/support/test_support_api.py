@@ -7,84 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.factories import add_agencies, placed_group
-
-TODAY = date.today()
+from tests.factories import add_agencies
+from tests.fixtures.support import TODAY, adopted_family, apply, assessed, authority, family, ok
 
 
 @pytest.fixture(autouse=True)
 async def agencies(connection):
     return await add_agencies(connection)
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-async def record_order(client, auth, placement: dict, on: date) -> None:
-    """The adoption order: through the placement's link where links exist (main since the
-    links work), otherwise on the placement itself; the factory says which."""
-    if "link_ref" in placement:
-        response = await client.post(
-            f"/v1/links/{placement['link_ref']}/adoption-order",
-            json={"on": on.isoformat()},
-            headers={**auth(), "If-Match": placement["link_etag"]},
-        )
-    else:
-        response = await client.patch(
-            f"/v1/placements/{placement['ref']}",
-            json={"adoption_order_on": on.isoformat()},
-            headers={**auth(), "If-Match": placement["etag"]},
-        )
-    assert response.status_code == 200, response.text
-
-
-async def adopted_family(client, auth, *, size: int = 1, order_days_ago: int = 60, la_ref: str = "LA-N1"):
-    """A group placed with a family (approved by RAA-S) from `la_ref`, with its adoption order."""
-    placement = await placed_group(
-        client, auth, placed_on=TODAY - timedelta(days=order_days_ago + 200), size=size, la_ref=la_ref
-    )
-    await record_order(client, auth, placement, TODAY - timedelta(days=order_days_ago))
-    group = ok(await client.get(f"/v1/sibling-groups/{placement['sibling_group_ref']}", headers=auth()))
-    return {**placement, "child_refs": group["child_refs"]}
-
-
-def family(auth, household_ref: str) -> dict[str, str]:
-    return auth("support:request", "scorecards:read", "profiles:read", household=household_ref)
-
-
-def authority(auth, agency: str = "LA-N1") -> dict[str, str]:
-    return auth("support:read", "support:write", agency=agency)
-
-
-async def assessed(client, auth, fam) -> str:
-    """The family asks, the authority records a support plan; the assessment's ref."""
-    asked = ok(
-        await client.post("/v1/support/me/assessments", json={}, headers=family(auth, fam["household_ref"])), 201
-    )
-    read = await client.get(f"/v1/support/assessments/{asked['ref']}", headers=authority(auth))
-    ok(
-        await client.patch(
-            f"/v1/support/assessments/{asked['ref']}",
-            json={"outcome": "support_plan", "outcome_on": TODAY.isoformat(), "support_plan": "Therapy"},
-            headers={**authority(auth), "If-Match": read.headers["ETag"]},
-        )
-    )
-    return asked["ref"]
-
-
-async def apply(client, auth, assessment_ref, child_ref, pence, year, category="therapy", **extra):
-    body = {
-        "assessment_ref": assessment_ref,
-        "child_ref": child_ref,
-        "category": category,
-        "provider": "Family Therapy Partnership",
-        "amount_pence": pence,
-        "financial_year": year,
-        **extra,
-    }
-    return await client.post("/v1/support/asf/applications", json=body, headers=authority(auth))
 
 
 async def test_request_outcome_and_fund_applications_within_and_above_the_limits(client, auth):

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.factories import add_agencies
-from tests.register.support.test_support_api import adopted_family, apply, assessed, family, ok
+from tests.fixtures.support import adopted_family, apply, assessed, family, ok
 
 
 @pytest.fixture(autouse=True)

@@ -41,21 +41,25 @@ class Experiment:
 
 
 def moved(a: Assumptions, name: str, factor: float) -> Assumptions:
-    """`a` with one assumption multiplied by `factor` (whole numbers stay whole; a probability
-    stays at most 1)."""
+    """`a` with one assumption multiplied by `factor` (whole numbers stay whole; a probability,
+    a value of at most 1, stays at most 1)."""
     if name.startswith("preferences."):
         key = name.split(".", 1)[1]
         return replace(a, preferences=replace(a.preferences, **{key: getattr(a.preferences, key) * factor}))
     value = getattr(a, name)
-    changes: dict[str, Any] = {name: round(value * factor) if isinstance(value, int) else min(value * factor, 1.0)}
+    if isinstance(value, int):
+        new: float = round(value * factor)
+    else:
+        new = min(value * factor, 1.0) if value <= 1.0 else value * factor
+    changes: dict[str, Any] = {name: new}
     return replace(a, **changes)
 
 
-# Households approved a year in the 2022 balance: found by trial (seeds 1-2 at the default
-# scale, 3,250 and 3,350 a year tried) to hold about 2,480 households waiting. The 2022
-# balance is an input of the check, like the published stocks it comes from; the wait is its
-# output, and nothing was tuned on it.
-APPROVALS_2022 = 3_250.0
+# Households approved a year in the 2022 balance: found by trial (seeds 1-4, 1.15, 1.2 and 1.3 times
+# the 2024/25 approvals tried) to hold about 2,480 households waiting. The 2022 balance is an
+# input of the check, like the published stocks it comes from; the wait is its output (but
+# the 2024/25 values were chosen with it in view: see `Assumptions`).
+APPROVALS_2022 = 3_180.0
 
 
 def balance_2022(a: Assumptions) -> Assumptions:

@@ -400,13 +400,16 @@ def write_report(result: "Experiment", out: Path) -> Path:
             "",
             "## Out-of-sample check: the 2022 balance",
             "",
-            "The model calibrated on 2024/25 only, re-run with the 2022 balance of households: approvals raised "
+            "The model calibrated on 2024/25, re-run with the 2022 balance of households: approvals raised "
             f"to {result.out_of_sample_assumptions.households_per_year:,.0f} a year, found by trial to hold about "
             "2,480 households waiting (2022, against 1,420 in 2025, Coram-i / ASGLB); children's arrivals and "
-            "everything else unchanged, and nothing tuned on 2022: the model must produce the 2022 children's stock "
-            "(2,020) and the 2022/23 mean wait (187 days) by itself. Both means are of the same interval, as "
-            "published: days from the placement order to the placement (moving in), over the children placed in "
-            "the year.",
+            "everything else unchanged: the model must produce the 2022 children's stock (2,020) and the 2022/23 "
+            "mean wait (187 days) by itself. Both means are of the same interval, as published: days from the "
+            "placement order to the placement (moving in), over the children placed in the year. **Not a clean "
+            "out-of-sample test**: the values of this model were chosen by a search whose objective included this "
+            "wait beside the 2024/25 figures, and by hand with both in view (see Assumptions); what it shows is "
+            "that the mechanisms can respond to the balance as much as the published figures did, not that an "
+            "untouched model predicts it.",
             "",
             "| figure | 2022/23 published | simulated | 2024/25 published | simulated |",
             "| --- | ---: | ---: | ---: | ---: |",
@@ -566,7 +569,8 @@ def _summary(result: "Experiment") -> list[str]:
             else f"{100 * (then[0] - 187) / 187:+.0f}% from it, outside 15%"
         )
         lines.append(
-            f"- Out of sample: calibrated on 2024/25 ({now:,.0f} days against 292) and re-run with the 2022 balance "
+            f"- 2022 check (not a clean out-of-sample test: the values were chosen with it in view): calibrated on "
+            f"2024/25 ({now:,.0f} days against 292) and re-run with the 2022 balance "
             f"of households, the model gives a mean wait of {_fmt(*then)} days against the published 187 "
             f"(2022/23): {verdict}. The same interval is measured in both: days from the placement order to the "
             "placement."

@@ -420,12 +420,20 @@ def units_at(population: Population, rows: np.ndarray, week: int) -> Units:
 
 
 def utility(
-    pop: Population, p: HouseholdPreferences, units: Units, unit_rows: np.ndarray, households: np.ndarray
+    pop: Population,
+    p: HouseholdPreferences,
+    units: Units,
+    unit_rows: np.ndarray,
+    households: np.ndarray,
+    *,
+    paired: bool = False,
 ) -> np.ndarray:
-    """(len(unit_rows), len(households)): how much each household wants each unit. `units`
-    are the units at `unit_rows` as of this week (`units_at`)."""
-    i, j = np.meshgrid(np.arange(len(unit_rows)), np.arange(len(households)), indexing="ij")
-    km = pair_distance_km(units, pop.households, i.ravel(), households[j.ravel()]).reshape(i.shape)
+    """(len(unit_rows), len(households)): how much each household wants each unit; with
+    `paired`, (len(unit_rows),): how much households[k] wants unit k only. `units` are the
+    units at `unit_rows` as of this week (`units_at`)."""
+    rows = np.arange(len(unit_rows))
+    i, j = (rows, households) if paired else (rows[:, None], households[None, :])
+    km = pair_distance_km(units, pop.households, i, j)
     high_needs = (units.needs >= 2).sum(axis=1) - (units.needs[:, :2] >= 2).sum(axis=1)
     own = (
         p.base
@@ -433,9 +441,13 @@ def utility(
         - p.disability * units.disabled
         - p.per_high_need * high_needs
     )
-    group = (units.size[:, None] - 1) * (pop.households.capacity[households][None, :] > 1)
-    chemistry = pop.unit_taste[unit_rows] @ pop.household_taste[households].T / np.sqrt(LATENT_TASTES)
-    return own[:, None] + p.sibling_group_wanted * group - p.per_100_km * km / 100.0 + p.chemistry_sd * chemistry
+    group = (units.size[i] - 1) * (pop.households.capacity[j] > 1)
+    if paired:
+        chemistry = (pop.unit_taste[unit_rows] * pop.household_taste[households]).sum(axis=1)
+    else:
+        chemistry = pop.unit_taste[unit_rows] @ pop.household_taste[households].T
+    chemistry = chemistry / np.sqrt(LATENT_TASTES)
+    return own[i] + p.sibling_group_wanted * group - p.per_100_km * km / 100.0 + p.chemistry_sd * chemistry
 
 
 def acceptance(u: np.ndarray) -> np.ndarray:

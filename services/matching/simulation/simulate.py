@@ -389,8 +389,7 @@ def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
         pairs = shown(pop, a, waiting, attentive, declined, week, phase)
         if pairs:
             units, households = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
-            wanted = utility(pop, a.preferences, units_at(pop, units, week), units, households)
-            chance = acceptance(np.diagonal(wanted))
+            chance = acceptance(utility(pop, a.preferences, units_at(pop, units, week), units, households, paired=True))
             outcome.proposals += len(pairs)
             for (unit, household), p in zip(pairs, chance.tolist(), strict=True):
                 if pop.accept_draws[household, week] < p:

@@ -18,7 +18,14 @@ from services.matching.engine.eligibility import eligibility_mask
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import candidate_edges, long_waiting
 from services.matching.engine.solver import solve
-from services.matching.simulation.model import Assumptions, Population, acceptance, units_at, utility
+from services.matching.simulation.model import (
+    LATENT_TASTES,
+    Assumptions,
+    Population,
+    acceptance,
+    units_at,
+    utility,
+)
 
 NOT_ARRIVED, WAITING, LINKED, PLACED, WITHDRAWN = range(5)
 # The scoring policy without its priority points (waiting time, sibling group, age, disability,
@@ -40,6 +47,7 @@ class Outcome:
     placed_week: np.ndarray  # -1 when not placed
     placed_household: np.ndarray
     withdrawn_week: np.ndarray  # the week the child's plan changed, -1 when it did not
+    started_week: np.ndarray  # the week a family finder took the child on, -1 when none did
     household_withdrawn_week: np.ndarray
     household_state: np.ndarray
     waiting_children: list[int] = field(default_factory=list)  # per week, waiting or in introductions
@@ -51,8 +59,10 @@ class Outcome:
 
 # Per household, the units it declined or whose link with it failed: never shown again.
 Declined = dict[int, set[int]]
-# (population, assumptions, waiting units, attentive households, declined, week) -> (unit, household) pairs
-Shown = Callable[[Population, Assumptions, np.ndarray, np.ndarray, Declined, int], list[tuple[int, int]]]
+# (population, assumptions, waiting units, attentive households, declined, week, phase) ->
+# (unit, household) pairs; `phase` says, per waiting unit, where its profile is (IN_HOUSE,
+# BEING_LISTED, LISTED: always LISTED except in the status quo's in-house phases).
+Shown = Callable[[Population, Assumptions, np.ndarray, np.ndarray, Declined, int, np.ndarray], list[tuple[int, int]]]
 
 
 def _declined_local(declined: Declined, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,15 +72,29 @@ def _declined_local(declined: Declined, rows: np.ndarray, cols: np.ndarray) -> t
     return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64)
 
 
-def browsing(own_agency_first: bool) -> Shown:
-    """Each attentive household reads a few of the profiles it may see (`_read_this_week`)
+class Browsing:
+    """Each attentive household reads some of the profiles it may see (`_read_this_week`)
     and, in order of approval, enquires about the eligible child it wants most among them that
-    no one has taken this week. With `own_agency_first`, a child is shown only to its own
-    agency's households in its first weeks of family finding (agencies look in house first,
-    which saves the interagency fee)."""
+    no one has taken this week.
 
-    def shown(
-        pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
+    With `own_agency_first` (the status quo), a child whose profile has not been listed
+    nationally is not on any search: its agency's family finder proposes it to the agency's
+    own households (`_in_house_proposals`), and an attentive household given a proposal
+    considers that child this week instead of browsing. `run` lists the profile when the
+    agency has no suitable household left (`Assumptions.in_house_review_weeks`)."""
+
+    def __init__(self, own_agency_first: bool) -> None:
+        self.own_agency_first = own_agency_first
+
+    def __call__(
+        self,
+        pop: Population,
+        a: Assumptions,
+        waiting: np.ndarray,
+        attentive: np.ndarray,
+        declined: Declined,
+        week: int,
+        listed: np.ndarray,
     ) -> list[tuple[int, int]]:
         if not len(waiting) or not len(attentive):
             return []
@@ -81,12 +105,25 @@ def browsing(own_agency_first: bool) -> Shown:
             np.arange(len(waiting)),
             _declined_local(declined, waiting, attentive),
         )
-        if own_agency_first:
-            local = (week - pop.search_start[waiting]) < a.own_agency_first_weeks
-            visible[local] &= pop.household_agency[attentive][None, :] == pop.unit_agency[waiting[local]][:, None]
+        wanted = utility(pop, a.preferences, units, waiting, attentive)
+        pairs: list[tuple[int, int]] = []
+        listed_now = listed == LISTED
+        if self.own_agency_first and not listed_now.all():
+            # Until its profile is on the national search, the family finder keeps proposing
+            # the child to the agency's own households (new ones are approved meanwhile).
+            local = ~listed_now
+            own = pop.household_agency[attentive][None, :] == pop.unit_agency[waiting[local]][:, None]
+            proposed = np.zeros_like(visible)
+            proposed[local] = visible[local] & own
+            # The family finder judges by what the household has said it wants, not by the
+            # chemistry only a meeting shows.
+            judged = wanted - a.preferences.chemistry_sd * _chemistry(pop, waiting, attentive)
+            pairs = _in_house_proposals(np.where(proposed, judged, -np.inf), pop.unit_arrival[waiting])
+            visible[:, [j for _, j in pairs]] = False  # a household proposed a child does not browse
+            pairs = [(int(waiting[i]), int(attentive[j])) for i, j in pairs]
+        visible &= listed_now[:, None]
         visible &= _read_this_week(pop, a, waiting, attentive, week, visible)
-        wanted = np.where(visible, utility(pop, a.preferences, units, waiting, attentive), -np.inf)
-        pairs = []
+        wanted = np.where(visible, wanted, -np.inf)
         for j in np.argsort(pop.household_arrival[attentive], kind="stable"):
             best = int(np.argmax(wanted[:, j]))
             if np.isfinite(wanted[best, j]):
@@ -94,20 +131,44 @@ def browsing(own_agency_first: bool) -> Shown:
                 pairs.append((int(waiting[best]), int(attentive[j])))
         return pairs
 
-    return shown
+
+def _chemistry(pop: Population, rows: np.ndarray, households: np.ndarray) -> np.ndarray:
+    return pop.unit_taste[rows] @ pop.household_taste[households].T / np.sqrt(LATENT_TASTES)
+
+
+def _in_house_proposals(judged: np.ndarray, order_week: np.ndarray) -> list[tuple[int, int]]:
+    """The family finders' proposals: the child whose order came first is proposed to the
+    attentive household of its agency it judges likeliest to say yes, and so on; a
+    household is proposed one child a week. Positions in `judged` (-inf: not proposable)."""
+    pairs = []
+    rows = np.flatnonzero(np.isfinite(judged).any(axis=1))
+    for i in rows[np.argsort(order_week[rows], kind="stable")]:
+        j = int(np.argmax(judged[i]))
+        if np.isfinite(judged[i, j]):
+            pairs.append((int(i), j))
+            judged[:, j] = -np.inf
+    return pairs
+
+
+def browsing(own_agency_first: bool) -> Browsing:
+    return Browsing(own_agency_first)
 
 
 def _read_this_week(
-    pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, week: int, visible: np.ndarray
+    pop: Population,
+    a: Assumptions,
+    waiting: np.ndarray,
+    attentive: np.ndarray,
+    week: int,
+    visible: np.ndarray,
 ) -> np.ndarray:
-    """Which of the profiles it may see each attentive household reads this week:
-    `a.profiles_read_per_week` of them, drawn without replacement, a profile from the
-    household's own region `a.own_region_read_weight` times as likely as one from elsewhere
-    (weighted sampling by exponent keys). The draw depends only on the child, the household
-    and the week, so two arms that show a household the same profiles make it read the same."""
-    profiles = a.profiles_read_per_week
-    if profiles >= len(waiting):
-        return visible
+    """Which of the profiles it may see each attentive household reads this week: each with
+    probability `a.profile_read_share`, `a.own_region_read_weight` times that for a profile
+    from the household's own region. A household reads a share of what its search
+    returns, so the more children are waiting, the more it reads, and the more households
+    are waiting, the sooner a child's profile is read. The draw depends only on the child, the
+    household and the week, so two arms that show a household the same profiles make it read
+    the same."""
     key = (
         waiting.astype(np.uint64)[:, None] * np.uint64(2_654_435_761)
         + attentive.astype(np.uint64)[None, :] * np.uint64(40_503)
@@ -116,15 +177,20 @@ def _read_this_week(
     key ^= key >> np.uint64(15)
     key *= np.uint64(0x2C1B3C6D)
     key ^= key >> np.uint64(12)
-    uniform = ((key & np.uint64(0xFFFFFF)).astype(np.float64) + 0.5) / float(1 << 24)
+    uniform = ((key & np.uint64(0xFFFFFF)).astype(np.float32) + 0.5) / float(1 << 24)
     same_region = pop.unit_region[waiting][:, None] == pop.households.region[attentive][None, :]
-    score = np.where(visible, np.log(uniform) / np.where(same_region, a.own_region_read_weight, 1.0), -np.inf)
-    cut = -np.partition(-score, profiles - 1, axis=0)[profiles - 1]
-    return visible & (score >= cut[None, :])
+    weight = np.where(same_region, a.own_region_read_weight, 1.0)
+    return visible & (uniform < a.profile_read_share * weight)
 
 
 def national_greedy(
-    pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
+    pop: Population,
+    a: Assumptions,
+    waiting: np.ndarray,
+    attentive: np.ndarray,
+    declined: Declined,
+    week: int,
+    listed: np.ndarray,
 ) -> list[tuple[int, int]]:
     """The longest-waiting unit is proposed to its best-scoring attentive household, and so on."""
     if not len(waiting) or not len(attentive):
@@ -152,7 +218,13 @@ def national_optimal(policy: ScoringPolicy, *, lexicographic: bool = False) -> S
     which took half the time of a run. A test holds the two to the same pairs."""
 
     def shown(
-        pop: Population, a: Assumptions, waiting: np.ndarray, attentive: np.ndarray, declined: Declined, week: int
+        pop: Population,
+        a: Assumptions,
+        waiting: np.ndarray,
+        attentive: np.ndarray,
+        declined: Declined,
+        week: int,
+        listed: np.ndarray,
     ) -> list[tuple[int, int]]:
         if not len(waiting) or not len(attentive):
             return []
@@ -187,6 +259,73 @@ LABELS = {
 }
 
 
+NEVER = np.iinfo(np.int64).max
+# Where a waiting unit's profile is: shown by its agency to its own households, being prepared
+# for the national search (shown to no one), or on the national search.
+IN_HOUSE, BEING_LISTED, LISTED = range(3)
+
+
+def _list_exhausted(
+    pop: Population,
+    a: Assumptions,
+    waiting: np.ndarray,
+    free: np.ndarray,
+    declined: Declined,
+    week: int,
+    listed_week: np.ndarray,
+    started_week: np.ndarray,
+) -> None:
+    """In house first: a waiting unit not yet listed is listed `listing_weeks` from now when
+    its agency has no waiting household left that it could be placed with and that has not
+    declined it, or when it reaches its review (`in_house_review_weeks` after the start of
+    family finding)."""
+    rows = waiting[listed_week[waiting] == NEVER]
+    if not len(rows):
+        return
+    due = (week - started_week[rows]) >= a.in_house_review_weeks
+    own = pop.household_agency[free][None, :] == pop.unit_agency[rows][:, None]
+    has_own = own.any(axis=1) & ~due
+    if has_own.any():
+        ask = rows[has_own]
+        cols = own[has_own].any(axis=0)
+        mask = eligibility_mask(
+            units_at(pop, ask, week),
+            pop.households.take(free[cols]),
+            np.arange(len(ask)),
+            _declined_local(declined, ask, free[cols]),
+        )
+        has_own[has_own] = (mask & own[has_own][:, cols]).any(axis=1)
+    listed_week[rows[~has_own]] = week + a.listing_weeks
+
+
+def family_finding_places(pop: Population, a: Assumptions) -> np.ndarray:
+    """Per agency, how many units its family finders can work on at once: England's
+    `family_finding_places` at the model's scale, shared by the agencies in proportion to the
+    units referred to them."""
+    agencies = int(max(pop.unit_agency.max(initial=0), pop.household_agency.max(initial=0))) + 1
+    share = np.bincount(pop.unit_agency, minlength=agencies) / max(len(pop.unit_agency), 1)
+    return np.maximum(np.round(a.family_finding_places * a.scale * share), 1).astype(np.int64)
+
+
+def _start_family_finding(
+    pop: Population, places: np.ndarray, unit_state: np.ndarray, started_week: np.ndarray, week: int
+) -> None:
+    """Each agency takes on the units referred to it (from the agency's decision on) in the
+    order they were referred, while it has a family-finding place free: a unit holds a place
+    while it still needs a family (waiting; not once linked). When households are plentiful
+    children are placed sooner, places free up, and the next child's family finding starts
+    sooner."""
+    referred = np.flatnonzero((unit_state == NOT_ARRIVED) & (pop.search_start <= week))
+    if not len(referred):
+        return
+    busy = np.bincount(pop.unit_agency[unit_state == WAITING], minlength=len(places))
+    referred = referred[np.lexsort((referred, pop.search_start[referred], pop.unit_agency[referred]))]
+    agency = pop.unit_agency[referred]
+    rank = np.arange(len(referred)) - np.searchsorted(agency, agency)
+    start = referred[rank < (places - busy)[agency]]
+    unit_state[start], started_week[start] = WAITING, week
+
+
 def never_shown(*args: object) -> list[tuple[int, int]]:
     return []
 
@@ -201,16 +340,22 @@ def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
         placed_week=np.full(n_units, -1),
         placed_household=np.full(n_units, -1),
         withdrawn_week=np.full(n_units, -1),
+        started_week=np.full(n_units, -1),
         household_withdrawn_week=np.full(n_households, -1),
         household_state=household_state,
     )
     attempts = np.zeros(n_units, dtype=np.int64)
+    # The week each unit's profile reaches the national search: at the start of family finding,
+    # except where the agency looks in house first (then `_list_exhausted` sets it).
+    in_house_first = isinstance(shown, Browsing) and shown.own_agency_first
+    listed_week = np.full(n_units, NEVER) if in_house_first else np.zeros(n_units, dtype=np.int64)
+    places = family_finding_places(pop, a)
     links: dict[int, tuple[int, int]] = {}  # unit -> (household, week of the match decision)
     moving_in: dict[int, tuple[int, int]] = {}  # unit -> (household, week it moves in)
     declined: Declined = {}
     sizes = pop.units.size
     for week in range(a.weeks):
-        unit_state[(unit_state == NOT_ARRIVED) & (pop.search_start <= week)] = WAITING
+        _start_family_finding(pop, places, unit_state, outcome.started_week, week)
         household_state[pop.household_arrival == week] = WAITING
         leaving = ((unit_state == WAITING) | (unit_state == NOT_ARRIVED)) & (pop.plan_changes <= week)
         unit_state[leaving], outcome.withdrawn_week[leaving] = WITHDRAWN, week
@@ -235,12 +380,16 @@ def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
                 outcome.placed_week[unit], outcome.placed_household[unit] = week, household
         waiting = np.flatnonzero(unit_state == WAITING)
         free = np.flatnonzero(household_state == WAITING)
+        if in_house_first:
+            _list_exhausted(pop, a, waiting, free, declined, week, listed_week, outcome.started_week)
         attentive = free[pop.attention_draws[free, week] < a.attention_per_week]
-        pairs = shown(pop, a, waiting, attentive, declined, week)
+        phase = np.where(
+            listed_week[waiting] <= week, LISTED, np.where(listed_week[waiting] == NEVER, IN_HOUSE, BEING_LISTED)
+        )
+        pairs = shown(pop, a, waiting, attentive, declined, week, phase)
         if pairs:
             units, households = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
-            wanted = utility(pop, a.preferences, units_at(pop, units, week), units, households)
-            chance = acceptance(np.diagonal(wanted))
+            chance = acceptance(utility(pop, a.preferences, units_at(pop, units, week), units, households, paired=True))
             outcome.proposals += len(pairs)
             for (unit, household), p in zip(pairs, chance.tolist(), strict=True):
                 if pop.accept_draws[household, week] < p:

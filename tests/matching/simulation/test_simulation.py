@@ -37,6 +37,8 @@ from services.matching.simulation.simulate import (
     run,
 )
 
+pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
+
 TINY = replace(Assumptions(), scale=0.03, years=1, warmup_years=1)
 # The status quo at 10% of England over a long horizon serves two checks: calibration (every
 # figure's mean over the seeds) and the steady state (the stock's trend after the warm-up).

@@ -107,7 +107,11 @@ async def list_limits(ctx: SupportReader) -> list[LimitsRead]:
     return [service.limits_read(limits) for limits in await repository.all_limits(ctx.session)]
 
 
-@router.put("/v1/support/asf/limits/{year}", response_model=LimitsRead)
+@router.put(
+    "/v1/support/asf/limits/{year}",
+    response_model=LimitsRead,
+    responses={201: {"model": LimitsRead, "description": "The year's limits, set for the first time"}},
+)
 async def put_limits(ctx: SupportAdmin, year: Year, body: LimitsWrite, response: Response) -> LimitsRead:
     """Set a year's limits (national team); refused once applications were approved under them."""
     limits, created = await service.put_limits(ctx, year, body)

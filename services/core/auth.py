@@ -1,7 +1,7 @@
 """Bearer-token verification, scopes and the principal every endpoint receives.
 
-Every route declares what it needs as `Security(authenticate, scopes=[Scope.X])`, so the
-OpenAPI document lists the scopes. Tokens are RFC 9068 JWT access tokens signed with an
+Every route declares what it needs through `requires(Scope.X, ...)` (`core/context.py`), a
+security dependency, so the OpenAPI document lists the scopes. Tokens are RFC 9068 JWT access tokens signed with an
 asymmetric key; the verifier only ever accepts the algorithms in `ALLOWED_ALGORITHMS`.
 """
 
@@ -11,10 +11,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from joserfc import jws, jwt
@@ -285,8 +285,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.FAMILY_PROFILE_WRITE: "Adopters: write your family's profile for family finders and send it to your agency",
 }
 
-# Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.
-_oauth2 = OAuth2(
+# Declares the flows in the OpenAPI document, so each operation lists the scopes it needs
+# (the request context's dependency presents itself as this scheme).
+OAUTH2_SCHEME = OAuth2(
     flows=OAuthFlows(
         clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=SCOPE_DESCRIPTIONS),
         authorizationCode=OAuthFlowAuthorizationCode(
@@ -299,16 +300,13 @@ _oauth2 = OAuth2(
 )
 
 
-async def authenticate(
-    request: Request,
-    security_scopes: SecurityScopes,
-    authorization: Annotated[str | None, Depends(_oauth2)],
-) -> Principal:
-    scheme, _, credentials = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
+async def authenticate(request: Request, security_scopes: SecurityScopes) -> Principal:
+    """The caller of `request`, whose bearer token must hold every scope in `security_scopes`."""
+    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    token = credentials.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("A bearer access token is required.", headers=_challenge())
-    verifier = _verifier_for(request.app.state.token_verifiers, credentials.strip())
-    principal = principal_from_claims(await verifier.verify(credentials.strip()))
+    principal = principal_from_claims(await _verifier_for(request.app.state.token_verifiers, token).verify(token))
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(

@@ -85,26 +85,29 @@ def _ms(value: str) -> float:
 
 
 def wrk(
-    url: str, token: str | None, *, duration: int, connections: int, threads: int
-) -> tuple[float, float, float, int]:
-    """(req/s, p50 ms, p99 ms, failures): non-2xx answers and socket errors (timeouts) count
-    as failures, and their requests are not in the throughput."""
+    url: str, token: str | None, *, duration: int, connections: int, threads: int, server: int | None = None
+) -> tuple[float, float, float, int, float]:
+    """(req/s, p50 ms, p99 ms, failures, server CPU ms per request): non-2xx answers and
+    socket errors (timeouts) count as failures, and their requests are not in the throughput.
+    `server`: the pid whose CPU time (with its workers') is divided by the requests answered."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if token:
         args += ["-H", f"Authorization: Bearer {token}"]
+    cpu_before = cpu_seconds(server) if server is not None else 0.0
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server) - cpu_before if server is not None else float("nan")
     failures = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
         failures += sum(int(g) for g in m.groups())
     total = int(re.search(r"(\d+) requests in ([\d.]+)(s|m)", out).group(1))  # type: ignore[union-attr]
     if failures >= total:
-        return 0.0, float("nan"), float("nan"), failures
+        return 0.0, float("nan"), float("nan"), failures, float("nan")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     if failures:  # wrk's req/s counts failed answers too
         rps *= (total - failures) / total
-    return rps, p50, p99, failures
+    return rps, p50, p99, failures, cpu * 1000 / (total - failures)
 
 
 def sequential_latency(url: str, token: str, requests: int) -> tuple[float, float]:
@@ -117,6 +120,25 @@ def sequential_latency(url: str, token: str, requests: int) -> tuple[float, floa
             seconds.append(time.perf_counter() - started)
     seconds.sort()
     return seconds[len(seconds) // 2] * 1000, seconds[int(len(seconds) * 0.95)] * 1000
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and all its descendants (the
+    uvicorn workers): with other work on the machine, wall-clock throughput moves with the
+    load, CPU time per request much less."""
+    total = 0.0
+    pending = [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def load_average() -> float:
@@ -236,12 +258,13 @@ def main() -> None:
                             flush=True,
                         )
                     row = [workers, case.name]
-                    for port, token in ((floor_port, None), (app_port, case.token)):
+                    for port, token, server in ((floor_port, None, floor), (app_port, case.token, project)):
                         target = f"http://127.0.0.1:{port}{case.path}"
                         kwargs = {"connections": args.connections, "threads": args.threads}
                         if args.warmup:
                             wrk(target, token, duration=args.warmup, **kwargs)
-                        row.append((*wrk(target, token, duration=args.duration, **kwargs), load_average()))
+                        measured = wrk(target, token, duration=args.duration, server=server.pid, **kwargs)
+                        row.append((*measured, load_average()))
                     results.append(row)
                     print_row(row)
             finally:
@@ -253,26 +276,28 @@ def main() -> None:
 
 
 def print_row(row: list) -> None:
-    workers, name, (f_rps, f50, f99, f_fail, f_load), (p_rps, p50, p99, p_fail, p_load) = row
+    workers, name, (f_rps, f50, f99, f_fail, f_cpu, f_load), (p_rps, p50, p99, p_fail, p_cpu, p_load) = row
     failed = f" FAILED {p_fail} (floor {f_fail})" if p_fail or f_fail else ""
     print(
-        f"  {workers}w {name}: project {p_rps:.0f} req/s p50 {p50:.1f} p99 {p99:.1f} (load {p_load:.1f}){failed} | "
-        f"floor {f_rps:.0f} req/s p50 {f50:.1f} p99 {f99:.1f} (load {f_load:.1f}) | ratio {p_rps / f_rps:.2f}",
+        f"  {workers}w {name}: project {p_rps:.0f} req/s p50 {p50:.1f} p99 {p99:.1f} cpu {p_cpu:.2f} ms/req "
+        f"(load {p_load:.1f}){failed} | floor {f_rps:.0f} req/s p50 {f50:.1f} p99 {f99:.1f} cpu {f_cpu:.2f} ms/req "
+        f"(load {f_load:.1f}) | ratio {p_rps / f_rps:.2f}, by CPU {f_cpu / p_cpu:.2f}",
         flush=True,
     )
 
 
 def print_table(results: list) -> None:
     print(
-        "| workers | endpoint | project req/s | p50 ms | p99 ms | floor req/s | p50 ms | p99 ms | ratio | "
-        "p99 / floor's | load avg |"
+        "| workers | endpoint | project req/s | p50 ms | p99 ms | CPU ms/req | floor req/s | p50 ms | p99 ms | "
+        "CPU ms/req | ratio | ratio by CPU | p99 / floor's | load avg |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for workers, name, (f_rps, f50, f99, _, f_load), (p_rps, p50, p99, p_fail, p_load) in results:
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for workers, name, (f_rps, f50, f99, _, f_cpu, f_load), (p_rps, p50, p99, p_fail, p_cpu, p_load) in results:
         failed = f" ({p_fail} failed)" if p_fail else ""
         print(
-            f"| {workers} | {name} | {p_rps:,.0f}{failed} | {p50:.1f} | {p99:.1f} | {f_rps:,.0f} | {f50:.1f} | "
-            f"{f99:.1f} | {p_rps / f_rps:.2f} | {p99 / f99:.1f} | {f_load:.1f} / {p_load:.1f} |"
+            f"| {workers} | {name} | {p_rps:,.0f}{failed} | {p50:.1f} | {p99:.1f} | {p_cpu:.2f} | {f_rps:,.0f} | "
+            f"{f50:.1f} | {f99:.1f} | {f_cpu:.2f} | {p_rps / f_rps:.2f} | {f_cpu / p_cpu:.2f} | {p99 / f99:.1f} | "
+            f"{f_load:.1f} / {p_load:.1f} |"
         )
 
 

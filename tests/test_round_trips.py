@@ -4,8 +4,10 @@ number, so a change that adds one fails here (and says which statements it saw).
 Counted on a real engine that commits (the seeded register): every statement SQLAlchemy
 sends (`before_cursor_execute`) and every simple-protocol message asyncpg sends itself
 (BEGIN with the request context, COMMIT, ROLLBACK, a pool ping), through asyncpg's query
-logger. Statement preparation is not counted: each request is made a few times first and
-then counted, with every prepared statement cached as in a running server.
+logger. These are all reads: each runs in autocommit (`core/context.py`), so BEGIN and
+COMMIT would show here if they came back. Statement preparation is not counted: each
+request is made a few times first and then counted, with every prepared statement cached
+as in a running server.
 
 The lists that answer through `json_response` are checked against their response models here
 too, since FastAPI no longer validates them.
@@ -91,12 +93,12 @@ async def _refs(engine: AsyncEngine, auth) -> dict[str, str]:
 
 # endpoint: (round trips, the statements in order, as a reminder of what they are)
 EXPECTED = {
-    "children list": (3, "BEGIN + context; the page; COMMIT"),
-    "profile browse": (3, "BEGIN + context; the page of groups with their children; COMMIT"),
-    "full child record": (3, "BEGIN + context; the child and its audit row (one statement); COMMIT"),
-    "candidates": (4, "BEGIN + context; group, policy and pool freshness; the unit's children; COMMIT"),
-    "proposal page": (3, "BEGIN + context; the page (the run found in it); COMMIT"),
-    "invoice list": (3, "BEGIN + context; the page; COMMIT"),
+    "children list": (1, "the page (a read runs in autocommit: no BEGIN, no COMMIT)"),
+    "profile browse": (1, "the page of groups with their children"),
+    "full child record": (1, "the child and its audit row (one statement, atomic on its own)"),
+    "candidates": (2, "group, policy and pool freshness; the unit's children"),
+    "proposal page": (1, "the page (the run found in it)"),
+    "invoice list": (1, "the page"),
 }
 
 

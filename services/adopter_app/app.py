@@ -2,7 +2,6 @@
 register), security headers, error pages, health and metrics."""
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.adopter_app import repository, router
 from services.adopter_app.register_client import (
@@ -25,15 +23,7 @@ from services.adopter_app.sessions import Sessions
 from services.adopter_app.settings import AppSettings
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.migrate import ensure_schema_is_current
-from services.core.observability import (
-    REQUEST_ID_HEADER,
-    REQUEST_SECONDS,
-    SECURITY_HEADERS,
-    access_log,
-    install_secret_redaction,
-    metrics_endpoint,
-    plain_request_id,
-)
+from services.core.observability import RequestObservation, install_secret_redaction, metrics_endpoint
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,54 +32,6 @@ log = logging.getLogger(__name__)
 APP_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-class PageHeaders:
-    """Pure ASGI middleware: request id, security headers, no caching of pages, one JSON log
-    line per request (route template only: never a query string, which holds filters)."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.hsts = hsts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = plain_request_id(dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1"))
-        started, status = time.perf_counter(), 500
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                extra = [(REQUEST_ID_HEADER.encode(), request_id.encode())]
-                extra += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-                extra.append((b"content-security-policy", APP_CSP.encode()))
-                if not scope["path"].startswith("/static/"):
-                    extra.append((b"cache-control", b"no-store"))
-                if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            seconds = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
-            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
-            access_log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "service": "adopter-app",
-                },
-            )
 
 
 def create_app(app_settings: AppSettings, settings: Settings, *, database: str | None = None) -> FastAPI:
@@ -115,7 +57,13 @@ def create_app(app_settings: AppSettings, settings: Settings, *, database: str |
         openapi_url=None,
     )
     app.state.app_settings = app_settings
-    app.add_middleware(PageHeaders, hsts=not app_settings.development)
+    app.add_middleware(
+        RequestObservation,
+        service="adopter-app",
+        csp=APP_CSP,
+        cacheable=("/static/",),
+        hsts=not app_settings.development,
+    )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(router.router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)

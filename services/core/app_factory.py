@@ -21,6 +21,9 @@ from services.core.database import create_engine, create_sessionmaker, database_
 from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
 from services.core.observability import (
+    API_CSP,
+    PAGE_CSP,
+    PAGES,
     REQUEST_ID_HEADER,
     RequestObservation,
     enable_tracing,
@@ -169,6 +172,7 @@ def build_app(
     *,
     title: str,
     description: str,
+    service: str,
     settings: Settings,
     routers: Sequence[APIRouter],
     key_source: KeySource,
@@ -225,7 +229,14 @@ def build_app(
             expose_headers=["ETag", "Location", REQUEST_ID_HEADER],
             max_age=600,
         )
-    app.add_middleware(RequestObservation, hsts=settings.environment == "production")
+    app.add_middleware(
+        RequestObservation,
+        service=service,
+        csp=API_CSP,
+        page_csp=PAGE_CSP,
+        pages=PAGES,
+        hsts=settings.environment == "production",
+    )
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)  # an APIRoute, so it is labelled
     if settings.tracing_enabled:
         enable_tracing(app, settings.tracing_service_name)

@@ -1,7 +1,7 @@
 """Bearer-token verification, scopes and the principal every endpoint receives.
 
-Every route declares what it needs as `Security(authenticate, scopes=[Scope.X])`, so the
-OpenAPI document lists the scopes. Tokens are RFC 9068 JWT access tokens signed with an
+Every route declares what it needs through `requires(Scope.X, ...)` (`core/context.py`), a
+security dependency, so the OpenAPI document lists the scopes. Tokens are RFC 9068 JWT access tokens signed with an
 asymmetric key; the verifier only ever accepts the algorithms in `ALLOWED_ALGORITHMS`.
 """
 
@@ -11,10 +11,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from joserfc import jws, jwt
@@ -149,8 +149,8 @@ class TokenVerifier:
         self._load_revoked = load_revoked
         self._revoked: frozenset[str] = frozenset()
         self._kids: frozenset[str] = frozenset()
-        # sha256(token) -> (claims, expiry as a UNIX time, kid)
-        self._verified: dict[bytes, tuple[dict[str, Any], float, str]] = {}
+        # sha256(token) -> (its caller, expiry as a UNIX time, kid)
+        self._verified: dict[bytes, tuple[Principal, float, str]] = {}
 
     async def refresh(self) -> None:
         keys = await self._load_keys()
@@ -163,22 +163,35 @@ class TokenVerifier:
     def _knows(self, kid: str | None) -> bool:
         return kid is not None and kid in self._kids
 
-    async def verify(self, token: str) -> dict[str, Any]:
-        digest = hashlib.sha256(token.encode()).digest()
+    def remembered(self, digest: bytes) -> Principal | None:
+        """The caller of a token this verifier verified before (by the SHA-256 of its text),
+        if it is still unexpired under a current key; raises if it has been revoked since."""
         remembered = self._verified.get(digest)
+        if remembered is None:
+            return None
+        principal, expires, kid = remembered
+        if time.time() <= expires + self._leeway and kid in self._kids:
+            if principal.claims.get("jti") in self._revoked:
+                raise Unauthorized("The access token has been revoked.", headers=_challenge("invalid_token"))
+            return principal
+        self._verified.pop(digest, None)
+        return None
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        return (await self.principal(token, hashlib.sha256(token.encode()).digest())).claims
+
+    async def principal(self, token: str, digest: bytes) -> Principal:
+        """The caller of `token` (whose SHA-256 is `digest`), checked in full unless remembered."""
+        remembered = self.remembered(digest)
         if remembered is not None:
-            claims, expires, kid = remembered
-            if time.time() <= expires + self._leeway and kid in self._kids:
-                if claims.get("jti") in self._revoked:
-                    raise Unauthorized("The access token has been revoked.", headers=_challenge("invalid_token"))
-                return claims
-            self._verified.pop(digest, None)
+            return remembered
         claims = await self._verify(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             self._verified.pop(next(iter(self._verified)))  # the oldest entry
         kid = jws.extract_compact(token.encode()).headers()["kid"]
-        self._verified[digest] = (claims, float(claims["exp"]), kid)
-        return claims
+        principal = principal_from_claims(claims)
+        self._verified[digest] = (principal, float(claims["exp"]), kid)
+        return principal
 
     async def _verify(self, token: str) -> dict[str, Any]:
         try:
@@ -285,8 +298,9 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     Scope.FAMILY_PROFILE_WRITE: "Adopters: write your family's profile for family finders and send it to your agency",
 }
 
-# Declares the flows in the OpenAPI document, so each operation lists the scopes it needs.
-_oauth2 = OAuth2(
+# Declares the flows in the OpenAPI document, so each operation lists the scopes it needs
+# (the request context's dependency presents itself as this scheme).
+OAUTH2_SCHEME = OAuth2(
     flows=OAuthFlows(
         clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=SCOPE_DESCRIPTIONS),
         authorizationCode=OAuthFlowAuthorizationCode(
@@ -299,16 +313,19 @@ _oauth2 = OAuth2(
 )
 
 
-async def authenticate(
-    request: Request,
-    security_scopes: SecurityScopes,
-    authorization: Annotated[str | None, Depends(_oauth2)],
-) -> Principal:
-    scheme, _, credentials = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
+async def authenticate(request: Request, security_scopes: SecurityScopes) -> Principal:
+    """The caller of `request`, whose bearer token must hold every scope in `security_scopes`."""
+    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    token = credentials.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("A bearer access token is required.", headers=_challenge())
-    verifier = _verifier_for(request.app.state.token_verifiers, credentials.strip())
-    principal = principal_from_claims(await verifier.verify(credentials.strip()))
+    verifiers: dict[str, TokenVerifier] = request.app.state.token_verifiers
+    digest = hashlib.sha256(token.encode()).digest()
+    # A token verified before is found by its hash alone, without parsing it again to find
+    # its issuer (it was the issuer of the verifier that remembers it).
+    principal = next((p for v in verifiers.values() if (p := v.remembered(digest)) is not None), None)
+    if principal is None:
+        principal = await _verifier_for(verifiers, token).principal(token, digest)
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise Forbidden(

@@ -2,24 +2,34 @@
 
 Routes ask for a context through `requires(Scope..., subjects=...)`, usually by one of the
 named aliases in `services/permissions.py`. That one dependency checks the token, its scopes
-and the kind of caller, opens the request's single transaction and commits it before the
-response is sent (so a failed commit can never follow a 2xx, and a client's next read always
-sees its write).
+and the kind of caller, and gives the route its session:
+
+- a read (GET, HEAD: safe by HTTP's definition) runs each statement on its own, in
+  autocommit: no BEGIN, no request context, no COMMIT, so a list is one round trip. Reads
+  write no versioned row, so the history triggers' context is not needed; an audit row
+  carries the principal and request id as values, and is written by the read's own
+  statement (one statement is atomic) or flushed before the response;
+- a write (every other method) runs in the request's single transaction, which begins with
+  the request context (who writes, for the history triggers) and commits before the
+  response is sent (so a failed commit can never follow a 2xx, and a client's next read
+  always sees its write).
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Request, Security
+from fastapi import Request
 from fastapi.params import Security as SecurityParam
+from fastapi.security import SecurityScopes
+from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import AuditAction, record_audit
-from services.core.auth import Principal, Scope, Subject, authenticate
-from services.core.database import set_request_context
+from services.core.auth import OAUTH2_SCHEME, Principal, Scope, Subject, authenticate
+from services.core.database import autocommit, set_request_context
 from services.core.errors import Forbidden
 from services.core.observability import REQUEST_ID_HEADER, plain_request_id
 
@@ -59,36 +69,53 @@ def request_id_of(request: Request) -> str:
     return rid
 
 
-@cache
-def _context_for(subjects: frozenset[Subject]) -> Callable[..., AsyncIterator[RequestContext]]:
-    """One dependency per set of allowed subjects (cached, so FastAPI shares its value
-    between a route and the loaded-object dependencies that ask for the same alias)."""
+READS = frozenset({"GET", "HEAD"})
 
-    async def request_context(
-        request: Request, principal: Annotated[Principal, Security(authenticate)]
-    ) -> AsyncIterator[RequestContext]:
-        if principal.kind not in subjects:
+
+class _Context(SecurityBase):
+    """The dependency of the routes allowed to one set of subjects: one FastAPI dependency
+    that authenticates (bearer token, scopes, kind of caller) and opens the unit of work, so
+    each request resolves one node instead of a chain. It is the OAuth2 security scheme as
+    well, so the OpenAPI document still lists each operation's scopes."""
+
+    def __init__(self, subjects: frozenset[Subject]) -> None:
+        self.model = OAUTH2_SCHEME.model
+        self.scheme_name = OAUTH2_SCHEME.scheme_name
+        self.subjects = subjects
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> AsyncIterator[RequestContext]:
+        principal = await authenticate(request, security_scopes)
+        if principal.kind not in self.subjects:
             raise Forbidden(
-                f"This is for {_SUBJECT_NAMES.get(subjects, ', '.join(sorted(subjects)))}.",
-                extra={"error": "subject_not_allowed", "allowed_subjects": sorted(subjects)},
+                f"This is for {_SUBJECT_NAMES.get(self.subjects, ', '.join(sorted(self.subjects)))}.",
+                extra={"error": "subject_not_allowed", "allowed_subjects": sorted(self.subjects)},
             )
         route = request.scope.get("route")
         route_path = getattr(route, "path", request.url.path)
+        rid = request_id_of(request)
+        read = request.method in READS
         async with request.app.state.sessionmaker() as session, session.begin():
-            rid = request_id_of(request)
-            await set_request_context(session, principal=principal.audit_name, request_id=rid)
+            if read:
+                await autocommit(session)
+            else:
+                await set_request_context(session, principal=principal.audit_name, request_id=rid)
             yield RequestContext(
                 session=session, principal=principal, request_id=rid, route=f"{request.method} {route_path}"
             )
 
-    return request_context
+
+@cache
+def _context_for(subjects: frozenset[Subject]) -> _Context:
+    """One dependency per set of allowed subjects (cached, so FastAPI shares its value
+    between a route and the loaded-object dependencies that ask for the same alias)."""
+    return _Context(subjects)
 
 
 def requires(*scopes: Scope, subjects: frozenset[Subject] = ANYONE) -> Any:
     """The dependency of every route: a RequestContext for a token holding all of `scopes`,
     held by one of `subjects`.
 
-    scope="function" ends the transaction when the route function returns, before the
+    scope="function" ends the unit of work when the route function returns, before the
     response is sent; FastAPI's default ends a yield dependency after the response.
     """
     return SecurityParam(dependency=_context_for(subjects), scopes=[s.value for s in scopes], scope="function")

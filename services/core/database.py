@@ -206,6 +206,16 @@ async def set_request_context(
         raise await _as_sqlalchemy_error(connection, adapter, statement, error) from error
 
 
+async def autocommit(session: AsyncSession) -> None:
+    """Runs the session's statements each on its own (a read's unit of work, see
+    `core/context.py`): asyncpg then sends no BEGIN and no COMMIT, and a one-statement read
+    is one round trip. Setting the level costs no round trip (asyncpg's adapter keeps it as
+    an attribute) and the pool restores the default when the connection returns. A session
+    bound to a connection already in a transaction (a test's) joins it as before."""
+    if isinstance(session.bind, AsyncEngine):
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 async def _as_sqlalchemy_error(
     connection: AsyncConnection, adapter: Any, statement: str, error: Exception
 ) -> StatementError:

@@ -146,19 +146,49 @@ def plain_request_id(supplied: str | None) -> str:
     return str(uuid.uuid4())
 
 
-class RequestObservation:
-    """Pure ASGI middleware: request id, headers, one log line and a latency sample."""
+# Response headers of every service, as ASGI sends them.
+_SECURITY_HEADER_BYTES = tuple((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+
+class RequestObservation:
+    """Pure ASGI middleware of every service (the register's APIs and the adopters' app):
+    request id, security headers, no caching, one JSON log line and one latency sample per
+    request.
+
+    `csp` is the service's Content-Security-Policy, `page_csp` the one of the paths starting
+    with `pages` (a response that sets its own policy keeps it); paths starting with
+    `cacheable` (static files) are not marked no-store. The log line names `service` and
+    holds the route template only: never a query string (it holds filters), a body or a
+    path parameter, so never personal data."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        csp: str,
+        hsts: bool,
+        page_csp: str | None = None,
+        pages: tuple[str, ...] = (),
+        cacheable: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
-        self.hsts = hsts
+        self.service = service
+        self.csp = (b"content-security-policy", csp.encode())
+        self.page_csp = (b"content-security-policy", (page_csp or csp).encode())
+        self.pages = pages
+        self.cacheable = cacheable
+        self.fixed = (*_SECURITY_HEADER_BYTES, *((_HSTS,) if hsts else ()))
+        # prometheus_client validates labels on every `labels()` call: one child per label set.
+        self._samples: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        request_id = plain_request_id(headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1"))
+        supplied = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        request_id = plain_request_id(supplied.decode("latin-1"))
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -167,18 +197,16 @@ class RequestObservation:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                extra = [(REQUEST_ID_HEADER.encode(), request_id.encode())]
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                for name, value in SECURITY_HEADERS.items():
-                    extra.append((name.encode(), value.encode()))
-                if b"content-security-policy" not in present:  # a page's own (page_csp) is kept
-                    csp = PAGE_CSP if scope["path"].startswith(PAGES) else API_CSP
-                    extra.append((b"content-security-policy", csp.encode()))
-                if b"cache-control" not in present:
-                    extra.append((b"cache-control", b"no-store"))
-                if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(self.fixed)
+                path = scope["path"]
+                if b"content-security-policy" not in present:  # a page's own (page_csp()) is kept
+                    headers.append(self.page_csp if self.pages and path.startswith(self.pages) else self.csp)
+                if b"cache-control" not in present and not (self.cacheable and path.startswith(self.cacheable)):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
@@ -186,19 +214,25 @@ class RequestObservation:
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
-            principal = scope["state"].get("principal")
-            access_log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "principal": principal.audit_name if principal is not None else None,
-                },
-            )
+            key = (scope["method"], route, status)
+            sample = self._samples.get(key)
+            if sample is None:
+                sample = self._samples[key] = REQUEST_SECONDS.labels(scope["method"], route, str(status))
+            sample.observe(seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                principal = scope["state"].get("principal")
+                access_log.info(
+                    "request",
+                    extra={
+                        "service": self.service,
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 1),
+                        "principal": principal.audit_name if principal is not None else None,
+                    },
+                )
 
 
 async def metrics_endpoint(request: Request) -> Response:

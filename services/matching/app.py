@@ -19,6 +19,7 @@ def create_app(
     signing keys and revoked tokens (wired by `services/apps.py`, which knows both services)."""
     return build_app(
         title="Adoption matching",
+        service="matching",
         description=DESCRIPTION,
         settings=settings,
         routers=ROUTERS,

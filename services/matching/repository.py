@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -18,7 +19,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    insert,
     or_,
     select,
     text,
@@ -150,10 +150,41 @@ async def get_run(session: AsyncSession, ref: str) -> MatchRun:
 # --- proposals --------------------------------------------------------------------------
 
 
+# A run's proposals in ONE statement: each column sent as one array and zipped back into
+# rows by unnest, so a national run (~2,000 rows, three JSON documents each) is one round
+# trip with no per-row parameter processing (executemany took 0.15-0.18 s of a ~1 s run).
+_PROPOSAL_ARRAYS = {
+    "ref": "text[]",
+    "run_id": "bigint[]",
+    "sibling_group_id": "bigint[]",
+    "household_id": "bigint[]",
+    "score": "integer[]",
+    "components": "jsonb[]",
+    "shortlist": "jsonb[]",
+    "status": "text[]",
+    "no_eligible_household": "jsonb[]",
+    "not_top": "jsonb[]",
+}
+_INSERT_PROPOSALS = text(
+    f"INSERT INTO {MatchProposal.__tablename__} ({', '.join(_PROPOSAL_ARRAYS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind})" for name, kind in _PROPOSAL_ARRAYS.items())
+    + ")"
+)
+_JSON_COLUMNS = frozenset(name for name, kind in _PROPOSAL_ARRAYS.items() if kind == "jsonb[]")
+
+
+def _column(rows: list[dict[str, Any]], name: str) -> list[Any]:
+    if name in _JSON_COLUMNS:
+        return [None if r[name] is None else orjson.dumps(r[name]).decode() for r in rows]
+    if name == "status":
+        return [ProposalStatus(r[name]).value for r in rows]
+    return [r[name] for r in rows]
+
+
 async def insert_proposals(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Rows of `_PROPOSAL_ARRAYS`' columns."""
     if rows:
-        # Core, not the ORM's bulk path: the rows need no identity map (half the time)
-        await session.execute(insert(MatchProposal.metadata.tables[MatchProposal.__tablename__]), rows)
+        await session.execute(_INSERT_PROPOSALS, {name: _column(rows, name) for name in _PROPOSAL_ARRAYS})
 
 
 async def proposal_for_update(session: AsyncSession, ref: str) -> MatchProposal:

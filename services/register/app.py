@@ -64,6 +64,7 @@ async def revoked_access_tokens(sessionmaker: async_sessionmaker[AsyncSession]) 
 def create_app(settings: Settings, *, database: str | None = None, extra_routers: tuple[APIRouter, ...] = ()):
     return build_app(
         title="Adoption register",
+        service="register",
         description=DESCRIPTION,
         settings=settings,
         routers=(*ROUTERS, *extra_routers),

@@ -28,11 +28,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from services.core.errors import InvalidInput
-from services.core.settings import PRODUCTION_MIN_PASSWORD_HASH_KIB, Settings
+from services.core.settings import Settings
 from services.register.events.delivery import deliver_due, sign
 from services.register.events.service import EventKind, check_url, emit, not_public, seal_stored_secrets
 from tests.factories import add_agencies
 from tests.fixtures.database import Databases
+from tests.fixtures.tokens import PRODUCTION
 
 pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
@@ -263,8 +264,7 @@ async def test_secrets_stored_before_sealing_still_sign_and_seal_secrets_seals_t
 
 
 def test_production_needs_a_webhook_secret_key():
-    production = {"environment": "production", "database_url": "postgresql://db/x"}
-    production["password_hash_memory_kib"] = PRODUCTION_MIN_PASSWORD_HASH_KIB
+    production = {k: v for k, v in PRODUCTION.items() if k != "webhook_secret_key"}
     with pytest.raises(ValueError, match="WEBHOOK_SECRET_KEY"):
         Settings(**production)
     assert Settings(**production, webhook_secret_key="k" * 32).webhook_secret_key is not None
@@ -301,12 +301,7 @@ async def test_a_production_worker_sends_nothing_to_a_local_address(world, auth)
     # name that has come to resolve to a private address is refused in the same way.
     hook, receiver = await world.webhook(auth, "RAA-S")
     await world.emit("RAA-S", 1)
-    production = worker_settings(
-        environment="production",
-        database_url="postgresql://unused/production",
-        password_hash_memory_kib=PRODUCTION_MIN_PASSWORD_HASH_KIB,
-        webhook_secret_key="a production key of at least 32 characters",
-    )
+    production = worker_settings(**PRODUCTION)
     assert await deliver_due(world.engine, production) >= 1
     assert receiver.received == []
     (delivery,) = await world.log(auth, hook, "RAA-S")

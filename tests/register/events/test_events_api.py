@@ -7,9 +7,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.settings import PRODUCTION_MIN_PASSWORD_HASH_KIB, Settings
+from services.core.settings import Settings
 from services.register.events.service import EventKind, emit
 from tests.factories import add_agencies
+from tests.fixtures.tokens import PRODUCTION
 
 FEED_FIELDS = {"ref", "kind", "agency_ref", "subject_type", "subject_ref", "data", "occurred_at"}
 
@@ -199,10 +200,7 @@ async def test_production_accepts_https_only(make_app, auth, agencies, settings)
     import httpx
 
     production = Settings(
-        environment="production",
-        database_url="postgresql://unused/unused",
-        password_hash_memory_kib=PRODUCTION_MIN_PASSWORD_HASH_KIB,
-        webhook_secret_key="a production key of at least 32 characters",
+        **PRODUCTION,
         token_issuer=settings.token_issuer,
         token_audience=settings.token_audience,
     )

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from services.core.settings import PRODUCTION_MIN_PASSWORD_HASH_KIB, Settings
 from services.register.oauth import accounts
+from tests.fixtures.tokens import PRODUCTION
 
 
 def test_the_default_is_argon2_cffis_and_production_refuses_less_than_owasps_floor(monkeypatch):
@@ -14,12 +15,7 @@ def test_the_default_is_argon2_cffis_and_production_refuses_less_than_owasps_flo
     assert Settings().password_hash_memory_kib == PasswordHasher().memory_cost == 65_536
     low = PRODUCTION_MIN_PASSWORD_HASH_KIB - 1
     with pytest.raises(ValidationError, match="PASSWORD_HASH_MEMORY_KIB"):
-        Settings(
-            environment="production",
-            database_url="postgresql://db/x",
-            webhook_secret_key="a production key of at least 32 characters",
-            password_hash_memory_kib=low,
-        )
+        Settings(**{**PRODUCTION, "password_hash_memory_kib": low})
     assert Settings(environment="test", password_hash_memory_kib=low).password_hash_memory_kib == low
 
 

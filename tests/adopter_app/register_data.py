@@ -15,7 +15,7 @@ from services.core.auth import ADOPTER_SCOPES
 from services.register.oauth.accounts import create_client, invite_adopter
 from services.register.oauth.keys import rotate_signing_key
 from tests.factories import TODAY, child_payload, household_payload
-from tests.fixtures.adopters import NAMES, restricted_values
+from tests.fixtures.adopters import NAMES, planted_child, restricted_values
 
 PASSWORD = "a long enough test password"
 APP_SCOPES = " ".join(
@@ -36,15 +36,9 @@ async def build_register(client: httpx.AsyncClient, staff: dict[str, str]) -> di
     """Three visible waiting units aged 2-4 (one a sibling pair), one visible 9-year-old,
     one hidden child; households A and B approved for ages 0-6 (by RAA-S)."""
     made = []
-    for i, name in enumerate(NAMES):
-        body = child_payload(
-            first_name=name,
-            surname=f"{name}son",
-            contact_notes=f"Notes about {name}'s mother",
-            birth_family_latitude=53.123456,
-            birth_family_longitude=-2.654321,
-            profile_visible_to_adopters=(i != 3),
-            profile_text=f"A cheerful child who loves {['trains', 'painting', 'swimming', 'music'][i]}.",
+    for i in range(len(NAMES)):
+        body = planted_child(
+            i, profile_text=f"A cheerful child who loves {['trains', 'painting', 'swimming', 'music'][i]}."
         )
         made.append(await _ok(await client.post("/v1/children", json=body, headers=staff)))
     older = await _ok(

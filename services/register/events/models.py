@@ -79,9 +79,17 @@ class Webhook(Record):
     created_by: Mapped[str] = mapped_column(Text)
 
 
+# A sealed secret is stored as this prefix and a Fernet token (events.service.seal_secret); a bare
+# `whsec_` one was stored before secrets were sealed.
+SEALED_PREFIX = "sealed:"
+SECRET_PREFIX = "whsec_"
+
+
 class WebhookSecret(Base):
     __tablename__ = "webhook_secrets"
-    __table_args__ = (CheckConstraint("secret LIKE 'sealed:%' OR secret LIKE 'whsec_%'", name="standard_form"),)
+    __table_args__ = (
+        CheckConstraint(f"secret LIKE '{SEALED_PREFIX}%' OR secret LIKE '{SECRET_PREFIX}%'", name="standard_form"),
+    )
 
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), primary_key=True)
     secret: Mapped[str] = mapped_column(Text)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.core.errors import NotFound
-from services.register.events.models import Event, Webhook, WebhookDelivery, WebhookSecret
+from services.register.events.models import SECRET_PREFIX, Event, Webhook, WebhookDelivery, WebhookSecret
 from services.register.events.vocabulary import DeliveryStatus, EventKind
 from services.register.models import Agency
 
@@ -216,5 +216,5 @@ async def claim_due(session: AsyncSession, now: datetime) -> ClaimedDelivery | N
 
 async def unsealed_secrets(session: AsyncSession) -> list[WebhookSecret]:
     """Secrets stored before sealing (bare `whsec_`), locked for the caller's transaction."""
-    query = select(WebhookSecret).where(WebhookSecret.secret.startswith("whsec_")).with_for_update()
+    query = select(WebhookSecret).where(WebhookSecret.secret.startswith(SECRET_PREFIX)).with_for_update()
     return list(await session.scalars(query))

@@ -28,7 +28,14 @@ from services.register.access import ensure_may_write_for
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
 from services.register.events import repository
-from services.register.events.models import SUBJECT_MAX_LENGTH, Event, Webhook, WebhookDelivery
+from services.register.events.models import (
+    SEALED_PREFIX,
+    SECRET_PREFIX,
+    SUBJECT_MAX_LENGTH,
+    Event,
+    Webhook,
+    WebhookDelivery,
+)
 from services.register.events.schemas import (
     DeliveryRead,
     EventFeed,
@@ -49,7 +56,6 @@ DATA_VALUE_MAX_LENGTH = 200
 DATA_INT_MAX = 2**53 - 1  # exact in every JSON reader
 # Every event is sent to each of an agency's webhooks (and its RAA's): keep the fan-out small.
 MAX_ACTIVE_WEBHOOKS_PER_AGENCY = 10
-SECRET_PREFIX = "whsec_"
 SECRET_MIN_BYTES, SECRET_MAX_BYTES, SECRET_NEW_BYTES = 24, 64, 32
 
 
@@ -235,9 +241,8 @@ def not_public(host: str) -> bool:
         return False
 
 
-# A sealed secret is stored as this prefix and a Fernet token; a bare `whsec_` one was stored
-# before secrets were sealed and is still read (`adoption-register webhooks seal-secrets` seals it).
-SEALED_PREFIX = "sealed:"
+# A bare `whsec_` secret, stored before secrets were sealed, is still read
+# (`adoption-register webhooks seal-secrets` seals it).
 DEVELOPMENT_SECRET_KEY = "development only: webhook secrets are not protected by this key"
 
 

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import Row
 
 from services.core.audit import AuditAction
 from services.core.clock import Today
@@ -68,23 +67,23 @@ def _stored_json(text: str | None) -> orjson.Fragment | None:
     return None if text is None else orjson.Fragment(text)
 
 
-def proposal_item(row: Row[Any]) -> dict[str, Any]:
+def proposal_item(row: Any) -> dict[str, Any]:
     """ProposalRead's fields from `repository.PROPOSAL_COLUMNS`; the stored JSON documents
     (components, shortlist, no_eligible_household, not_top) are sent as stored."""
     return {
-        "ref": row.ref,
-        "sibling_group_ref": row.sibling_group_ref,
-        "household_ref": row.household_ref,
-        "score": row.score,
-        "components": _stored_json(row.components),
-        "shortlist": _stored_json(row.shortlist),
-        "status": row.status,
-        "reason": row.reason,
-        "decided_by": row.decided_by,
-        "decided_at": row.decided_at,
+        "ref": row["ref"],
+        "sibling_group_ref": row["sibling_group_ref"],
+        "household_ref": row["household_ref"],
+        "score": row["score"],
+        "components": _stored_json(row["components"]),
+        "shortlist": _stored_json(row["shortlist"]),
+        "status": row["status"],
+        "reason": row["reason"],
+        "decided_by": row["decided_by"],
+        "decided_at": row["decided_at"],
         "link_ref": None,
-        "no_eligible_household": _stored_json(row.no_eligible_household),
-        "not_top": _stored_json(row.not_top),
+        "no_eligible_household": _stored_json(row["no_eligible_household"]),
+        "not_top": _stored_json(row["not_top"]),
     }
 
 
@@ -168,7 +167,7 @@ async def list_proposals(
     )
     if not rows:
         await service.get_run(ctx.session, ref)  # 404 for a run that does not exist
-    return paging.page_response(rows, key=lambda row: [row.id], item=proposal_item)
+    return paging.page_response(rows, key=lambda row: [row["id"]], item=proposal_item)
 
 
 @router.get("/children/{ref}/candidates", response_model=CandidatesRead)

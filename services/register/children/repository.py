@@ -5,13 +5,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, tuple_
+from sqlalchemy import ARRAY, Select, any_, bindparam, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import Label
 
 from services.core.audit import AuditEvent
+from services.core.database import DriverStatement, driver_statement, fetch
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
 from services.register.models import Agency, Child, Placement, SiblingGroup, need_column_name
@@ -114,10 +115,9 @@ SUMMARY_COLUMNS = (
 
 
 @lru_cache(maxsize=256)
-def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Select:
-    """The list query for one combination of filters, built once and reused (SQLAlchemy
-    memoises a statement's cache key, so a reused statement skips building and compiling);
-    the filters' values are bound parameters."""
+def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> DriverStatement:
+    """The list query for one combination of filters, built and compiled once, run by the
+    driver (`core.database.fetch`); the filters' values are bound parameters."""
     present, needs, paged = shape
     size = _group_size()
     query = (
@@ -131,7 +131,7 @@ def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Sel
         "region": lambda: Child.region == bindparam("region", type_=Child.region.type),
         "la_ref": lambda: LA.ref == bindparam("la_ref"),
         "raa_ref": lambda: RAA.ref == bindparam("raa_ref"),
-        "statuses": lambda: SiblingGroup.status.in_(bindparam("statuses", expanding=True)),
+        "statuses": lambda: SiblingGroup.status == any_(bindparam("statuses", type_=ARRAY(SiblingGroup.status.type))),
         "born_by": lambda: Child.date_of_birth <= bindparam("born_by"),
         "born_after": lambda: Child.date_of_birth > bindparam("born_after"),
         "waiting_by": lambda: Child.waiting_since <= bindparam("waiting_by"),
@@ -147,7 +147,7 @@ def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Sel
         query = query.where(
             tuple_(Child.waiting_since, Child.id) > tuple_(bindparam("after_since"), bindparam("after_id"))
         )
-    return query.order_by(Child.waiting_since, Child.id).limit(bindparam("limit"))
+    return driver_statement(query.order_by(Child.waiting_since, Child.id).limit(bindparam("limit")))
 
 
 # The full record's further columns, after SUMMARY_COLUMNS and group_size.
@@ -173,8 +173,8 @@ RECORD_COLUMNS = (
 
 
 @lru_cache(maxsize=1)
-def _record_with_audit() -> Select:
-    """One child's full record and its audit row in ONE statement (built once): the INSERT
+def _record_with_audit() -> DriverStatement:
+    """One child's full record and its audit row in ONE statement (compiled once): the INSERT
     is a data-modifying CTE fed by the read, so it writes exactly one row when the child
     exists and none when it does not, in the request's transaction."""
     record = (
@@ -197,23 +197,22 @@ def _record_with_audit() -> Select:
             bindparam("route"),
         ),
     )
-    return select(record).add_cte(audit.cte("audit"))
+    return driver_statement(select(record).add_cte(audit.cte("audit")))
 
 
-async def read_record_audited(session: AsyncSession, ref: str, audit: dict[str, str]) -> Row[Any]:
+async def read_record_audited(session: AsyncSession, ref: str, audit: dict[str, str]) -> Any:
     """SUMMARY_COLUMNS, group_size, then RECORD_COLUMNS of one child, with the audit event
     (`audit`: principal, action, resource_type, request_id, route) inserted by the same
     round trip. NotFound, and nothing written, when there is no such child."""
-    connection = await session.connection()  # Core: a plain row, no ORM execution or loading
-    row = (await connection.execute(_record_with_audit(), {"ref": ref, **audit})).one_or_none()
-    if row is None:
+    rows = await fetch(session, _record_with_audit(), {"ref": ref, **audit})
+    if not rows:
         raise NotFound(f"No child {ref}.")
-    return row
+    return rows[0]
 
 
 async def list_children(
     session: AsyncSession, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
-) -> list[Row[Any]]:
+) -> list[Any]:
     """Longest waiting first; the cursor is the last row's (waiting_since, id). Rows carry
     SUMMARY_COLUMNS and group_size."""
     values: dict[str, object] = {
@@ -243,8 +242,7 @@ async def list_children(
         tuple(need for need, _ in filters.needs_at_most),
         after is not None,
     )
-    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
-    return list((await connection.execute(_list_statement(shape), params)).all())
+    return await fetch(session, _list_statement(shape), params)
 
 
 async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False) -> SiblingGroup:

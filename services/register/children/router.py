@@ -30,7 +30,9 @@ async def list_children(ctx: ChildReader, today: Today, filters: ChildFilterPara
     after = paging.after(date.fromisoformat, int)
     rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=paging.fetch)
     return paging.page_response(
-        rows, key=lambda row: [row.waiting_since.isoformat(), row.id], item=lambda row: service.summary_item(row, today)
+        rows,
+        key=lambda row: [row["waiting_since"].isoformat(), row["id"]],
+        item=lambda row: service.summary_item(row, today),
     )
 
 

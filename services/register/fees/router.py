@@ -97,7 +97,7 @@ async def list_invoice_lines(
     rows = await service.list_lines(ctx, filters, paging)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
         headers = {"Content-Disposition": 'attachment; filename="invoice-lines.csv"'}
-        if next_cursor := paging.next(rows, key=lambda row: [row[0].id]):
+        if next_cursor := paging.next(rows, key=lambda row: [row[0]]):
             headers["Link"] = f'<?format=csv&cursor={next_cursor}>; rel="next"'
         return Response(service.invoices_csv(rows[: paging.limit]), media_type="text/csv", headers=headers)
     return paging.page_response(rows, key=lambda row: [row[0]], item=service.line_item)

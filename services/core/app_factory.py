@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core.auth import RevokedLoader, TokenVerifier, remote_jwks_loader
-from services.core.database import create_engine, create_sessionmaker, database_url
+from services.core.database import create_engine, create_read_sessionmaker, create_sessionmaker, database_url
 from services.core.errors import ERROR_RESPONSES, install_problem_handlers, problem
 from services.core.migrate import ensure_schema_is_current
 from services.core.observability import (
@@ -188,6 +188,7 @@ def build_app(
         sessionmaker = create_sessionmaker(engine)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
+        app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.settings = settings
         app.state.background_tasks = set()
 

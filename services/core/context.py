@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import AuditAction, record_audit
 from services.core.auth import OAUTH2_SCHEME, Principal, Scope, Subject, authenticate
-from services.core.database import autocommit, set_request_context
+from services.core.database import set_request_context
 from services.core.errors import Forbidden
 from services.core.observability import REQUEST_ID_HEADER, plain_request_id
 
@@ -91,14 +91,17 @@ class _Context(SecurityBase):
                 extra={"error": "subject_not_allowed", "allowed_subjects": sorted(self.subjects)},
             )
         route = request.scope.get("route")
-        route_path = getattr(route, "path", request.url.path)
+        route_path = route.path if route is not None else request.url.path
         rid = request_id_of(request)
-        read = request.method in READS
-        async with request.app.state.sessionmaker() as session, session.begin():
-            if read:
-                await autocommit(session)
-            else:
-                await set_request_context(session, principal=principal.audit_name, request_id=rid)
+        state = request.app.state
+        if request.method in READS:
+            async with state.read_sessionmaker() as session, session.begin():
+                yield RequestContext(
+                    session=session, principal=principal, request_id=rid, route=f"{request.method} {route_path}"
+                )
+            return
+        async with state.sessionmaker() as session, session.begin():
+            await set_request_context(session, principal=principal.audit_name, request_id=rid)
             yield RequestContext(
                 session=session, principal=principal, request_id=rid, route=f"{request.method} {route_path}"
             )

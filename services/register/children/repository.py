@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Select, any_, bindparam, func, insert, select, tuple_
+from sqlalchemy import Select, bindparam, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -115,10 +115,12 @@ SUMMARY_COLUMNS = (
 
 
 @lru_cache(maxsize=256)
-def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> DriverStatement:
+def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool, int]) -> DriverStatement:
     """The list query for one combination of filters, built and compiled once, run by the
-    driver (`core.database.fetch`); the filters' values are bound parameters."""
-    present, needs, paged = shape
+    driver (`core.database.fetch`); the filters' values are bound parameters. The statuses
+    are one parameter each (`IN ($1, $2)`, as many as asked): with `= ANY(array)` PostgreSQL's
+    generic plan of the prepared statement took 7 ms instead of 1 ms for the default list."""
+    present, needs, paged, n_statuses = shape
     size = _group_size()
     query = (
         select(*SUMMARY_COLUMNS, size)
@@ -131,7 +133,9 @@ def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Dri
         "region": lambda: Child.region == bindparam("region", type_=Child.region.type),
         "la_ref": lambda: LA.ref == bindparam("la_ref"),
         "raa_ref": lambda: RAA.ref == bindparam("raa_ref"),
-        "statuses": lambda: SiblingGroup.status == any_(bindparam("statuses", type_=ARRAY(SiblingGroup.status.type))),
+        "statuses": lambda: SiblingGroup.status.in_(
+            [bindparam(f"status_{i}", type_=SiblingGroup.status.type) for i in range(n_statuses)]
+        ),
         "born_by": lambda: Child.date_of_birth <= bindparam("born_by"),
         "born_after": lambda: Child.date_of_birth > bindparam("born_after"),
         "waiting_by": lambda: Child.waiting_since <= bindparam("waiting_by"),
@@ -219,7 +223,7 @@ async def list_children(
         "region": filters.region,
         "la_ref": filters.la_ref,
         "raa_ref": filters.raa_ref,
-        "statuses": list(filters.statuses) or None,
+        "statuses": filters.statuses or None,
         "born_by": years_ago(today, filters.age_min) if filters.age_min is not None else None,
         "born_after": years_ago(today, filters.age_max + 1) if filters.age_max is not None else None,
         "waiting_by": today - timedelta(days=filters.min_days_waiting)
@@ -232,16 +236,19 @@ async def list_children(
         "size_max": filters.sibling_group_size_max,
     }
     params = {name: value for name, value in values.items() if value is not None and value != ""}
+    shape = (
+        tuple(params),
+        tuple(need for need, _ in filters.needs_at_most),
+        after is not None,
+        len(filters.statuses),
+    )
+    for i, status in enumerate(filters.statuses):
+        params[f"status_{i}"] = status
     for i, (_, level) in enumerate(filters.needs_at_most):
         params[f"need_{i}"] = int(level)
     if after is not None:
         params["after_since"], params["after_id"] = after
     params["limit"] = limit
-    shape = (
-        tuple(name for name in values if name in params),
-        tuple(need for need, _ in filters.needs_at_most),
-        after is not None,
-    )
     return await fetch(session, _list_statement(shape), params)
 
 

@@ -32,6 +32,7 @@ from services.core.observability import (
     install_secret_redaction,
     metrics_endpoint,
 )
+from services.core.routing import install_route_index
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ def build_app(
 
     for router in routers:
         add_routes(app, router, responses=ERROR_RESPONSES)
+    install_route_index(app.router)
     return app
 
 

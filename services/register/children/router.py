@@ -9,7 +9,7 @@ from services.core.clock import Today
 from services.core.http import Page, PagingParams, json_response, set_etag
 from services.permissions import ChildReader, ChildWriter
 from services.register.children import repository, service
-from services.register.children.dependencies import ChildFilterParams, ChildForUpdate, GroupForUpdate
+from services.register.children.dependencies import ChildForUpdate, ChildListParams, GroupForUpdate
 from services.register.children.schemas import (
     ChildCreate,
     ChildRead,
@@ -25,10 +25,11 @@ router = APIRouter(tags=["children"])
 
 
 @router.get("/v1/children", response_model=Page[ChildSummary])
-async def list_children(ctx: ChildReader, today: Today, filters: ChildFilterParams, paging: PagingParams) -> Response:
+async def list_children(ctx: ChildReader, today: Today, query: ChildListParams) -> Response:
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
+    paging = query.paging()
     after = paging.after(date.fromisoformat, int)
-    rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=paging.fetch)
+    rows = await repository.list_children(ctx.session, query.filters(), today=today, after=after, limit=paging.fetch)
     return paging.page_response(
         rows,
         key=lambda row: [row["waiting_since"].isoformat(), row["id"]],

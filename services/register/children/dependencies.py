@@ -6,7 +6,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.core.errors import InvalidInput
-from services.core.http import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Paging, check_version
+from services.core.http import DEFAULT_PAGE_SIZE, PageCursor, PageLimit, check_version
 from services.permissions import ChildWriter
 from services.register.children import repository
 from services.register.children.repository import ChildFilters, ChildRow
@@ -41,8 +41,8 @@ class ChildListQuery(BaseModel):
     sibling_group_size_min: Annotated[int | None, Field(ge=1, le=10)] = None
     sibling_group_size_max: Annotated[int | None, Field(ge=1, le=10)] = None
     need: Annotated[list[NeedFilter], Field(description=NEED_FILTER_HELP, max_length=8)] = []
-    cursor: Annotated[str | None, Field(max_length=200, description="next_cursor of the previous page")] = None
-    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Rows per page")] = DEFAULT_PAGE_SIZE
+    cursor: PageCursor = None
+    limit: PageLimit = DEFAULT_PAGE_SIZE
 
     def filters(self) -> ChildFilters:
         return ChildFilters(
@@ -58,9 +58,6 @@ class ChildListQuery(BaseModel):
             sibling_group_size_max=self.sibling_group_size_max,
             needs_at_most=parse_need_filters(self.need),
         )
-
-    def paging(self) -> Paging:
-        return Paging(cursor=self.cursor, limit=self.limit)
 
 
 ChildListParams = Annotated[ChildListQuery, Query()]

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.core.clock import Today
-from services.core.http import Page, PagingParams, json_response, set_etag
+from services.core.http import Page, PagingParams, json_response, paging_of, set_etag
 from services.permissions import ChildReader, ChildWriter
 from services.register.children import repository, service
 from services.register.children.dependencies import ChildForUpdate, ChildListParams, GroupForUpdate
@@ -27,7 +27,7 @@ router = APIRouter(tags=["children"])
 @router.get("/v1/children", response_model=Page[ChildSummary])
 async def list_children(ctx: ChildReader, today: Today, query: ChildListParams) -> Response:
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
-    paging = query.paging()
+    paging = paging_of(query)
     after = paging.after(date.fromisoformat, int)
     rows = await repository.list_children(ctx.session, query.filters(), today=today, after=after, limit=paging.fetch)
     return paging.page_response(

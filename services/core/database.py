@@ -287,17 +287,21 @@ def driver_statement(statement: ClauseElement) -> DriverStatement:
     return DriverStatement(compiled.string, names, constants)
 
 
-async def fetch(session: AsyncSession, statement: DriverStatement, params: Mapping[str, Any]) -> list[Any]:
+# What a hot read runs on: the request's connection (`RequestContext.connection()`) or a session.
+Queryable = AsyncConnection | AsyncSession
+
+
+async def fetch(db: Queryable, statement: DriverStatement, params: Mapping[str, Any]) -> list[Any]:
     """The rows (asyncpg Records: by position or by column name) of a hot read, run on the
-    session's own connection through the driver, in its unit of work: in autocommit for a
-    read (one round trip), in the request's transaction otherwise, or a test's outer one.
+    connection (or the session's) through the driver, in its unit of work: in autocommit for
+    a read (one round trip), in the request's transaction otherwise, or a test's outer one.
 
     The hot reads (the lists and records `benchmarks/api_floor.py` measures) use this instead
     of the session's execute: asyncpg prepares the statement once per connection (its
     statement cache) and decodes the rows itself, and SQLAlchemy's execution, result and row
     processing (~15-20% of a list's CPU time) is skipped. Errors are SQLAlchemy's, as from
     any other statement (a lost connection is a 503 and is invalidated)."""
-    connection = await session.connection()
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
     sync = connection.sync_connection
     # The pooled connection is at hand unless invalidated (only then would reaching it
     # reconnect, which needs SQLAlchemy's greenlet): one greenlet switch fewer per read.

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.types import UserDefinedType
 
-from services.core.database import DriverStatement, driver_statement, fetch
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import Conflict, NotFound
 from services.matching.models import DeclinedPair, MatchingPoolChange, MatchProposal, MatchRun, ScoringPolicyVersion
 from services.matching.vocabulary import ProposalStatus, RunStatus
@@ -282,7 +282,7 @@ def _proposals_statement(present: tuple[str, ...]) -> DriverStatement:
 
 
 async def list_proposals(
-    session: AsyncSession, run_ref: str, filters: ProposalFilters, *, after_id: int | None, limit: int
+    db: Queryable, run_ref: str, filters: ProposalFilters, *, after_id: int | None, limit: int
 ) -> list[Any]:
     """A page of the run's proposals (PROPOSAL_COLUMNS); empty for an unknown run too."""
     values: dict[str, Any] = {
@@ -293,7 +293,7 @@ async def list_proposals(
         "after_id": after_id,
     }
     params = {name: value for name, value in values.items() if value is not None and value != ""}
-    return await fetch(session, _proposals_statement(tuple(params)), {**params, "run_ref": run_ref, "limit": limit})
+    return await fetch(db, _proposals_statement(tuple(params)), {**params, "run_ref": run_ref, "limit": limit})
 
 
 # --- the pool: read-only queries over the register --------------------------------------
@@ -366,9 +366,9 @@ POOL_HOUSEHOLD_COLUMNS = (
 )
 
 
-async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Any]:
+async def pool_children(db: Queryable, group_ids: list[int]) -> list[Any]:
     """POOL_CHILD_COLUMNS of the groups' children, by group then id (asyncpg Records)."""
-    return await fetch(session, _POOL_CHILDREN, {"group_ids": group_ids})
+    return await fetch(db, _POOL_CHILDREN, {"group_ids": group_ids})
 
 
 # Compiled once; the ids one array parameter (= ANY), so one prepared statement serves a
@@ -461,11 +461,11 @@ def _candidate_context_statement(by_child: bool) -> DriverStatement:
     )
 
 
-async def candidate_context(session: AsyncSession, ref: str, *, snapshot: str | None) -> CandidateContext | None:
+async def candidate_context(db: Queryable, ref: str, *, snapshot: str | None) -> CandidateContext | None:
     """In one statement: the sibling group of a child ref ("C-...") or a group ref, the
     latest scoring policy, and whether the pool changed since `snapshot` (None: not loaded)."""
     statement = _candidate_context_statement(ref.startswith("C-"))
-    rows = await fetch(session, statement, {"ref": ref, "snapshot": snapshot})
+    rows = await fetch(db, statement, {"ref": ref, "snapshot": snapshot})
     if not rows:
         return None
     group_id, group_ref, status, policy_version, policy_settings, stale = rows[0]

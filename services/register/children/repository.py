@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import Label
 
 from services.core.audit import AuditEvent
-from services.core.database import DriverStatement, driver_statement, fetch
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
 from services.register.models import Agency, Child, Placement, SiblingGroup, need_column_name
@@ -204,18 +204,18 @@ def _record_with_audit() -> DriverStatement:
     return driver_statement(select(record).add_cte(audit.cte("audit")))
 
 
-async def read_record_audited(session: AsyncSession, ref: str, audit: dict[str, str]) -> Any:
+async def read_record_audited(db: Queryable, ref: str, audit: dict[str, str]) -> Any:
     """SUMMARY_COLUMNS, group_size, then RECORD_COLUMNS of one child, with the audit event
     (`audit`: principal, action, resource_type, request_id, route) inserted by the same
     round trip. NotFound, and nothing written, when there is no such child."""
-    rows = await fetch(session, _record_with_audit(), {"ref": ref, **audit})
+    rows = await fetch(db, _record_with_audit(), {"ref": ref, **audit})
     if not rows:
         raise NotFound(f"No child {ref}.")
     return rows[0]
 
 
 async def list_children(
-    session: AsyncSession, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
+    db: Queryable, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
 ) -> list[Any]:
     """Longest waiting first; the cursor is the last row's (waiting_since, id). Rows carry
     SUMMARY_COLUMNS and group_size."""
@@ -249,7 +249,7 @@ async def list_children(
     if after is not None:
         params["after_since"], params["after_id"] = after
     params["limit"] = limit
-    return await fetch(session, _list_statement(shape), params)
+    return await fetch(db, _list_statement(shape), params)
 
 
 async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False) -> SiblingGroup:

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.core.database import DriverStatement, driver_statement, fetch
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import NotFound
 from services.register.fees.models import (
     CpihRate,
@@ -153,7 +153,7 @@ def _lines_statement(present: tuple[str, ...]) -> DriverStatement:
 
 
 async def list_lines(
-    session: AsyncSession,
+    db: Queryable,
     *,
     agency_id: int | None,
     counterparty_ref: str | None,
@@ -176,7 +176,7 @@ async def list_lines(
     params = {name: value for name, value in values.items() if value is not None and value != ""}
     present = tuple(params) + ((status,) if status in ("settled", "disputed", "open") else ())
     params["limit"] = limit
-    return await fetch(session, _lines_statement(present), params)
+    return await fetch(db, _lines_statement(present), params)
 
 
 async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):

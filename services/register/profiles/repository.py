@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.database import DriverStatement, driver_statement, fetch
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import NotFound
 from services.register.ages import band_end, band_start, years_ago
 from services.register.models import Child, SiblingGroup, need_column_name
@@ -89,7 +89,7 @@ def _page_statement(shape: tuple[tuple[str, ...], tuple[str, ...]]) -> DriverSta
 
 
 async def page(
-    session: AsyncSession, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
+    db: Queryable, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
 ) -> list[tuple[str, list[Sequence[Any]]]]:
     """A page of visible groups, each as (profile_ref, its children's PROFILE_COLUMNS rows
     after the profile_ref): the groups and their children in one statement."""
@@ -110,7 +110,7 @@ async def page(
     shape = (tuple(present), tuple(need for need, _ in filters.needs_at_most))
     params = {name: value for name, value in params.items() if value is not None}
     groups: dict[str, list[Sequence[Any]]] = {}
-    for row in await fetch(session, _page_statement(shape), params):
+    for row in await fetch(db, _page_statement(shape), params):
         groups.setdefault(row[0], []).append(row)
     return list(groups.items())
 

@@ -11,6 +11,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from joserfc.jwk import KeySet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -255,5 +256,21 @@ def build_app(
         return JSONResponse({"status": "ready"})
 
     for router in routers:
-        app.include_router(router, responses=ERROR_RESPONSES)
+        for route in router.routes:
+            if isinstance(route, APIRoute) and not ERROR_RESPONSES.keys() <= route.responses.keys():
+                raise RuntimeError(f"{route.path}: its router must declare responses=ERROR_RESPONSES")
+        mount(app, router)
     return app
+
+
+def mount(app: FastAPI, router: APIRouter) -> None:
+    """Adds a router's routes to the app as they are, instead of `app.include_router`.
+
+    FastAPI 0.165 includes a router lazily: on an app's first request it builds every included
+    route again (its dependency graph, its response fields), which costs about 100 ms of CPU
+    per app (each worker process, each test's app), and it then matches every request through
+    the nested routers. The routes were built once, when their module was imported, with
+    their router's prefix, tags and responses; an app only has to list them. So a router
+    declares everything about its routes itself (prefix, tags, `responses=ERROR_RESPONSES`),
+    as nothing is added here."""
+    app.router.routes.extend(router.routes)

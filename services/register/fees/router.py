@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, expected_version, set_etag
 from services.permissions import FeeAdmin, FeePayer, FeeReader, FeeWriter
 from services.register.fees import repository, service
@@ -33,7 +34,7 @@ from services.register.fees.schemas import (
     WaiverCreate,
 )
 
-router = APIRouter(prefix="/v1/fees", tags=["fees"])
+router = APIRouter(prefix="/v1/fees", tags=["fees"], responses=ERROR_RESPONSES)
 
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")]
 

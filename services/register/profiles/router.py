@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, expected_version, set_etag
 from services.permissions import AdopterInterestWriter, AdopterReader, ProfileReader
 from services.register.children.dependencies import NeedFilter, parse_need_filters
@@ -17,7 +18,7 @@ from services.register.profiles.repository import ProfileFilters
 from services.register.profiles.schemas import InterestCreate, InterestRead, ProfileRead
 from services.register.vocabulary import Region
 
-router = APIRouter(tags=["adopters"])
+router = APIRouter(tags=["adopters"], responses=ERROR_RESPONSES)
 
 
 async def profile_filters(  # async: no I/O, so FastAPI calls it inline, not in its thread pool

@@ -111,7 +111,7 @@ class Assumptions:
     # quarter with direct contact, mostly with siblings; direct contact with birth parents is
     # rarely ordered). Why 2,815 (2024/25 search; 4% above the estimate): every household
     # approved is either placed or withdraws, so in a steady state the children placed are
-    # the children per adopting household (1.3 in the model, as guessed above) times the
+    # the children per adopting household (about 1.27 in the model; 1.3 guessed above) times the
     # approvals less the withdrawals (~400), and plan changes are the children entering less
     # those placed, a small difference of two large flows. At 2,650 approvals the model
     # could place at most about 2,900 children a year (it placed 2,702), so it changed 771
@@ -227,9 +227,10 @@ class Assumptions:
     # Households look near home first (regional adoption events, their RAA's own profiles, a
     # search by distance): a profile from the household's own region is this many times as
     # likely to be read. Tuned on the register's past placements (48% across regions, 55%
-    # across agencies). 0.6 (2024/25 search, from 0.9): with the in-house proposals below,
-    # households need no further pull towards their own region; below 1, a household's own
-    # region's children are mostly offered it in house first, so what it browses is the rest.
+    # across agencies). 0.6 (2024/25 search, from 0.9) is a fitted value with no field reason
+    # of its own: below 1 a household reads its own region's profiles less than others'
+    # (perhaps because its own agency's children were offered to it in house first), which is
+    # what brings the placements across regions to the register's 48% with the shorter review.
     own_region_read_weight: float = 0.6
     # Status quo, in house first (the interagency fee is saved, and the agency knows its own
     # adopters): from the start of family finding the family finder proposes the child to the

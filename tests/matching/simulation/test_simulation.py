@@ -44,8 +44,8 @@ TINY = replace(Assumptions(), scale=0.03, years=1, warmup_years=1)
 # calibration never saw, serves two checks: calibration (every figure's mean over the seeds)
 # and the steady state (the stock's trend after the warm-up). It was 10% until family-finding
 # places were held until the match decision: an agency's places are whole numbers, and at 10%
-# they are so few that the queue for them doubles (176 days before family finding against 97
-# at 20%), which is the scale, not the model (8 s of CPU for both seeds at 20%).
+# they are so few that the queue for them grows (176 days before family finding against 136
+# at 20%, seeds 21-22), which is the scale, not the model (8 s of CPU for both seeds at 20%).
 LONG = replace(Assumptions(), scale=0.2, years=6)
 LONG_SEEDS = (21, 22)
 

@@ -240,7 +240,8 @@ step "the compose stack: deploy/compose.yaml with podman-compose"
 PORT_REGISTER=$(free_port)
 PORT_MATCHING=$(free_port)
 export APP_IMAGE=$IMAGE POSTGRES_IMAGE REGISTER_PORT=$PORT_REGISTER MATCHING_PORT=$PORT_MATCHING \
-  TOKEN_ISSUER=http://127.0.0.1:$PORT_REGISTER POSTGRES_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
+  TOKEN_ISSUER=http://127.0.0.1:$PORT_REGISTER POSTGRES_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))') \
+  WEBHOOK_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 "${COMPOSE[@]}" up --detach --no-build >"$WORK/compose.log" 2>&1 || { tail -20 "$WORK/compose.log"; fail "compose up"; }
 wait_ready "http://127.0.0.1:$PORT_REGISTER"
 wait_ready "http://127.0.0.1:$PORT_MATCHING"

@@ -98,6 +98,15 @@ def test_image_is_multi_stage_and_non_root():
     assert {"postgres", "migrate", "register", "matching"} <= set(compose["services"])
 
 
+def test_compose_services_that_hold_webhook_secrets_are_given_the_sealing_key():
+    # The register stores the secrets and the webhooks worker opens them: without the key the
+    # register would store them unsealed, and the worker could not sign a delivery.
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name in ("migrate", "register", "webhooks"):
+        key = compose["services"][name]["environment"].get("WEBHOOK_SECRET_KEY", "")
+        assert key.startswith("${WEBHOOK_SECRET_KEY:?"), f"{name}: WEBHOOK_SECRET_KEY must come from the environment"
+
+
 def deployed_commands() -> list[list[str]]:
     """Every argument list the deployment files give the image's entrypoint."""
     commands = [c["args"] for doc in DOCS if doc["kind"] in ("Deployment", "Job", "CronJob") for c in containers(doc)]

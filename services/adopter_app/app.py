@@ -21,6 +21,7 @@ from services.adopter_app.register_client import (
 )
 from services.adopter_app.sessions import Sessions
 from services.adopter_app.settings import AppSettings
+from services.core.app_factory import mount
 from services.core.database import create_engine, create_sessionmaker, database_url
 from services.core.migrate import ensure_schema_is_current
 from services.core.observability import RequestObservation, install_secret_redaction, metrics_endpoint
@@ -65,7 +66,7 @@ def create_app(app_settings: AppSettings, settings: Settings, *, database: str |
         hsts=not app_settings.development,
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.include_router(router.router)
+    mount(app, router.router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)

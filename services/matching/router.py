@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from services.core.audit import AuditAction
 from services.core.clock import Today
 from services.core.database import create_sessionmaker
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import DEFAULT_PAGE_SIZE, Page, PageCursor, PageLimit, PagingParams, paging_of
 from services.matching import repository, service
 from services.matching.live_pool import LivePool
@@ -31,7 +32,7 @@ from services.permissions import MatchingReader, MatchingRunner, PolicyAdmin
 from services.register.agencies import repository as agencies
 from services.register.audit.resources import AuditResource
 
-router = APIRouter(prefix="/v1/matching", tags=["matching"])
+router = APIRouter(prefix="/v1/matching", tags=["matching"], responses=ERROR_RESPONSES)
 
 
 def run_read(run: MatchRun) -> RunRead:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import httpx
@@ -19,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from services.core.database import create_engine, start_embedded_postgres
 from services.core.migrate import upgrade
 from tests.factories import add_agencies, child_payload
-from tests.fixtures.processes import free_port
+from tests.fixtures.processes import free_port, wait_until_ready
 
 pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
@@ -114,15 +113,7 @@ def test_sigterm_stops_the_embedded_postgres_serve_started(tmp_path):
         [*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline and process.poll() is None, "serve did not start"
-            time.sleep(0.2)
+        wait_until_ready(process, f"http://127.0.0.1:{port}")
         assert _postgres_running(tmp_path / "postgres")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, "serve must exit normally, not be ended by the signal"

@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 Method = Literal["dense", "sparse"]
 EXACT_FLOAT_LIMIT = 2**53
@@ -56,6 +53,13 @@ def solve(
     edges: Edges, *, priority: np.ndarray | None = None, dense_limit: int = 25_000_000, method: Method | None = None
 ) -> tuple[np.ndarray, Method]:
     """Returns (household index per unit or -1, the method used)."""
+    # SciPy is imported on the first solve, not with the module: importing its optimize and
+    # sparse packages costs about half a second of CPU, paid by every API process (which only
+    # solves when a match run is asked for) and every CLI call.
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     weights = solver_weights(edges, priority)
     chosen: Method = method or ("dense" if edges.n_units * edges.n_households <= dense_limit else "sparse")
     assignment = np.full(edges.n_units, -1, dtype=np.int64)

@@ -392,7 +392,7 @@ def write_report(result: "Experiment", out: Path) -> Path:
         "",
         f"Steady state: after the warm-up the status-quo stock moves by {_fmt(*trend, signed=True)}% a year "
         f"(one replication's trend over {a.years} years is noisy; the tests hold the mean trend of two six-year "
-        "runs at 10% of England within ±2% a year).",
+        "runs at 20% of England, on other seeds, within ±2% a year).",
     ]
     if result.out_of_sample and result.out_of_sample_assumptions is not None:
         past = result.out_of_sample
@@ -405,11 +405,15 @@ def write_report(result: "Experiment", out: Path) -> Path:
             "2,480 households waiting (2022, against 1,420 in 2025, Coram-i / ASGLB); children's arrivals and "
             "everything else unchanged: the model must produce the 2022 children's stock (2,020) and the 2022/23 "
             "mean wait (187 days) by itself. Both means are of the same interval, as published: days from the "
-            "placement order to the placement (moving in), over the children placed in the year. **Not a clean "
-            "out-of-sample test**: the values of this model were chosen by a search whose objective included this "
-            "wait beside the 2024/25 figures, and by hand with both in view (see Assumptions); what it shows is "
-            "that the mechanisms can respond to the balance as much as the published figures did, not that an "
-            "untouched model predicts it.",
+            "placement order to the placement (moving in), over the children placed in the year. The values "
+            "moved in this calibration were chosen on the 2024/25 figures alone (a search whose objective is the "
+            "calibration table above, `benchmarks/simulation_calibration.py`, which never runs the 2022 balance); "
+            "the 2022 approvals were then found by trial on the households' stock alone (the same script prints "
+            "nothing else for them), and this check was run once, after both: the 2022 wait and children's stock "
+            "below were not looked at while choosing them. Not wholly out of sample: the values kept from an "
+            "earlier calibration (the preference sizes other than age, two arrival weights, the link success, the "
+            "withdrawal hazard, the listing and introduction weeks: see Assumptions) were chosen by a search "
+            "whose objective included this wait.",
             "",
             "| figure | 2022/23 published | simulated | 2024/25 published | simulated |",
             "| --- | ---: | ---: | ---: | ---: |",
@@ -430,11 +434,12 @@ def write_report(result: "Experiment", out: Path) -> Path:
         lines += [
             "",
             "What moves the wait: family finders have a fixed number of places (1,460 units in England, the "
-            "published count in active family finding in 2025), and a child referred while its agency's places are "
-            "full waits for one; agencies propose a child to their own households first and widen the search only "
-            "when they have no suitable household left. With more households waiting, children are placed sooner, "
-            "places free up, the time before family finding shrinks, and more children are placed in house: the "
-            "rows above show each part in both balances.",
+            "published count in active family finding in 2025; a unit holds its place until the match "
+            "decision), and a child referred while its agency's places are full waits for one; agencies propose "
+            "a child to their own households first and widen the search only when they have no suitable "
+            "household left. With more households waiting, children are placed sooner, places free up, the time "
+            "before family finding shrinks, and more children are placed in house: the rows above show each part "
+            "in both balances.",
         ]
     lines += [
         "",
@@ -489,7 +494,12 @@ def write_report(result: "Experiment", out: Path) -> Path:
             lines.append(f"- `{f.name}` = {value}")
     lines += [
         "",
-        "Sources and reasons are beside each field in `services/matching/simulation/model.py`. Published figures "
+        "Sources and reasons are beside each field in `services/matching/simulation/model.py`. Calibration: "
+        "the values moved in issue 19's second round (households approved, attention, profiles read, own-region "
+        "weight, in-house review, matching weeks, lead before the order, the five-plus and group arrival weights, "
+        "the plan-change hazard, the taste for age) were chosen by `benchmarks/simulation_calibration.py` on the "
+        "2024/25 figures only: the 2022 figures were not used; the other values were kept from the first round, "
+        "whose search had the 2022 wait in its objective. Published figures "
         "used: children adopted in England in the year to 31 March 2025: 3,040 (DfE, Children looked after in "
         "England including adoptions, 2025, table of children who ceased to be looked after by adoption); waiting "
         "stocks and mean waits from Coram-i / ASGLB (shared/design/domain.md). The waits (292 days in 2024/25, "
@@ -534,7 +544,7 @@ def _summary(result: "Experiment") -> list[str]:
         every = paired_difference(arms[base], arms["optimal"], lambda m: m.mean_wait_days["all"])
         lines.append(
             f"- The mean wait of the children placed changes by {_fmt_range(*every)} days (a policy that places "
-            "the longest waiters first lengthens the mean of those placed while it shortens the queue); that of "
+            "the longest waiters first can lengthen the mean of those placed while it shortens the queue); that of "
             f"children aged 5+ by {_fmt_range(*five)} days."
         )
     for cause, first, second in CAUSES:
@@ -569,8 +579,9 @@ def _summary(result: "Experiment") -> list[str]:
             else f"{100 * (then[0] - 187) / 187:+.0f}% from it, outside 15%"
         )
         lines.append(
-            f"- 2022 check (not a clean out-of-sample test: the values were chosen with it in view): calibrated on "
-            f"2024/25 ({now:,.0f} days against 292) and re-run with the 2022 balance "
+            f"- 2022 check (no 2022 figure was used by this calibration; some values kept from an earlier one "
+            f"were: see the out-of-sample section): calibrated on 2024/25 ({now:,.0f} days against 292) and re-run "
+            "with the 2022 balance "
             f"of households, the model gives a mean wait of {_fmt(*then)} days against the published 187 "
             f"(2022/23): {verdict}. The same interval is measured in both: days from the placement order to the "
             "placement."

@@ -308,17 +308,26 @@ def family_finding_places(pop: Population, a: Assumptions) -> np.ndarray:
 
 
 def _start_family_finding(
-    pop: Population, places: np.ndarray, unit_state: np.ndarray, started_week: np.ndarray, week: int
+    pop: Population,
+    places: np.ndarray,
+    unit_state: np.ndarray,
+    started_week: np.ndarray,
+    week: int,
+    linking: list[int],
 ) -> None:
     """Each agency takes on the units referred to it (from the agency's decision on) in the
-    order they were referred, while it has a family-finding place free: a unit holds a place
-    while it still needs a family (waiting; not once linked). When households are plentiful
-    children are placed sooner, places free up, and the next child's family finding starts
-    sooner."""
+    order they were referred, while it has a family-finding place free. A unit holds a place
+    while it still needs a family and while its link is being worked on (`linking`: from the
+    household's yes to the match decision, the CPR, visits and the matching panel, which
+    family finders do): family finding ends at the match, as the published count of children
+    in active family finding separates those not yet matched from those matched and waiting
+    to move in. When households are plentiful children are placed sooner, places free up,
+    and the next child's family finding starts sooner."""
     referred = np.flatnonzero((unit_state == NOT_ARRIVED) & (pop.search_start <= week))
     if not len(referred):
         return
     busy = np.bincount(pop.unit_agency[unit_state == WAITING], minlength=len(places))
+    busy += np.bincount(pop.unit_agency[np.array(linking, dtype=np.int64)], minlength=len(places))
     referred = referred[np.lexsort((referred, pop.search_start[referred], pop.unit_agency[referred]))]
     agency = pop.unit_agency[referred]
     rank = np.arange(len(referred)) - np.searchsorted(agency, agency)
@@ -355,7 +364,7 @@ def run(pop: Population, a: Assumptions, shown: Shown, name: str) -> Outcome:
     declined: Declined = {}
     sizes = pop.units.size
     for week in range(a.weeks):
-        _start_family_finding(pop, places, unit_state, outcome.started_week, week)
+        _start_family_finding(pop, places, unit_state, outcome.started_week, week, list(links))
         household_state[pop.household_arrival == week] = WAITING
         leaving = ((unit_state == WAITING) | (unit_state == NOT_ARRIVED)) & (pop.plan_changes <= week)
         unit_state[leaving], outcome.withdrawn_week[leaving] = WITHDRAWN, week

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from services.core.context import request_id_of
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import client_address
 from services.core.observability import page_csp
 from services.core.settings import Settings
@@ -30,7 +31,7 @@ from services.register.oauth.pages import CSRF_FIELD, csrf_field, csrf_ok, new_c
 from services.register.oauth.rate_limit import Attempt, account_key, address_key, begin_attempt
 from services.register.oauth.router import OAuthSession
 
-router = APIRouter(tags=["adopter accounts"], include_in_schema=False)
+router = APIRouter(tags=["adopter accounts"], include_in_schema=False, responses=ERROR_RESPONSES)
 
 MAX_PASSWORD_LENGTH = 1000
 TITLES = {INVITATION: "Choose your password", PASSWORD_RESET: "Choose a new password"}

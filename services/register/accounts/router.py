@@ -3,11 +3,12 @@ again). The adopters' own password pages are `pages.py`."""
 
 from fastapi import APIRouter, Request, Response, status
 
+from services.core.errors import ERROR_RESPONSES
 from services.permissions import AdopterAccountAdmin, AdopterAccountReader
 from services.register.accounts import service
 from services.register.accounts.schemas import AdopterAccountRead, AdopterInvite
 
-router = APIRouter(tags=["adopter accounts"])
+router = APIRouter(tags=["adopter accounts"], responses=ERROR_RESPONSES)
 
 
 @router.post("/v1/households/{ref}/adopters", response_model=AdopterAccountRead, status_code=status.HTTP_201_CREATED)

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Response, status
 
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, set_etag
 from services.permissions import AgencyAdmin, AgencyReader
 from services.register.agencies import repository, service
@@ -9,7 +10,7 @@ from services.register.agencies.dependencies import AgencyForUpdate
 from services.register.agencies.schemas import AgencyCreate, AgencyRead, AgencyUpdate
 from services.register.vocabulary import AgencyKind, Region
 
-router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=Page[AgencyRead])

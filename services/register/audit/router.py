@@ -6,13 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.core.audit import AuditAction
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams
 from services.permissions import Auditor
 from services.register.audit import repository
 from services.register.audit.resources import AuditResource
 from services.register.audit.schemas import AuditEventRead, RecordVersionRead, VersionedRecord
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
 
 @router.get("/events", response_model=Page[AuditEventRead])

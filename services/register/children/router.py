@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, json_response, paging_of, set_etag
 from services.permissions import ChildReader, ChildWriter
 from services.register.children import repository, service
@@ -21,7 +22,7 @@ from services.register.children.schemas import (
 )
 from services.register.vocabulary import SiblingGroupStatus
 
-router = APIRouter(tags=["children"])
+router = APIRouter(tags=["children"], responses=ERROR_RESPONSES)
 
 
 @router.get("/v1/children", response_model=Page[ChildSummary])

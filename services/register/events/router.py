@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, set_etag
 from services.permissions import EventReader, WebhookAdmin
 from services.register.events import repository, service
@@ -11,8 +12,8 @@ from services.register.events.dependencies import OwnedWebhook, WebhookForUpdate
 from services.register.events.schemas import DeliveryRead, EventFeed, WebhookCreate, WebhookCreated, WebhookRead
 from services.register.events.vocabulary import EventKind
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
-webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], responses=ERROR_RESPONSES)
+webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["events"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=EventFeed)

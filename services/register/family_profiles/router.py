@@ -4,12 +4,13 @@ never taken for a household's reference."""
 
 from fastapi import APIRouter, Request, Response
 
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import expected_version, set_etag
 from services.permissions import AdopterReader, FamilyProfileApprover, FamilyProfileReader, FamilyProfileWriter
 from services.register.family_profiles import service
 from services.register.family_profiles.schemas import FamilyProfileRead, FamilyProfileReturn, FamilyProfileWrite
 
-router = APIRouter(tags=["family profiles"])
+router = APIRouter(tags=["family profiles"], responses=ERROR_RESPONSES)
 
 
 @router.get("/v1/households/me/profile", response_model=FamilyProfileRead)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -43,7 +44,7 @@ from services.register.fees.schemas import (
     WaiverCreate,
 )
 
-router = APIRouter(prefix="/v1/fees", tags=["fees"])
+router = APIRouter(prefix="/v1/fees", tags=["fees"], responses=ERROR_RESPONSES)
 
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="Financial year: 2025 is April 2025 to March 2026")]
 

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, set_etag
 from services.permissions import HouseholdReader, HouseholdWriter
 from services.register.households import repository, service
@@ -11,7 +12,7 @@ from services.register.households.dependencies import HouseholdForUpdate
 from services.register.households.schemas import HouseholdCreate, HouseholdRead, HouseholdSummary, HouseholdUpdate
 from services.register.vocabulary import HouseholdStatus, Region
 
-router = APIRouter(prefix="/v1/households", tags=["households"])
+router = APIRouter(prefix="/v1/households", tags=["households"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=Page[HouseholdSummary])

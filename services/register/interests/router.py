@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, expected_version, set_etag
 from services.permissions import InterestAnswerer, InterestReader
 from services.register.access import principal_agency_id
@@ -9,7 +10,7 @@ from services.register.interests import repository, service
 from services.register.interests.schemas import InterestAnswer, InterestStaffRead
 from services.register.vocabulary import InterestStatus
 
-router = APIRouter(prefix="/v1/interests", tags=["interests"])
+router = APIRouter(prefix="/v1/interests", tags=["interests"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=Page[InterestStaffRead])

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, set_etag
 from services.permissions import LinkReader, LinkWriter
 from services.register.links import repository, service
@@ -13,7 +14,7 @@ from services.register.links.dependencies import LinkForUpdate
 from services.register.links.schemas import DisruptionStep, LinkCreate, LinkRead, PanelStep, StepOn, StepWithReason
 from services.register.vocabulary import LinkStatus
 
-router = APIRouter(prefix="/v1/links", tags=["links"])
+router = APIRouter(prefix="/v1/links", tags=["links"], responses=ERROR_RESPONSES)
 
 
 async def _answer(ctx: LinkWriter, ref: str, response: Response) -> LinkRead:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.auth import Scope
 from services.core.context import request_id_of
 from services.core.database import set_request_context
-from services.core.errors import TYPE_BASE
+from services.core.errors import ERROR_RESPONSES, TYPE_BASE
 from services.core.http import client_address
 from services.core.observability import page_csp
 from services.core.settings import Settings
@@ -48,7 +48,7 @@ from services.register.oauth.schemas import (
 )
 from services.register.oauth.server import FormRequest, RegisterServer
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], responses=ERROR_RESPONSES)
 
 SCOPE_DESCRIPTIONS = {
     Scope.PROFILES_READ.value: "See anonymised profiles of children waiting for a family",

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, set_etag
 from services.permissions import PlacementReader
 from services.register.placements import repository, service
 from services.register.placements.schemas import PlacementRead
 
-router = APIRouter(prefix="/v1/placements", tags=["placements"])
+router = APIRouter(prefix="/v1/placements", tags=["placements"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=Page[PlacementRead])

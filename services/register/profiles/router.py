@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import DEFAULT_PAGE_SIZE, Page, PageCursor, PageLimit, expected_version, paging_of, set_etag
 from services.permissions import AdopterInterestWriter, AdopterReader, ProfileReader
 from services.register.children.dependencies import NeedFilter, parse_need_filters
@@ -18,7 +19,7 @@ from services.register.profiles.repository import ProfileFilters
 from services.register.profiles.schemas import InterestCreate, InterestRead, ProfileRead
 from services.register.vocabulary import Region
 
-router = APIRouter(tags=["adopters"])
+router = APIRouter(tags=["adopters"], responses=ERROR_RESPONSES)
 
 
 class ProfileListQuery(BaseModel):

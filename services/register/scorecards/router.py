@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from services.core.clock import Today
-from services.core.errors import NotFound
+from services.core.errors import ERROR_RESPONSES, NotFound
 from services.permissions import ScorecardReader
 from services.register.scorecards import service
 from services.register.scorecards.schemas import Scorecard
 
-router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"])
+router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"], responses=ERROR_RESPONSES)
 
 Year = Annotated[
     int | None,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.core.clock import Today
+from services.core.errors import ERROR_RESPONSES
 from services.core.http import Page, PagingParams, set_etag
 from services.permissions import SupportAdmin, SupportReader, SupportRequester, SupportWriter
 from services.register.support import repository, service
@@ -35,7 +36,7 @@ from services.register.support.schemas import (
     SpendCreate,
 )
 
-router = APIRouter(tags=["adoption support"])
+router = APIRouter(tags=["adoption support"], responses=ERROR_RESPONSES)
 
 Year = Annotated[int, Path(ge=2015, le=2100, description="Financial year: 2025 = April 2025 to March 2026")]
 

@@ -40,9 +40,13 @@ from services.matching.simulation.simulate import (
 pytestmark = pytest.mark.slow  # started first: see `slow` in pyproject.toml
 
 TINY = replace(Assumptions(), scale=0.03, years=1, warmup_years=1)
-# The status quo at 10% of England over a long horizon serves two checks: calibration (every
-# figure's mean over the seeds) and the steady state (the stock's trend after the warm-up).
-LONG = replace(Assumptions(), scale=0.1, years=6)
+# The status quo at 20% of England (the default scale) over a long horizon, on seeds the
+# calibration never saw, serves two checks: calibration (every figure's mean over the seeds)
+# and the steady state (the stock's trend after the warm-up). It was 10% until family-finding
+# places were held until the match decision: an agency's places are whole numbers, and at 10%
+# they are so few that the queue for them grows (176 days before family finding against 136
+# at 20%, seeds 21-22), which is the scale, not the model (8 s of CPU for both seeds at 20%).
+LONG = replace(Assumptions(), scale=0.2, years=6)
 LONG_SEEDS = (21, 22)
 
 
@@ -166,24 +170,25 @@ def test_the_status_quo_stock_is_steady_after_the_warm_up(status_quo_long):
 
 
 def test_the_status_quo_reproduces_the_published_figures_at_reduced_scale(status_quo_long):
-    """At 10% of England each household has a tenth of the choice and each group is small,
-    so smaller pools strand more of the hardest to place: measured at 10% (seeds 21-22, six
-    years) against the default 20% (seeds 1-4), plan changes +93% (+68% at 20%), withdrawals
-    +35% (0%), the households' stock +39% (+12%), the children's +30% (+9%), the share of the
-    stock aged 5+ -23% (-21%). Those are held to what the small pools allow; plan changes,
-    which miss at the default scale too (the report says so), only to within a factor of two;
-    the 18-month stock and the disabled children's mean (about 20 children a replication) not
-    at all; every other figure to the 15% of the default scale."""
+    """At 20% of England, on seeds 21-22 (the calibration used seeds 1-4) over six measured
+    years. Measured: plan changes +6%, withdrawals +3%, placements -1%, the mean wait +10%,
+    the 5+ wait -10%, the children's stock +27%, the households' +8%, the share of the stock
+    aged 5+ -18%, the 18-month stock +24%. The flows, which issue 19 asks within 15%, are held
+    to 15% (plan changes were held only to a factor of two before the households approved were
+    recalibrated), as is the households' stock; the children's stock, which varies most
+    between seeds (by about a quarter between these two), and the share aged 5+ to what two
+    seeds allow; the 18-month stock and the disabled children's mean (about 40 children a
+    replication) not at all."""
     held = {
         "children entering with a placement order / year": 0.15,
         "households approved / year": 0.15,
         "children placed / year": 0.15,
-        "plan changes / year (children)": 1.0,
-        "household withdrawals / year": 0.5,
+        "plan changes / year (children)": 0.15,
+        "household withdrawals / year": 0.15,
         "mean days, placement order to placement": 0.15,
         "mean days, children aged 5+": 0.15,
         "children waiting (stock)": 0.35,
-        "households waiting (stock)": 0.5,
+        "households waiting (stock)": 0.15,
         "% of waiting children in sibling groups": 0.15,
         "% of waiting children aged 5+": 0.3,
         "% of placements across regions": 0.15,
@@ -284,7 +289,9 @@ def test_the_result_does_not_depend_on_the_number_of_processes(small_experiment)
 
 
 def test_a_plan_changes_only_after_a_year_and_sooner_for_an_older_child():
-    a = replace(TINY, years=8, plan_change_per_week=0.01, plan_change_per_year_of_age=1.0)
+    a = replace(
+        TINY, years=8, plan_change_per_week=0.01, plan_change_per_year_of_age=1.0, plan_change_per_year_waited=0
+    )
     arrival = np.zeros(4000, dtype=np.int64)
     draw = np.random.default_rng(0).exponential(size=4000)
     baby, older = (plan_change_weeks(a, arrival, np.full(4000, age), draw) for age in (0.5, 6.0))
@@ -345,3 +352,26 @@ def test_in_house_first_places_a_child_not_yet_listed_only_with_its_own_agency(p
     assert len(early)
     own = population.household_agency[outcome.placed_household[early]] == population.unit_agency[early]
     assert np.all(own)
+
+
+def test_a_plan_change_grows_likelier_the_longer_a_child_has_waited():
+    """The hazard's term for time waited: with age left out, a child still waiting in its
+    second year at risk leaves within that year more often than in its first (with a flat
+    hazard, as often)."""
+    a = replace(
+        TINY, years=8, plan_change_per_week=0.005, plan_change_per_year_of_age=0.0, plan_change_per_year_waited=2.0
+    )
+    flat = replace(a, plan_change_per_year_waited=0.0)
+    arrival = np.zeros(20_000, dtype=np.int64)
+    draw = np.random.default_rng(1).exponential(size=20_000)
+    growing, constant = (plan_change_weeks(x, arrival, np.full(20_000, 2.0), draw) for x in (a, flat))
+    after = a.plan_change_after_weeks
+    assert growing.min() >= after and np.all(growing <= constant)
+
+    def leaving_in_year(weeks: np.ndarray, k: int) -> float:
+        at_risk = weeks >= after + 52 * k
+        return float(np.mean(weeks[at_risk] < after + 52 * (k + 1)))
+
+    # Flat: 1 - exp(-0.26) both years. Growing: about 1 - exp(-0.52), then 1 - exp(-1.04).
+    assert abs(leaving_in_year(constant, 1) - leaving_in_year(constant, 0)) < 0.02
+    assert leaving_in_year(growing, 1) > 1.4 * leaving_in_year(growing, 0)

@@ -4,17 +4,21 @@ The engine is made per application (in its lifespan) or per command, never at im
 """
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Dialect, MetaData, Text, event, text
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 from services.core.settings import Settings
@@ -29,6 +33,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# The dialect hot reads are compiled for once (`driver_statement`): the engine's own.
+_ASYNCPG_DIALECT = asyncpg_dialect()
 
 
 class Base(DeclarativeBase):
@@ -147,6 +155,15 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of reads (`core/context.py`): each statement runs on its own, in autocommit,
+    so asyncpg sends no BEGIN and no COMMIT and a one-statement read is one round trip. The
+    level is set as the connection is checked out (asyncpg's adapter keeps it as an
+    attribute: no round trip) and the pool restores the default when it returns; sharing the
+    engine's pool, a read costs no more connections."""
+    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 def _literal(value: str) -> str:
     """A PostgreSQL string literal (standard_conforming_strings is on: see create_engine)."""
     if "\x00" in value:
@@ -206,16 +223,6 @@ async def set_request_context(
         raise await _as_sqlalchemy_error(connection, adapter, statement, error) from error
 
 
-async def autocommit(session: AsyncSession) -> None:
-    """Runs the session's statements each on its own (a read's unit of work, see
-    `core/context.py`): asyncpg then sends no BEGIN and no COMMIT, and a one-statement read
-    is one round trip. Setting the level costs no round trip (asyncpg's adapter keeps it as
-    an attribute) and the pool restores the default when the connection returns. A session
-    bound to a connection already in a transaction (a test's) joins it as before."""
-    if isinstance(session.bind, AsyncEngine):
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 async def _as_sqlalchemy_error(
     connection: AsyncConnection, adapter: Any, statement: str, error: Exception
 ) -> StatementError:
@@ -252,3 +259,61 @@ async def transaction(
     async with sessionmaker() as session, session.begin():
         await set_request_context(session, principal=principal, request_id=request_id, snapshot=snapshot)
         yield session
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled once for asyncpg: its SQL, with `$1, $2, ...` standing for the
+    bound parameters named in `names`, in that order; `constants` are the values the statement
+    itself holds (a `.limit(1)`), the others are given to `fetch`."""
+
+    sql: str
+    names: tuple[str, ...]
+    constants: Mapping[str, Any]
+
+
+def driver_statement(statement: ClauseElement) -> DriverStatement:
+    """Compile `statement` (a Core select, written with SQLAlchemy like any other) to the SQL
+    the driver runs. Build it once per shape (module level or `lru_cache`) and run it with
+    `fetch`. No expanding parameters (`IN` with a list): use `= any_(array)`. Parameters go
+    to the driver as given, without SQLAlchemy's bind processing: plain values (a StrEnum is
+    a str, a need level an int)."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=_ASYNCPG_DIALECT))
+    names = tuple(compiled.positiontup or ())
+    binds = [compiled.binds[name] for name in names]
+    if any(bind.expanding for bind in binds):
+        raise ValueError("an expanding parameter cannot be compiled once; use = any_(array) instead")
+    constants = {name: bind.effective_value for name, bind in zip(names, binds, strict=True) if not bind.required}
+    return DriverStatement(compiled.string, names, constants)
+
+
+# What a hot read runs on: the request's connection (`RequestContext.connection()`) or a session.
+Queryable = AsyncConnection | AsyncSession
+
+
+async def fetch(db: Queryable, statement: DriverStatement, params: Mapping[str, Any]) -> list[Any]:
+    """The rows (asyncpg Records: by position or by column name) of a hot read, run on the
+    connection (or the session's) through the driver, in its unit of work: in autocommit for
+    a read (one round trip), in the request's transaction otherwise, or a test's outer one.
+
+    The hot reads (the lists and records `benchmarks/api_floor.py` measures) use this instead
+    of the session's execute: asyncpg prepares the statement once per connection (its
+    statement cache) and decodes the rows itself, and SQLAlchemy's execution, result and row
+    processing (~15-20% of a list's CPU time) is skipped. Errors are SQLAlchemy's, as from
+    any other statement (a lost connection is a 503 and is invalidated)."""
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    sync = connection.sync_connection
+    # The pooled connection is at hand unless invalidated (only then would reaching it
+    # reconnect, which needs SQLAlchemy's greenlet): one greenlet switch fewer per read.
+    pooled = sync.connection if sync is not None and not sync.invalidated else await connection.get_raw_connection()
+    adapter: Any = pooled.dbapi_connection
+    if statement.constants:
+        params = {**statement.constants, **params}
+    args = [params[name] for name in statement.names]
+    try:
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:  # none in autocommit; else begun as SQLAlchemy would
+                await adapter._start_transaction()
+            return await adapter._connection.fetch(statement.sql, *args)
+    except Exception as error:
+        raise await _as_sqlalchemy_error(connection, adapter, statement.sql, error) from error

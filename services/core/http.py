@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import orjson
 from fastapi import Depends, Query, Request, Response
@@ -161,6 +161,23 @@ def json_response(content: Any, status_code: int = 200) -> Response:
     response_model for the OpenAPI document, and tests/test_round_trips.py checks the body
     against it."""
     return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), status_code, media_type="application/json")
+
+
+# A page's query parameters as fields of a route's query-parameter model (the hot lists take
+# their filters and page as one model, `Annotated[Model, Query()]`: one dependency node and
+# one validation), documented exactly as `paging` documents them.
+PageCursor = Annotated[str | None, Field(max_length=200, description="next_cursor of the previous page")]
+PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Rows per page")]
+
+
+class PagedQuery(Protocol):
+    cursor: str | None
+    limit: int
+
+
+def paging_of(query: PagedQuery) -> Paging:
+    """The page asked for by a query-parameter model with PageCursor and PageLimit fields."""
+    return Paging(cursor=query.cursor, limit=query.limit)
 
 
 async def paging(  # async: no I/O, so FastAPI calls it inline, not in its thread pool

@@ -22,7 +22,7 @@ from services.matching.engine.encode import (
     units_from_children,
 )
 from services.register.models import need_column_name
-from services.register.vocabulary import NEEDS, Region
+from services.register.vocabulary import NEEDS, Ethnicity, Region, Religion
 
 NEED_COLUMNS = [need_column_name(need) for need in NEEDS]
 
@@ -73,12 +73,12 @@ async def load_pool(
     households = await repository.pool_households(session, regions=scope.regions, agency_refs=scope.agency_refs)
     by_group: dict[int, list[Any]] = {gid: [] for gid in ids}
     for child in children:
-        by_group[child.sibling_group_id].append(child)
+        by_group[child["sibling_group_id"]].append(child)
     kept = [(gid, ref) for gid, ref in groups if by_group[gid]]  # an empty group is never matched
-    child_records = {c.id: child_record(c) for c in children}
+    child_records = {c["id"]: child_record(c) for c in children}
     household_records = [household_record(h) for h in households]
     languages = Languages.of(child_records.values(), household_records)
-    units = units_from_children([[child_records[c.id] for c in by_group[gid]] for gid, _ in kept], today, languages)
+    units = units_from_children([[child_records[c["id"]] for c in by_group[gid]] for gid, _ in kept], today, languages)
     group_index = {gid: i for i, (gid, _) in enumerate(kept)}
     household_index = {h.id: j for j, h in enumerate(households)}
 
@@ -109,21 +109,22 @@ async def load_pool(
 
 
 def child_record(child: Any) -> ChildRecord:
-    """From a Child, or a row of repository.POOL_CHILD_COLUMNS."""
+    """From a row of repository.POOL_CHILD_COLUMNS (an asyncpg Record, by column name: the
+    driver gives enumerations as their text)."""
     return ChildRecord(
-        date_of_birth=child.date_of_birth,
-        waiting_since=child.waiting_since,
-        needs=tuple(getattr(child, column) for column in NEED_COLUMNS),
-        ethnicity=child.ethnicity,
-        religion=child.religion,
-        languages=tuple(child.languages),
-        latitude=child.latitude,
-        longitude=child.longitude,
-        contact_plan=child.contact_plan,
-        excluded_regions=tuple(Region(region) for region in child.excluded_regions),
-        birth_family_latitude=child.birth_family_latitude,
-        birth_family_longitude=child.birth_family_longitude,
-        min_distance_km=child.min_distance_km,
+        date_of_birth=child["date_of_birth"],
+        waiting_since=child["waiting_since"],
+        needs=tuple(child[column] for column in NEED_COLUMNS),
+        ethnicity=Ethnicity(child["ethnicity"]),
+        religion=Religion(child["religion"]),
+        languages=tuple(child["languages"]),
+        latitude=child["latitude"],
+        longitude=child["longitude"],
+        contact_plan=child["contact_plan"],
+        excluded_regions=tuple(Region(region) for region in child["excluded_regions"]),
+        birth_family_latitude=child["birth_family_latitude"],
+        birth_family_longitude=child["birth_family_longitude"],
+        min_distance_km=child["min_distance_km"],
     )
 
 

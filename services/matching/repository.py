@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Exists,
     Row,
-    Select,
     Text,
     any_,
     bindparam,
@@ -29,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.types import UserDefinedType
 
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import Conflict, NotFound
 from services.matching.models import DeclinedPair, MatchingPoolChange, MatchProposal, MatchRun, ScoringPolicyVersion
 from services.matching.vocabulary import ProposalStatus, RunStatus
@@ -256,8 +256,8 @@ PROPOSAL_COLUMNS = (
 
 
 @lru_cache(maxsize=64)
-def _proposals_statement(present: tuple[str, ...]) -> Select:
-    """The page query for one combination of filters, built once; values are parameters.
+def _proposals_statement(present: tuple[str, ...]) -> DriverStatement:
+    """The page query for one combination of filters, compiled once; values are parameters.
     The run is found by its ref in the same statement."""
     run_id = select(MatchRun.id).where(MatchRun.ref == bindparam("run_ref")).scalar_subquery()
     query = (
@@ -271,19 +271,19 @@ def _proposals_statement(present: tuple[str, ...]) -> Select:
         "sibling_group_ref": lambda: SiblingGroup.ref == bindparam("sibling_group_ref"),
         "household_ref": lambda: Household.ref == bindparam("household_ref"),
         "agency_ids": lambda: or_(
-            SiblingGroup.la_id.in_(bindparam("agency_ids", expanding=True)),
-            Household.approving_agency_id.in_(bindparam("agency_ids", expanding=True)),
+            SiblingGroup.la_id == any_(bindparam("agency_ids", type_=ARRAY(SiblingGroup.la_id.type))),
+            Household.approving_agency_id == any_(bindparam("agency_ids", type_=ARRAY(SiblingGroup.la_id.type))),
         ),
         "after_id": lambda: MatchProposal.id > bindparam("after_id"),
     }
     for name in present:
         query = query.where(conditions[name]())
-    return query.order_by(MatchProposal.id).limit(bindparam("limit"))
+    return driver_statement(query.order_by(MatchProposal.id).limit(bindparam("limit")))
 
 
 async def list_proposals(
-    session: AsyncSession, run_ref: str, filters: ProposalFilters, *, after_id: int | None, limit: int
-) -> list[Row[Any]]:
+    db: Queryable, run_ref: str, filters: ProposalFilters, *, after_id: int | None, limit: int
+) -> list[Any]:
     """A page of the run's proposals (PROPOSAL_COLUMNS); empty for an unknown run too."""
     values: dict[str, Any] = {
         "status": filters.status,
@@ -293,9 +293,7 @@ async def list_proposals(
         "after_id": after_id,
     }
     params = {name: value for name, value in values.items() if value is not None and value != ""}
-    statement = _proposals_statement(tuple(params))
-    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
-    return list((await connection.execute(statement, {**params, "run_ref": run_ref, "limit": limit})).all())
+    return await fetch(db, _proposals_statement(tuple(params)), {**params, "run_ref": run_ref, "limit": limit})
 
 
 # --- the pool: read-only queries over the register --------------------------------------
@@ -368,15 +366,14 @@ POOL_HOUSEHOLD_COLUMNS = (
 )
 
 
-async def pool_children(session: AsyncSession, group_ids: list[int]) -> list[Row[Any]]:
-    """POOL_CHILD_COLUMNS of the groups' children, by group then id."""
-    connection = await session.connection()  # Core: plain rows, no ORM loading
-    return list((await connection.execute(_POOL_CHILDREN, {"group_ids": group_ids})).all())
+async def pool_children(db: Queryable, group_ids: list[int]) -> list[Any]:
+    """POOL_CHILD_COLUMNS of the groups' children, by group then id (asyncpg Records)."""
+    return await fetch(db, _POOL_CHILDREN, {"group_ids": group_ids})
 
 
-# Built once; the ids one array parameter (= ANY), so one prepared statement serves a single
-# group and the national run's thousands alike.
-_POOL_CHILDREN = (
+# Compiled once; the ids one array parameter (= ANY), so one prepared statement serves a
+# single group and the national run's thousands alike.
+_POOL_CHILDREN = driver_statement(
     select(*POOL_CHILD_COLUMNS)
     .where(Child.sibling_group_id == any_(bindparam("group_ids", type_=ARRAY(BigInteger))))
     .order_by(Child.sibling_group_id, Child.id)
@@ -445,36 +442,37 @@ def _changed_since(snapshot: Any) -> Any:
 
 
 @lru_cache(maxsize=2)
-def _candidate_context_statement(by_child: bool) -> Select:
+def _candidate_context_statement(by_child: bool) -> DriverStatement:
     snapshot = cast(bindparam("snapshot", type_=Text), PG_SNAPSHOT)
     group_id = (
         select(Child.sibling_group_id).where(Child.ref == bindparam("ref")).scalar_subquery()
         if by_child
         else select(SiblingGroup.id).where(SiblingGroup.ref == bindparam("ref")).scalar_subquery()
     )
-    return select(
-        SiblingGroup.id,
-        SiblingGroup.ref,
-        SiblingGroup.status,
-        _latest_policy_column(ScoringPolicyVersion.version).label("policy_version"),
-        _latest_policy_column(ScoringPolicyVersion.settings).label("policy_settings"),
-        _changed_since(snapshot).label("stale"),
-    ).where(SiblingGroup.id == group_id)
+    return driver_statement(
+        select(
+            SiblingGroup.id,
+            SiblingGroup.ref,
+            SiblingGroup.status,
+            _latest_policy_column(ScoringPolicyVersion.version).label("policy_version"),
+            _latest_policy_column(ScoringPolicyVersion.settings).label("policy_settings"),
+            _changed_since(snapshot).label("stale"),
+        ).where(SiblingGroup.id == group_id)
+    )
 
 
-async def candidate_context(session: AsyncSession, ref: str, *, snapshot: str | None) -> CandidateContext | None:
+async def candidate_context(db: Queryable, ref: str, *, snapshot: str | None) -> CandidateContext | None:
     """In one statement: the sibling group of a child ref ("C-...") or a group ref, the
     latest scoring policy, and whether the pool changed since `snapshot` (None: not loaded)."""
     statement = _candidate_context_statement(ref.startswith("C-"))
-    connection = await session.connection()  # Core: one plain row, no ORM loading
-    row = (await connection.execute(statement, {"ref": ref, "snapshot": snapshot})).one_or_none()
-    if row is None:
+    rows = await fetch(db, statement, {"ref": ref, "snapshot": snapshot})
+    if not rows:
         return None
-    group_id, group_ref, status, policy_version, policy_settings, stale = row
+    group_id, group_ref, status, policy_version, policy_settings, stale = rows[0]
     return CandidateContext(
         group_id=group_id,
         group_ref=group_ref,
-        status=status,
+        status=SiblingGroupStatus(status),
         policy_version=policy_version,
         policy_settings=policy_settings,
         stale=snapshot is None or bool(stale),

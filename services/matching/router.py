@@ -5,13 +5,13 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import Row
+from pydantic import BaseModel, Field
 
 from services.core.audit import AuditAction
 from services.core.clock import Today
 from services.core.database import create_sessionmaker
 from services.core.errors import ERROR_RESPONSES
-from services.core.http import Page, PagingParams
+from services.core.http import DEFAULT_PAGE_SIZE, Page, PageCursor, PageLimit, PagingParams, paging_of
 from services.matching import repository, service
 from services.matching.live_pool import LivePool
 from services.matching.loader import Scope as PoolScope
@@ -69,23 +69,23 @@ def _stored_json(text: str | None) -> orjson.Fragment | None:
     return None if text is None else orjson.Fragment(text)
 
 
-def proposal_item(row: Row[Any]) -> dict[str, Any]:
+def proposal_item(row: Any) -> dict[str, Any]:
     """ProposalRead's fields from `repository.PROPOSAL_COLUMNS`; the stored JSON documents
     (components, shortlist, no_eligible_household, not_top) are sent as stored."""
     return {
-        "ref": row.ref,
-        "sibling_group_ref": row.sibling_group_ref,
-        "household_ref": row.household_ref,
-        "score": row.score,
-        "components": _stored_json(row.components),
-        "shortlist": _stored_json(row.shortlist),
-        "status": row.status,
-        "reason": row.reason,
-        "decided_by": row.decided_by,
-        "decided_at": row.decided_at,
+        "ref": row["ref"],
+        "sibling_group_ref": row["sibling_group_ref"],
+        "household_ref": row["household_ref"],
+        "score": row["score"],
+        "components": _stored_json(row["components"]),
+        "shortlist": _stored_json(row["shortlist"]),
+        "status": row["status"],
+        "reason": row["reason"],
+        "decided_by": row["decided_by"],
+        "decided_at": row["decided_at"],
         "link_ref": None,
-        "no_eligible_household": _stored_json(row.no_eligible_household),
-        "not_top": _stored_json(row.not_top),
+        "no_eligible_household": _stored_json(row["no_eligible_household"]),
+        "not_top": _stored_json(row["not_top"]),
     }
 
 
@@ -144,32 +144,37 @@ async def get_run(ctx: MatchingReader, ref: str) -> RunRead:
     return run_read(await service.get_run(ctx.session, ref))
 
 
-@router.get("/runs/{ref}/proposals", response_model=Page[ProposalRead])
-async def list_proposals(
-    ctx: MatchingReader,
-    ref: str,
-    paging: PagingParams,
-    status_filter: Annotated[ProposalStatus | None, Query(alias="status")] = None,
-    sibling_group_ref: Annotated[str | None, Query(max_length=32)] = None,
-    household_ref: Annotated[str | None, Query(max_length=32)] = None,
+class ProposalListQuery(BaseModel):
+    """A proposal page's filters and page as one query-parameter model (one dependency node,
+    one validation), each field a query parameter documented as before."""
+
+    status: ProposalStatus | None = None
+    sibling_group_ref: Annotated[str | None, Field(max_length=32)] = None
+    household_ref: Annotated[str | None, Field(max_length=32)] = None
     agency_ref: Annotated[
-        str | None, Query(max_length=32, description="Proposals for this agency's children or households")
-    ] = None,
-) -> Response:
+        str | None, Field(max_length=32, description="Proposals for this agency's children or households")
+    ] = None
+    cursor: PageCursor = None
+    limit: PageLimit = DEFAULT_PAGE_SIZE
+
+
+@router.get("/runs/{ref}/proposals", response_model=Page[ProposalRead])
+async def list_proposals(ctx: MatchingReader, ref: str, query: Annotated[ProposalListQuery, Query()]) -> Response:
     """Per unit: the proposed household, the score by component, and the next best households."""
     filters = repository.ProposalFilters(
-        status=status_filter,
-        sibling_group_ref=sibling_group_ref,
-        household_ref=household_ref,
-        agency_ids=await agencies.acted_for(ctx.session, agency_ref) if agency_ref else None,
+        status=query.status,
+        sibling_group_ref=query.sibling_group_ref,
+        household_ref=query.household_ref,
+        agency_ids=await agencies.acted_for(ctx.session, query.agency_ref) if query.agency_ref else None,
     )
+    paging = paging_of(query)
     after = paging.after(int)
     rows = await repository.list_proposals(
-        ctx.session, ref, filters, after_id=after[0] if after else None, limit=paging.fetch
+        await ctx.connection(), ref, filters, after_id=after[0] if after else None, limit=paging.fetch
     )
     if not rows:
         await service.get_run(ctx.session, ref)  # 404 for a run that does not exist
-    return paging.page_response(rows, key=lambda row: [row.id], item=proposal_item)
+    return paging.page_response(rows, key=lambda row: [row["id"]], item=proposal_item)
 
 
 @router.get("/children/{ref}/candidates", response_model=CandidatesRead)

@@ -5,13 +5,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, tuple_
+from sqlalchemy import Select, bindparam, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import Label
 
 from services.core.audit import AuditEvent
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import InvalidInput, NotFound
 from services.register.ages import years_ago
 from services.register.models import Agency, Child, Placement, SiblingGroup, need_column_name
@@ -114,11 +115,12 @@ SUMMARY_COLUMNS = (
 
 
 @lru_cache(maxsize=256)
-def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Select:
-    """The list query for one combination of filters, built once and reused (SQLAlchemy
-    memoises a statement's cache key, so a reused statement skips building and compiling);
-    the filters' values are bound parameters."""
-    present, needs, paged = shape
+def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool, int]) -> DriverStatement:
+    """The list query for one combination of filters, built and compiled once, run by the
+    driver (`core.database.fetch`); the filters' values are bound parameters. The statuses
+    are one parameter each (`IN ($1, $2)`, as many as asked): with `= ANY(array)` PostgreSQL's
+    generic plan of the prepared statement took 7 ms instead of 1 ms for the default list."""
+    present, needs, paged, n_statuses = shape
     size = _group_size()
     query = (
         select(*SUMMARY_COLUMNS, size)
@@ -131,7 +133,9 @@ def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Sel
         "region": lambda: Child.region == bindparam("region", type_=Child.region.type),
         "la_ref": lambda: LA.ref == bindparam("la_ref"),
         "raa_ref": lambda: RAA.ref == bindparam("raa_ref"),
-        "statuses": lambda: SiblingGroup.status.in_(bindparam("statuses", expanding=True)),
+        "statuses": lambda: SiblingGroup.status.in_(
+            [bindparam(f"status_{i}", type_=SiblingGroup.status.type) for i in range(n_statuses)]
+        ),
         "born_by": lambda: Child.date_of_birth <= bindparam("born_by"),
         "born_after": lambda: Child.date_of_birth > bindparam("born_after"),
         "waiting_by": lambda: Child.waiting_since <= bindparam("waiting_by"),
@@ -147,7 +151,7 @@ def _list_statement(shape: tuple[tuple[str, ...], tuple[str, ...], bool]) -> Sel
         query = query.where(
             tuple_(Child.waiting_since, Child.id) > tuple_(bindparam("after_since"), bindparam("after_id"))
         )
-    return query.order_by(Child.waiting_since, Child.id).limit(bindparam("limit"))
+    return driver_statement(query.order_by(Child.waiting_since, Child.id).limit(bindparam("limit")))
 
 
 # The full record's further columns, after SUMMARY_COLUMNS and group_size.
@@ -173,8 +177,8 @@ RECORD_COLUMNS = (
 
 
 @lru_cache(maxsize=1)
-def _record_with_audit() -> Select:
-    """One child's full record and its audit row in ONE statement (built once): the INSERT
+def _record_with_audit() -> DriverStatement:
+    """One child's full record and its audit row in ONE statement (compiled once): the INSERT
     is a data-modifying CTE fed by the read, so it writes exactly one row when the child
     exists and none when it does not, in the request's transaction."""
     record = (
@@ -197,30 +201,29 @@ def _record_with_audit() -> Select:
             bindparam("route"),
         ),
     )
-    return select(record).add_cte(audit.cte("audit"))
+    return driver_statement(select(record).add_cte(audit.cte("audit")))
 
 
-async def read_record_audited(session: AsyncSession, ref: str, audit: dict[str, str]) -> Row[Any]:
+async def read_record_audited(db: Queryable, ref: str, audit: dict[str, str]) -> Any:
     """SUMMARY_COLUMNS, group_size, then RECORD_COLUMNS of one child, with the audit event
     (`audit`: principal, action, resource_type, request_id, route) inserted by the same
     round trip. NotFound, and nothing written, when there is no such child."""
-    connection = await session.connection()  # Core: a plain row, no ORM execution or loading
-    row = (await connection.execute(_record_with_audit(), {"ref": ref, **audit})).one_or_none()
-    if row is None:
+    rows = await fetch(db, _record_with_audit(), {"ref": ref, **audit})
+    if not rows:
         raise NotFound(f"No child {ref}.")
-    return row
+    return rows[0]
 
 
 async def list_children(
-    session: AsyncSession, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
-) -> list[Row[Any]]:
+    db: Queryable, filters: ChildFilters, *, today: date, after: tuple[date, int] | None, limit: int
+) -> list[Any]:
     """Longest waiting first; the cursor is the last row's (waiting_since, id). Rows carry
     SUMMARY_COLUMNS and group_size."""
     values: dict[str, object] = {
         "region": filters.region,
         "la_ref": filters.la_ref,
         "raa_ref": filters.raa_ref,
-        "statuses": list(filters.statuses) or None,
+        "statuses": filters.statuses or None,
         "born_by": years_ago(today, filters.age_min) if filters.age_min is not None else None,
         "born_after": years_ago(today, filters.age_max + 1) if filters.age_max is not None else None,
         "waiting_by": today - timedelta(days=filters.min_days_waiting)
@@ -233,18 +236,20 @@ async def list_children(
         "size_max": filters.sibling_group_size_max,
     }
     params = {name: value for name, value in values.items() if value is not None and value != ""}
+    shape = (
+        tuple(params),
+        tuple(need for need, _ in filters.needs_at_most),
+        after is not None,
+        len(filters.statuses),
+    )
+    for i, status in enumerate(filters.statuses):
+        params[f"status_{i}"] = status
     for i, (_, level) in enumerate(filters.needs_at_most):
         params[f"need_{i}"] = int(level)
     if after is not None:
         params["after_since"], params["after_id"] = after
     params["limit"] = limit
-    shape = (
-        tuple(name for name in values if name in params),
-        tuple(need for need, _ in filters.needs_at_most),
-        after is not None,
-    )
-    connection = await session.connection()  # Core: plain rows, no ORM execution or loading
-    return list((await connection.execute(_list_statement(shape), params)).all())
+    return await fetch(db, _list_statement(shape), params)
 
 
 async def get_group(session: AsyncSession, ref: str, *, for_update: bool = False) -> SiblingGroup:

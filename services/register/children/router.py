@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from services.core.clock import Today
 from services.core.errors import ERROR_RESPONSES
-from services.core.http import Page, PagingParams, json_response, set_etag
+from services.core.http import Page, PagingParams, json_response, paging_of, set_etag
 from services.permissions import ChildReader, ChildWriter
 from services.register.children import repository, service
-from services.register.children.dependencies import ChildFilterParams, ChildForUpdate, GroupForUpdate
+from services.register.children.dependencies import ChildForUpdate, ChildListParams, GroupForUpdate
 from services.register.children.schemas import (
     ChildCreate,
     ChildRead,
@@ -26,12 +26,17 @@ router = APIRouter(tags=["children"], responses=ERROR_RESPONSES)
 
 
 @router.get("/v1/children", response_model=Page[ChildSummary])
-async def list_children(ctx: ChildReader, today: Today, filters: ChildFilterParams, paging: PagingParams) -> Response:
+async def list_children(ctx: ChildReader, today: Today, query: ChildListParams) -> Response:
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
+    paging = paging_of(query)
     after = paging.after(date.fromisoformat, int)
-    rows = await repository.list_children(ctx.session, filters, today=today, after=after, limit=paging.fetch)
+    rows = await repository.list_children(
+        await ctx.connection(), query.filters(), today=today, after=after, limit=paging.fetch
+    )
     return paging.page_response(
-        rows, key=lambda row: [row.waiting_since.isoformat(), row.id], item=lambda row: service.summary_item(row, today)
+        rows,
+        key=lambda row: [row["waiting_since"].isoformat(), row["id"]],
+        item=lambda row: service.summary_item(row, today),
     )
 
 

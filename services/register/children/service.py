@@ -177,7 +177,7 @@ async def read_child(ctx: RequestContext, ref: str, today: date) -> dict[str, An
     row = cast(
         tuple[Any, ...],
         await repository.read_record_audited(
-            ctx.session,
+            await ctx.connection(),
             ref,
             {
                 "principal": ctx.principal.audit_name,

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import NotFound
 from services.register.fees.models import (
     CpihRate,
@@ -125,8 +126,9 @@ LINE_FIELDS = (
 
 
 @lru_cache(maxsize=64)
-def _lines_statement(present: tuple[str, ...]) -> Select:
-    """The list query for one combination of filters, built once; values are parameters."""
+def _lines_statement(present: tuple[str, ...]) -> DriverStatement:
+    """The list query for one combination of filters, compiled once and run by the driver
+    (`core.database.fetch`); values are parameters."""
     open_dispute = exists().where(FeeDispute.line_id == FeeLine.id, FeeDispute.resolved_at.is_(None))
     settled = exists().where(ReconciliationLine.line_id == FeeLine.id)
     query = lines_query(*LINE_FIELDS)
@@ -147,11 +149,11 @@ def _lines_statement(present: tuple[str, ...]) -> Select:
     }
     for name in present:
         query = query.where(conditions[name]())
-    return query.order_by(FeeLine.id).limit(bindparam("limit"))
+    return driver_statement(query.order_by(FeeLine.id).limit(bindparam("limit")))
 
 
 async def list_lines(
-    session: AsyncSession,
+    db: Queryable,
     *,
     agency_id: int | None,
     counterparty_ref: str | None,
@@ -162,8 +164,7 @@ async def list_lines(
     after_id: int | None,
     limit: int | None,
 ) -> list:
-    """Flat rows: LINE_FIELDS, then the rest of `lines_query()`'s columns. Run on the Core
-    connection: plain values, without the ORM's execution and loading layers."""
+    """Flat rows (asyncpg Records): LINE_FIELDS, then the rest of `lines_query()`'s columns."""
     values: dict[str, Any] = {
         "agency_id": agency_id,
         "counterparty_ref": counterparty_ref,
@@ -175,8 +176,7 @@ async def list_lines(
     params = {name: value for name, value in values.items() if value is not None and value != ""}
     present = tuple(params) + ((status,) if status in ("settled", "disputed", "open") else ())
     params["limit"] = limit
-    connection = await session.connection()
-    return list((await connection.execute(_lines_statement(present), params)).all())
+    return await fetch(db, _lines_statement(present), params)
 
 
 async def get_line(session: AsyncSession, ref: str, *, for_update: bool = False):

@@ -122,7 +122,7 @@ async def list_lines(ctx: RequestContext, filters: LineFilters, paging: Paging) 
         agency_id = await agencies.id_of(ctx.session, filters.agency_ref)
     after = paging.after(int)
     return await repository.list_lines(
-        ctx.session,
+        await ctx.connection(),
         agency_id=agency_id,
         counterparty_ref=filters.counterparty_ref,
         due_from=filters.due_from,

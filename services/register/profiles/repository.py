@@ -7,9 +7,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, func, not_, select
+from sqlalchemy import Row, and_, bindparam, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.database import DriverStatement, Queryable, driver_statement, fetch
 from services.core.errors import NotFound
 from services.register.ages import band_end, band_start, years_ago
 from services.register.models import Child, SiblingGroup, need_column_name
@@ -47,11 +48,11 @@ def _visible():
 
 
 @lru_cache(maxsize=256)
-def _page_statement(shape: tuple[tuple[str, ...], tuple[str, ...]]) -> Select:
+def _page_statement(shape: tuple[tuple[str, ...], tuple[str, ...]]) -> DriverStatement:
     """A page of visible groups with their children's PROFILE_COLUMNS, for one combination of
-    filters: built once and reused (SQLAlchemy memoises a reused statement's cache key and
-    compiled form), the filters' values bound parameters. Rows: profile_ref, then
-    PROFILE_COLUMNS, ordered by profile_ref then child."""
+    filters: built and compiled once, run by the driver (`core.database.fetch`), the filters'
+    values bound parameters. Rows: profile_ref, then PROFILE_COLUMNS, ordered by profile_ref
+    then child."""
     present, needs = shape
     member = Child.sibling_group_id == SiblingGroup.id
     size = select(func.count()).where(member).scalar_subquery()
@@ -80,7 +81,7 @@ def _page_statement(shape: tuple[tuple[str, ...], tuple[str, ...]]) -> Select:
             not_(exists().where(member, getattr(Child, need_column_name(need)) > bindparam(f"need_{i}")))
         )
     page = groups.order_by(SiblingGroup.profile_ref).limit(bindparam("limit")).subquery("page")
-    return (
+    return driver_statement(
         select(page.c.profile_ref, *PROFILE_COLUMNS)
         .join_from(page, Child, Child.sibling_group_id == page.c.id)
         .order_by(page.c.profile_ref, Child.id)
@@ -88,7 +89,7 @@ def _page_statement(shape: tuple[tuple[str, ...], tuple[str, ...]]) -> Select:
 
 
 async def page(
-    session: AsyncSession, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
+    db: Queryable, filters: ProfileFilters, *, today: date, after_ref: str | None, limit: int
 ) -> list[tuple[str, list[Sequence[Any]]]]:
     """A page of visible groups, each as (profile_ref, its children's PROFILE_COLUMNS rows
     after the profile_ref): the groups and their children in one statement."""
@@ -108,9 +109,8 @@ async def page(
     params["limit"] = limit
     shape = (tuple(present), tuple(need for need, _ in filters.needs_at_most))
     params = {name: value for name, value in params.items() if value is not None}
-    connection = await session.connection()  # Core: the rows are plain values, no ORM loading
     groups: dict[str, list[Sequence[Any]]] = {}
-    for row in await connection.execute(_page_statement(shape), params):
+    for row in await fetch(db, _page_statement(shape), params):
         groups.setdefault(row[0], []).append(row)
     return list(groups.items())
 

@@ -148,7 +148,7 @@ async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Pa
         filters = replace(filters, fit=fit)
     after = paging.after(str)
     groups = await repository.page(
-        ctx.session, filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch
+        await ctx.connection(), filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch
     )
     return paging.page_response(
         groups, key=lambda group: [group[0]], item=lambda group: page_item(group[0], group[1], today)

@@ -21,6 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
+from services.core.pool import FairAsyncPool
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def database_url(settings: Settings) -> str:
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        poolclass=FairAsyncPool,  # waiting requests get connections in the order they came
         pool_size=settings.database_pool_size,
         # No overflow: under a burst SQLAlchemy opened up to pool_size more connections and
         # closed each on its return, so every request beyond the pool paid a new backend,

@@ -289,7 +289,7 @@ def driver_statement(statement: ClauseElement) -> DriverStatement:
     return DriverStatement(compiled.string, names, constants)
 
 
-# What a hot read runs on: the request's connection (`RequestContext.connection()`) or a session.
+# What a hot read runs on: a connection (`async with RequestContext.connection()`) or a session.
 Queryable = AsyncConnection | AsyncSession
 
 

@@ -169,9 +169,10 @@ async def list_proposals(ctx: MatchingReader, ref: str, query: Annotated[Proposa
     )
     paging = paging_of(query)
     after = paging.after(int)
-    rows = await repository.list_proposals(
-        await ctx.connection(), ref, filters, after_id=after[0] if after else None, limit=paging.fetch
-    )
+    async with ctx.connection() as connection:
+        rows = await repository.list_proposals(
+            connection, ref, filters, after_id=after[0] if after else None, limit=paging.fetch
+        )
     if not rows:
         await service.get_run(ctx.session, ref)  # 404 for a run that does not exist
     return paging.page_response(rows, key=lambda row: [row["id"]], item=proposal_item)

@@ -248,14 +248,17 @@ async def live_candidates(
     read from the register, the households from the process's `LivePool` (read again first
     if the register changed since, the caller's own writes included)."""
     asked_at = time.monotonic()
-    found = await repository.candidate_context(await ctx.connection(), ref, snapshot=live.snapshot)
+    async with ctx.connection() as connection:
+        found = await repository.candidate_context(connection, ref, snapshot=live.snapshot)
+        waiting = found is not None and found.status is SiblingGroupStatus.WAITING
+        rows = await repository.pool_children(connection, [found.group_id]) if found is not None and waiting else []
     if found is None:
         raise NotFound(f"No child {ref}." if ref.startswith("C-") else f"No sibling group {ref}.")
     if found.policy_version is None or found.policy_settings is None:
         raise Conflict("No scoring policy is stored; run the migrations.")
-    if found.status is not SiblingGroupStatus.WAITING:
+    if not waiting:
         return found, found.policy_version, [], None
-    children = [child_record(c) for c in await repository.pool_children(await ctx.connection(), [found.group_id])]
+    children = [child_record(c) for c in rows]
     if not children:  # an empty group is never matched
         return found, found.policy_version, [], None
     side = await live.households(ctx.session, stale=found.stale, asked_at=asked_at)

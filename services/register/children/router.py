@@ -30,9 +30,8 @@ async def list_children(ctx: ChildReader, today: Today, query: ChildListParams) 
     """The national pool, longest waiting first. Rows carry no names or dates of birth."""
     paging = paging_of(query)
     after = paging.after(date.fromisoformat, int)
-    rows = await repository.list_children(
-        await ctx.connection(), query.filters(), today=today, after=after, limit=paging.fetch
-    )
+    async with ctx.connection() as connection:
+        rows = await repository.list_children(connection, query.filters(), today=today, after=after, limit=paging.fetch)
     return paging.page_response(
         rows,
         key=lambda row: [row["waiting_since"].isoformat(), row["id"]],

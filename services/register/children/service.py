@@ -174,20 +174,15 @@ async def read_child(ctx: RequestContext, ref: str, today: date) -> dict[str, An
     """ChildRead's fields as plain values. The audit event is written by the read's own
     statement (one round trip, committed with the request's transaction before the
     response), and only when the child exists."""
-    row = cast(
-        tuple[Any, ...],
-        await repository.read_record_audited(
-            await ctx.connection(),
-            ref,
-            {
-                "principal": ctx.principal.audit_name,
-                "action": AuditAction.READ.value,
-                "resource_type": AuditResource.CHILD.value,
-                "request_id": ctx.request_id,
-                "route": ctx.route,
-            },
-        ),
-    )
+    audit = {
+        "principal": ctx.principal.audit_name,
+        "action": AuditAction.READ.value,
+        "resource_type": AuditResource.CHILD.value,
+        "request_id": ctx.request_id,
+        "route": ctx.route,
+    }
+    async with ctx.connection() as connection:
+        row = cast(tuple[Any, ...], await repository.read_record_audited(connection, ref, audit))
     item = summary_item(row[:N_SUMMARY], today)
     (
         item["first_name"],

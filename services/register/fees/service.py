@@ -121,17 +121,18 @@ async def list_lines(ctx: RequestContext, filters: LineFilters, paging: Paging) 
     if agency_id is None and filters.agency_ref:
         agency_id = await agencies.id_of(ctx.session, filters.agency_ref)
     after = paging.after(int)
-    return await repository.list_lines(
-        await ctx.connection(),
-        agency_id=agency_id,
-        counterparty_ref=filters.counterparty_ref,
-        due_from=filters.due_from,
-        due_to=filters.due_to,
-        status=filters.status,
-        placement_ref=filters.placement_ref,
-        after_id=after[0] if after else None,
-        limit=paging.fetch,
-    )
+    async with ctx.connection() as connection:
+        return await repository.list_lines(
+            connection,
+            agency_id=agency_id,
+            counterparty_ref=filters.counterparty_ref,
+            due_from=filters.due_from,
+            due_to=filters.due_to,
+            status=filters.status,
+            placement_ref=filters.placement_ref,
+            after_id=after[0] if after else None,
+            limit=paging.fetch,
+        )
 
 
 async def placement_fees(ctx: RequestContext, ref: str, today: date) -> PlacementFees:

@@ -147,9 +147,10 @@ async def list_profiles(ctx: RequestContext, filters: ProfileFilters, paging: Pa
         )
         filters = replace(filters, fit=fit)
     after = paging.after(str)
-    groups = await repository.page(
-        await ctx.connection(), filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch
-    )
+    async with ctx.connection() as connection:
+        groups = await repository.page(
+            connection, filters, today=today, after_ref=after[0] if after else None, limit=paging.fetch
+        )
     return paging.page_response(
         groups, key=lambda group: [group[0]], item=lambda group: page_item(group[0], group[1], today)
     )

@@ -75,11 +75,11 @@ class RequestContext:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads run by the driver (`core.database.fetch`), given back to the
-        pool when the block ends. Under load the pool's few connections are what requests
-        queue for: one held while its request builds and sends the answer kept the next
-        request waiting (p99 2-4 times the floor's, which releases after its fetch). Use no
-        session inside the block (it would take a second connection). A request that has a
-        session (a write, or a read that used one) reads on the session's connection."""
+        pool when the block ends: under load the pool's few connections are what requests
+        queue for (`core/pool.py`), so none is held while a request builds and sends its
+        answer. Use no session inside the block (it would take a second connection). A
+        request that has a session (a write, or a read that used one) reads on the session's
+        connection."""
         engine = self._sessionmaker.kw.get("bind") if self._sessionmaker is not None else None
         if self._session is not None or not isinstance(engine, AsyncEngine):
             # A session's connection, or (a test's) one the session joins: through the session.

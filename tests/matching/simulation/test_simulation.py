@@ -10,7 +10,14 @@ import pytest
 
 from services.matching.engine.policy import ScoringPolicy
 from services.matching.engine.run import propose
-from services.matching.simulation.experiment import SENSITIVITY, experiment, moved, replicate
+from services.matching.simulation.experiment import (
+    APPROVALS_2022_WITHOUT,
+    SENSITIVITY,
+    experiment,
+    moved,
+    replicate,
+    without_2022,
+)
 from services.matching.simulation.model import Assumptions, draw_population, plan_change_weeks, units_at
 from services.matching.simulation.report import (
     calibration,
@@ -244,6 +251,9 @@ def test_the_report_has_every_section(small_experiment, tmp_path):
         assert f"## {section}" in text
     # The out-of-sample check shows the wait it compares with 187 days and what it is made of.
     assert "| mean days, order to placement | 187 |" in text and "placed in house" in text
+    # ... and the same check with no value chosen in view of 2022, run on the same seeds.
+    assert "With no value chosen in view of 2022" in text and "With those values chosen again without 2022" in text
+    assert len(small_experiment.out_of_sample_without_2022) == len(small_experiment.out_of_sample) == 2
     for name in ("waiting_curves.png", "groups.png", "headline_and_fees.png", "stock.png", "sensitivity.png"):
         assert (tmp_path / name).stat().st_size > 1000
     page = (tmp_path / "report.html").read_text()
@@ -375,3 +385,14 @@ def test_a_plan_change_grows_likelier_the_longer_a_child_has_waited():
     # Flat: 1 - exp(-0.26) both years. Growing: about 1 - exp(-0.52), then 1 - exp(-1.04).
     assert abs(leaving_in_year(constant, 1) - leaving_in_year(constant, 0)) < 0.02
     assert leaving_in_year(growing, 1) > 1.4 * leaving_in_year(growing, 0)
+
+
+def test_the_check_without_2022_moves_only_the_carried_over_values_and_the_approvals():
+    a = Assumptions()
+    clean = without_2022(a)
+    assert clean.households_per_year == APPROVALS_2022_WITHOUT
+    assert (clean.link_success, clean.listing_weeks, clean.preferences.base) == (0.875, 4, 0.425)
+    # Everything the 2024/25-only search chose stays as it is.
+    kept = ("attention_per_week", "plan_change_per_week", "arrival_weight_five_plus", "profile_read_share")
+    assert all(getattr(clean, name) == getattr(a, name) for name in kept)
+    assert clean.preferences.per_year_of_age == a.preferences.per_year_of_age
